@@ -1,0 +1,3 @@
+from driftpilot.cli import main
+
+raise SystemExit(main())

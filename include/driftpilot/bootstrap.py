@@ -1,0 +1,127 @@
+"""Initial training: the first champion of a model, with its baseline, from the training period.
+
+Trains the config's recipe on the first part of the training period, evaluates it on the most
+recent part (an out-of-time holdout), and keeps that holdout, scored by the model, as the
+**reference sample**: it is what the model's inputs and outputs look like on data it was not fit
+on, at the time it was built. Registers the version and points alias ``champion`` at it if the
+model has no champion yet. Running it again finds the version by its idempotency key and trains
+nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from driftpilot import datasets, registry, training
+from driftpilot.config import ModelConfig, TaskType
+from driftpilot.contracts import PREDICTION, SCORE
+from driftpilot.profile import build_profile
+from driftpilot.settings import Settings
+from driftpilot.storage import write_json_atomic, write_parquet_atomic
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    model_name: str
+    version: str
+    created: bool
+    champion: str
+    metrics: dict[str, float]
+
+
+def training_experiment(config: ModelConfig) -> str:
+    return f"driftpilot/{config.name}/training"
+
+
+def write_baseline(config: ModelConfig, reference, metadata: dict, directory: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Write reference.parquet, profile.json and metadata.json of a baseline into ``directory``."""
+    pred_numeric = (SCORE,) if config.task is TaskType.BINARY else ()
+    pred_numeric += (PREDICTION,) if config.task is TaskType.REGRESSION else ()
+    pred_categorical = (PREDICTION,) if config.task is not TaskType.REGRESSION else ()
+    profile = build_profile(
+        reference,
+        config.features.numeric,
+        config.features.categorical,
+        prediction_numeric=pred_numeric,
+        prediction_categorical=pred_categorical,
+    )
+    directory.mkdir(parents=True, exist_ok=True)
+    write_parquet_atomic(reference, directory / "reference.parquet")
+    write_json_atomic(profile, directory / "profile.json")
+    write_json_atomic(metadata, directory / "metadata.json")
+    return directory
+
+
+def bootstrap_champion(config: ModelConfig, settings: Settings) -> BootstrapResult:
+    client = registry.connect(settings)
+    key = f"bootstrap:{config.fingerprint}"
+    existing = registry.find_version_by_key(client, config.name, key)
+    metrics: dict[str, float] = {}
+    if existing is not None:
+        version = registry.RegisteredVersion(config.name, str(existing.version), str(existing.run_id), created=False)
+        log.info("initial model of %s already registered as version %s", config.name, version.version)
+    else:
+        source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
+        period = datasets.training_period(config, source)
+        cut = int(len(period) * (1 - config.retraining.holdout_share))
+        fit_rows, holdout = period.iloc[:cut], period.iloc[cut:].reset_index(drop=True)
+        log.info("training %s on %d rows, holdout %d rows", config.name, len(fit_rows), len(holdout))
+        model = training.fit(config, fit_rows)
+        scored = training.predict(config, model, holdout)
+        metrics = training.evaluate(config, holdout[config.target], scored)
+        reference = holdout[[*config.features.all, config.target, *[s for s in config.segments if s not in config.features.all]]].copy()
+        reference = reference.join(scored)
+        if len(reference) > config.retraining.reference_rows:
+            reference = reference.sample(n=config.retraining.reference_rows, random_state=config.retraining.seed)
+            reference = reference.sort_index().reset_index(drop=True)
+        metadata = {
+            "model_name": config.name,
+            "task": config.task.value,
+            "features": {"numeric": list(config.features.numeric), "categorical": list(config.features.categorical)},
+            "target": config.target,
+            "dataset": config.source.dataset,
+            "training_rows": [0, cut],
+            "holdout_rows": [cut, len(period)],
+            "holdout_metrics": metrics,
+            "reason": "initial training on the first period",
+            "fingerprint": config.fingerprint,
+        }
+        with tempfile.TemporaryDirectory(prefix="baseline-", dir=_tmp(settings)) as tmp:
+            baseline_dir = write_baseline(config, reference, metadata, Path(tmp))
+            version = registry.log_and_register(
+                settings,
+                experiment=training_experiment(config),
+                model_name=config.name,
+                model=model,
+                input_example=training.feature_frame(config, holdout.head(5)),
+                params={
+                    "estimator": config.retraining.estimator,
+                    **{f"param.{k}": v for k, v in config.retraining.params.items()},
+                    "seed": config.retraining.seed,
+                    "dataset": config.source.dataset,
+                    "train_rows": cut,
+                    "holdout_rows": len(holdout),
+                },
+                metrics={f"holdout_{k}": v for k, v in metrics.items()},
+                baseline_dir=baseline_dir,
+                idempotency_key=key,
+                run_name=f"{config.name}-initial",
+                tags={"driftpilot.reason": "initial training", "driftpilot.fingerprint": config.fingerprint},
+            )
+    champion = registry.alias_version(client, config.name, registry.CHAMPION)
+    if champion is None:
+        registry.set_alias(client, config.name, registry.CHAMPION, version.version)
+        champion = version.version
+        log.info("alias %s of %s -> version %s", registry.CHAMPION, config.name, champion)
+    return BootstrapResult(config.name, version.version, version.created, champion, metrics)
+
+
+def _tmp(settings: Settings) -> str:
+    path = settings.home / "tmp"
+    path.mkdir(parents=True, exist_ok=True)
+    return str(path)

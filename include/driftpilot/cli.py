@@ -1,0 +1,196 @@
+"""``driftpilot`` command line: set up, replay and inspect without the Airflow UI.
+
+    driftpilot bootstrap --model elec2_updown     train + register the first champion
+    driftpilot replay --model elec2_updown --days 30
+    driftpilot demo                               bootstrap + replay the default demo model
+    driftpilot status --model elec2_updown        champion, baseline, lake partitions
+    driftpilot check-config [FILE ...]            validate model configs
+    driftpilot check-lake --model elec2_updown    read every partition, report damaged files
+
+Errors driftpilot raises on purpose are printed as one line (exit code 2), not as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from driftpilot.errors import DriftpilotError
+from driftpilot.settings import Settings, load_settings
+
+DEFAULT_MODEL = "elec2_updown"
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot.bootstrap import bootstrap_champion
+    from driftpilot.config import load_all_configs
+
+    configs = load_all_configs(settings.config_dir)
+    names = sorted(configs) if args.all else [args.model]
+    for name in names:
+        if name not in configs:
+            raise DriftpilotError(f"no model named {name!r} in {settings.config_dir}")
+        result = bootstrap_champion(configs[name], settings)
+        state = "registered" if result.created else "already registered, reused"
+        _out(f"{name}: version {result.version} {state}; champion = version {result.champion}")
+        if result.metrics:
+            _out("  holdout: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items())))
+    return 0
+
+
+def _replay(settings: Settings, model: str, days: int, start: int, rebuild: bool) -> None:
+    from driftpilot.services import model_config, replay_traffic
+
+    config = model_config(settings, model)
+
+    def progress(result) -> None:  # type: ignore[no-untyped-def]
+        if result.skipped:
+            _out(f"  day {result.day:3d} {result.date}  already in the lake, kept")
+        else:
+            _out(f"  day {result.day:3d} {result.date}  {result.rows:6d} predictions (champion v{result.model_version}), "
+                 f"{result.label_rows:6d} label rows")
+
+    _out(f"replaying {days} day(s) of {model} traffic from day {start}")
+    replay_traffic(config, settings, range(start, start + days), rebuild=rebuild, progress=progress)
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot.services import model_config
+
+    days = args.days or model_config(settings, args.model).replay.days
+    _replay(settings, args.model, days, args.start, args.rebuild)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot.bootstrap import bootstrap_champion
+    from driftpilot.services import model_config
+
+    config = model_config(settings, args.model)
+    _out(f"== driftpilot demo: {config.name} ({config.description})")
+    _out("-- initial training (first period only) and champion registration")
+    result = bootstrap_champion(config, settings)
+    _out(f"   version {result.version} ({'new' if result.created else 'reused'}), champion = v{result.champion}")
+    days = args.days or config.replay.days
+    _replay(settings, config.name, days, 0, args.rebuild)
+    _out()
+    _print_locations(settings, config.name)
+    return 0
+
+
+def _print_locations(settings: Settings, model: str) -> None:
+    from driftpilot import storage
+
+    _out("where everything is:")
+    _out(f"  home (delete to start over): {settings.home}")
+    _out(f"  MLflow store:                {settings.mlflow_tracking_uri}")
+    _out(f"  MLflow artifacts:            {settings.mlflow_artifacts}")
+    _out(f"  inference logs:              {settings.lake / storage.INFERENCE / f'model={model}'}")
+    _out(f"  labels (by arrival day):     {settings.lake / storage.LABELS / f'model={model}'}")
+    _out(f"  browse MLflow:  .venv/bin/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri}")
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot import registry, storage
+
+    client = registry.connect(settings)
+    champion = registry.alias_version(client, args.model, registry.CHAMPION)
+    _out(f"{args.model}: champion = {'v' + champion if champion else 'none (run bootstrap)'}")
+    for kind in (storage.INFERENCE, storage.LABELS):
+        dates = storage.list_partition_dates(settings.lake, kind, args.model)
+        span = f"{dates[0]} .. {dates[-1]}" if dates else "-"
+        _out(f"  {kind:10s} {len(dates):4d} partition(s)  {span}")
+    _print_locations(settings, args.model)
+    return 0
+
+
+def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot.config import load_all_configs, load_config
+
+    if args.files:
+        for file in args.files:
+            config = load_config(Path(file))
+            _out(f"ok: {file} ({config.name})")
+    else:
+        for name, config in load_all_configs(settings.config_dir).items():
+            _out(f"ok: {config.path} ({name})")
+    return 0
+
+
+def cmd_check_lake(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot import storage
+    from driftpilot.errors import CorruptFile
+
+    bad = 0
+    total = 0
+    for kind in (storage.INFERENCE, storage.LABELS):
+        for day in storage.list_partition_dates(settings.lake, kind, args.model):
+            for path in storage.partition_files(storage.partition_dir(settings.lake, kind, args.model, day)):
+                total += 1
+                try:
+                    storage.read_parquet(path)
+                except CorruptFile as exc:
+                    bad += 1
+                    _out(f"damaged: {exc}")
+    _out(f"{total} file(s) read, {bad} damaged")
+    return 1 if bad else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="driftpilot", description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("bootstrap", help="train and register the first champion of a model")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--all", action="store_true", help="every configured model")
+    p.set_defaults(func=cmd_bootstrap)
+
+    p = sub.add_parser("replay", help="replay real traffic days into the lake")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--days", type=int, default=0, help="number of days (default: the config's replay.days)")
+    p.add_argument("--start", type=int, default=0, help="first simulated day")
+    p.add_argument("--rebuild", action="store_true", help="rewrite days already in the lake")
+    p.set_defaults(func=cmd_replay)
+
+    p = sub.add_parser("demo", help="bootstrap + replay the demo model and print where things are")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--days", type=int, default=0)
+    p.add_argument("--rebuild", action="store_true")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("status", help="champion and lake partitions of a model")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("check-config", help="validate model config files")
+    p.add_argument("files", nargs="*")
+    p.set_defaults(func=cmd_check_config)
+
+    p = sub.add_parser("check-lake", help="read every lake file of a model and report damaged ones")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.set_defaults(func=cmd_check_lake)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return int(args.func(args, load_settings()))
+    except DriftpilotError as exc:
+        sys.stderr.write(f"driftpilot: error: {exc}\n")
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,519 @@
+"""Per-model monitoring config: one YAML file per model, validated on load.
+
+The config is the monitoring *policy* (versioned with the code): what the model is, how its
+traffic is windowed, when labels count as mature, how drift is judged, when to retrain and how to
+promote. Loading fails with a ``ConfigError`` that names the file and the dotted key at fault, so
+a typo never turns into a silently ignored setting: unknown keys are errors too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from driftpilot.errors import ConfigError
+
+
+class TaskType(StrEnum):
+    BINARY = "binary"
+    MULTICLASS = "multiclass"
+    REGRESSION = "regression"
+
+
+class ApprovalMode(StrEnum):
+    """Who promotes a challenger that passed the gate."""
+
+    REGISTRY = "registry"  # a person sets the approval tag on the version in the MLflow registry
+    AIRFLOW = "airflow"  # a person answers an Airflow human-in-the-loop task
+    AUTO = "auto"  # promote as soon as the gate passes
+
+
+ESTIMATORS = ("hist_gradient_boosting", "logistic_regression", "random_forest")
+SCENARIO_KINDS = (
+    "covariate_shift",
+    "gradual_decay",
+    "concept_drift",
+    "nulls",
+    "unseen_category",
+    "renamed_column",
+    "wrong_dtype",
+    "volume_drop",
+)
+
+
+@dataclass(frozen=True)
+class Features:
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """Where the real data of a bundled (or your own) dataset comes from and how it is ordered.
+
+    The first ``train_rows`` rows (in ``order_by`` order) are the initial training period; the
+    replay turns the rows after them into simulated production days of ``rows_per_day`` rows.
+    """
+
+    dataset: str
+    order_by: tuple[str, ...]
+    train_rows: int
+    rows_per_day: int
+    shuffle_within: str | None = None
+
+
+@dataclass(frozen=True)
+class LabelDelay:
+    """How late ground truth arrives in the replay (hours after the prediction)."""
+
+    distribution: str  # "exponential" | "uniform" | "fixed"
+    mean_hours: float
+    max_hours: float
+    never_share: float
+    correction_share: float
+    duplicate_share: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A documented, seeded injection on top of real data (see ``driftpilot.scenarios``)."""
+
+    kind: str
+    start_day: int
+    end_day: int | None
+    params: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class ReplaySpec:
+    start_date: str  # ISO date of simulated day 0
+    days: int
+    seed: int
+    label_delay: LabelDelay
+    latency_ms_median: float
+    scenarios: tuple[Scenario, ...] = ()
+
+
+@dataclass(frozen=True)
+class LabelPolicy:
+    maturity_hours: float  # after this, a window's labels are final enough to report performance
+    min_labelled_rows: int
+
+
+@dataclass(frozen=True)
+class DriftSpec:
+    num_method: str
+    cat_method: str
+    threshold: float
+    drift_share: float
+    per_column_method: Mapping[str, str] = field(default_factory=dict)
+    max_report_rows: int = 50_000
+
+
+@dataclass(frozen=True)
+class QualitySpec:
+    max_failed_row_share: float
+    numeric_tolerance: float  # widen the baseline range by this share of its span
+    low_confidence_band: float  # |score - 0.5| below this counts as a low-confidence prediction
+
+
+@dataclass(frozen=True)
+class TriggerPolicy:
+    drift_share: float
+    persistence_windows: int  # drift in at least this many ...
+    persistence_lookback: int  # ... of the last this many windows
+    performance_slo: float | None  # absolute floor for the primary metric
+    max_performance_drop: float  # drop vs baseline that confirms a retrain
+    min_samples: int
+    cooldown_days: float
+    max_retrains_per_30_days: int
+    cost_of_error: float | None = None  # value lost per wrong prediction, for cost/benefit
+    retrain_cost: float | None = None
+
+
+@dataclass(frozen=True)
+class Recipe:
+    estimator: str
+    params: Mapping[str, Any]
+    seed: int
+    holdout_share: float
+    include_original_training: bool
+    min_labelled_rows: int
+    reference_rows: int
+
+
+@dataclass(frozen=True)
+class PromotionGate:
+    primary_metric: str
+    min_improvement: float
+    bootstrap_samples: int
+    confidence: float
+    guard_metrics: Mapping[str, float]  # metric -> allowed regression
+    register_failed_candidates: bool
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    name: str
+    description: str
+    task: TaskType
+    target: str
+    features: Features
+    source: SourceSpec
+    window_days: int
+    labels: LabelPolicy
+    drift: DriftSpec
+    quality: QualitySpec
+    trigger: TriggerPolicy
+    retraining: Recipe
+    promotion: PromotionGate
+    approval: ApprovalMode
+    alert_channels: tuple[str, ...]
+    replay: ReplaySpec
+    segments: tuple[str, ...] = ()
+    positive_label: Any = 1
+    path: str = ""
+
+    @property
+    def fingerprint(self) -> str:
+        """A short stable hash of the settings that shape the initial model (idempotency)."""
+        payload = {
+            "task": self.task.value,
+            "target": self.target,
+            "features": [list(self.features.numeric), list(self.features.categorical)],
+            "source": [self.source.dataset, list(self.source.order_by), self.source.train_rows],
+            "recipe": [self.retraining.estimator, dict(self.retraining.params), self.retraining.seed],
+        }
+        raw = json.dumps(payload, sort_keys=True, default=str).encode()
+        return hashlib.sha256(raw).hexdigest()[:12]
+
+
+class _Section:
+    """Reads one mapping of the YAML, tracking the dotted key path for error messages."""
+
+    def __init__(self, data: Any, where: str, key: str) -> None:
+        self.where = where
+        self.key = key
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where}: `{key or '<top level>'}` must be a mapping, got {type(data).__name__}")
+        self.data: Mapping[str, Any] = data
+        self._seen: set[str] = set()
+
+    def _name(self, name: str) -> str:
+        return f"{self.key}.{name}" if self.key else name
+
+    def fail(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}: `{self._name(name)}` {problem}")
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def raw(self, name: str, default: Any = ...) -> Any:
+        self._seen.add(name)
+        if name not in self.data:
+            if default is ...:
+                raise self.fail(name, "is required but missing")
+            return default
+        return self.data[name]
+
+    def section(self, name: str, default: Any = ...) -> _Section:
+        value = self.raw(name, default)
+        return _Section({} if value is None else value, self.where, self._name(name))
+
+    def string(self, name: str, default: Any = ..., choices: tuple[str, ...] | None = None) -> Any:
+        value = self.raw(name, default)
+        if value is None and default is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self.fail(name, f"must be a non-empty string, got {value!r}")
+        if choices is not None and value not in choices:
+            raise self.fail(name, f"must be one of {', '.join(choices)}; got {value!r}")
+        return value
+
+    def number(
+        self,
+        name: str,
+        default: Any = ...,
+        *,
+        minimum: float | None = None,
+        maximum: float | None = None,
+        integer: bool = False,
+    ) -> Any:
+        value = self.raw(name, default)
+        if value is None and default is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(name, f"must be a number, got {value!r}")
+        if integer and not float(value).is_integer():
+            raise self.fail(name, f"must be a whole number, got {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(name, f"must be >= {minimum}, got {value!r}")
+        if maximum is not None and value > maximum:
+            raise self.fail(name, f"must be <= {maximum}, got {value!r}")
+        return int(value) if integer else float(value)
+
+    def boolean(self, name: str, default: Any = ...) -> bool:
+        value = self.raw(name, default)
+        if not isinstance(value, bool):
+            raise self.fail(name, f"must be true or false, got {value!r}")
+        return value
+
+    def strings(self, name: str, default: Any = ...) -> tuple[str, ...]:
+        value = self.raw(name, default)
+        if value is None:
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise self.fail(name, f"must be a list of names, got {value!r}")
+        if len(set(value)) != len(value):
+            raise self.fail(name, f"lists a name twice: {value!r}")
+        return tuple(value)
+
+    def mapping(self, name: str, default: Any = ...) -> dict[str, Any]:
+        value = self.raw(name, default)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(name, f"must be a mapping, got {value!r}")
+        return dict(value)
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self._seen)
+        if unknown:
+            raise self.fail(unknown[0], f"is not a known setting (known here: {', '.join(sorted(self._seen))})")
+
+
+def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
+    """Validate a parsed YAML document into a ``ModelConfig``; ``where`` names it in errors."""
+    top = _Section(data, where, "")
+    name = top.string("name")
+    if not name.replace("_", "").replace("-", "").isalnum():
+        raise top.fail("name", f"must use letters, digits, '_' or '-' only; got {name!r}")
+    task_raw = top.string("task")
+    try:
+        task = TaskType(task_raw)
+    except ValueError:
+        raise top.fail(
+            "task", f"is an unknown task type {task_raw!r}; use one of {', '.join(t.value for t in TaskType)}"
+        ) from None
+    target = top.string("target")
+
+    feats = top.section("features")
+    features = Features(numeric=feats.strings("numeric", []), categorical=feats.strings("categorical", []))
+    feats.done()
+    if not features.all:
+        raise top.fail("features", "must list at least one numeric or categorical feature")
+    both = set(features.numeric) & set(features.categorical)
+    if both:
+        raise top.fail("features", f"lists {sorted(both)} as both numeric and categorical")
+    if target in features.all:
+        raise top.fail("target", f"{target!r} is also listed as a feature (that would leak the label)")
+    segments = top.strings("segments", [])
+
+    src = top.section("source")
+    source = SourceSpec(
+        dataset=src.string("dataset"),
+        order_by=src.strings("order_by"),
+        train_rows=src.number("train_rows", minimum=50, integer=True),
+        rows_per_day=src.number("rows_per_day", minimum=1, integer=True),
+        shuffle_within=src.string("shuffle_within", None),
+    )
+    src.done()
+
+    win = top.section("window", {})
+    window_days = win.number("days", 1, minimum=1, integer=True)
+    win.done()
+
+    lab = top.section("labels")
+    labels = LabelPolicy(
+        maturity_hours=lab.number("maturity_hours", minimum=0),
+        min_labelled_rows=lab.number("min_labelled_rows", 50, minimum=1, integer=True),
+    )
+    lab.done()
+
+    dr = top.section("drift", {})
+    per_column = {str(k): str(v) for k, v in dr.mapping("per_column_method", {}).items()}
+    for column in per_column:
+        if column not in features.all:
+            raise dr.fail("per_column_method", f"names {column!r}, which is not a feature")
+    drift = DriftSpec(
+        num_method=dr.string("num_method", "wasserstein"),
+        cat_method=dr.string("cat_method", "jensenshannon"),
+        threshold=dr.number("threshold", 0.1, minimum=0),
+        drift_share=dr.number("drift_share", 0.5, minimum=0, maximum=1),
+        per_column_method=per_column,
+        max_report_rows=dr.number("max_report_rows", 50_000, minimum=100, integer=True),
+    )
+    dr.done()
+
+    qu = top.section("quality", {})
+    quality = QualitySpec(
+        max_failed_row_share=qu.number("max_failed_row_share", 0.2, minimum=0, maximum=1),
+        numeric_tolerance=qu.number("numeric_tolerance", 0.5, minimum=0),
+        low_confidence_band=qu.number("low_confidence_band", 0.1, minimum=0, maximum=0.5),
+    )
+    qu.done()
+
+    tr = top.section("trigger", {})
+    trigger = TriggerPolicy(
+        drift_share=tr.number("drift_share", 0.3, minimum=0, maximum=1),
+        persistence_windows=tr.number("persistence_windows", 2, minimum=1, integer=True),
+        persistence_lookback=tr.number("persistence_lookback", 3, minimum=1, integer=True),
+        performance_slo=tr.number("performance_slo", None, minimum=0),
+        max_performance_drop=tr.number("max_performance_drop", 0.05, minimum=0),
+        min_samples=tr.number("min_samples", 100, minimum=1, integer=True),
+        cooldown_days=tr.number("cooldown_days", 7, minimum=0),
+        max_retrains_per_30_days=tr.number("max_retrains_per_30_days", 3, minimum=1, integer=True),
+        cost_of_error=tr.number("cost_of_error", None, minimum=0),
+        retrain_cost=tr.number("retrain_cost", None, minimum=0),
+    )
+    tr.done()
+    if trigger.persistence_windows > trigger.persistence_lookback:
+        raise tr.fail("persistence_windows", "cannot exceed `persistence_lookback`")
+
+    re_ = top.section("retraining", {})
+    recipe = Recipe(
+        estimator=re_.string("estimator", "hist_gradient_boosting", choices=ESTIMATORS),
+        params=re_.mapping("params", {}),
+        seed=re_.number("seed", 42, minimum=0, integer=True),
+        holdout_share=re_.number("holdout_share", 0.2, minimum=0.05, maximum=0.5),
+        include_original_training=re_.boolean("include_original_training", True),
+        min_labelled_rows=re_.number("min_labelled_rows", 500, minimum=10, integer=True),
+        reference_rows=re_.number("reference_rows", 5000, minimum=100, integer=True),
+    )
+    re_.done()
+
+    pr = top.section("promotion", {})
+    default_metric = "rmse" if task is TaskType.REGRESSION else "accuracy"
+    guards = {str(k): float(v) for k, v in pr.mapping("guard_metrics", {}).items()}
+    gate = PromotionGate(
+        primary_metric=pr.string("primary_metric", default_metric),
+        min_improvement=pr.number("min_improvement", 0.0),
+        bootstrap_samples=pr.number("bootstrap_samples", 1000, minimum=100, integer=True),
+        confidence=pr.number("confidence", 0.95, minimum=0.5, maximum=0.999),
+        guard_metrics=guards,
+        register_failed_candidates=pr.boolean("register_failed_candidates", True),
+    )
+    pr.done()
+
+    approval_raw = top.string("approval", "registry")
+    try:
+        approval = ApprovalMode(approval_raw)
+    except ValueError:
+        raise top.fail(
+            "approval", f"must be one of {', '.join(m.value for m in ApprovalMode)}; got {approval_raw!r}"
+        ) from None
+
+    alert_channels = top.strings("alert_channels", ["file"])
+
+    rp = top.section("replay", {})
+    ld = rp.section("label_delay", {})
+    delay = LabelDelay(
+        distribution=ld.string("distribution", "exponential", choices=("exponential", "uniform", "fixed")),
+        mean_hours=ld.number("mean_hours", 24.0, minimum=0),
+        max_hours=ld.number("max_hours", 96.0, minimum=0),
+        never_share=ld.number("never_share", 0.05, minimum=0, maximum=1),
+        correction_share=ld.number("correction_share", 0.01, minimum=0, maximum=1),
+        duplicate_share=ld.number("duplicate_share", 0.01, minimum=0, maximum=1),
+    )
+    ld.done()
+    if delay.max_hours < delay.mean_hours:
+        raise ld.fail("max_hours", f"({delay.max_hours}) must be >= mean_hours ({delay.mean_hours})")
+    scenarios = tuple(_parse_scenario(s, where, f"replay.scenarios[{i}]") for i, s in enumerate(rp.raw("scenarios", []) or []))
+    start_date = str(rp.raw("start_date", "2026-01-01"))
+    try:
+        from datetime import date
+
+        date.fromisoformat(start_date)
+    except ValueError:
+        raise rp.fail("start_date", f"must be an ISO date like 2026-01-01, got {start_date!r}") from None
+    replay = ReplaySpec(
+        start_date=start_date,
+        days=rp.number("days", 30, minimum=1, integer=True),
+        seed=rp.number("seed", 7, minimum=0, integer=True),
+        label_delay=delay,
+        latency_ms_median=rp.number("latency_ms_median", 12.0, minimum=0),
+        scenarios=scenarios,
+    )
+    rp.done()
+
+    config = ModelConfig(
+        name=name,
+        description=top.string("description", ""),
+        task=task,
+        target=target,
+        features=features,
+        source=source,
+        window_days=window_days,
+        labels=labels,
+        drift=drift,
+        quality=quality,
+        trigger=trigger,
+        retraining=recipe,
+        promotion=gate,
+        approval=approval,
+        alert_channels=alert_channels,
+        replay=replay,
+        segments=segments,
+        positive_label=top.raw("positive_label", 1),
+        path=where,
+    )
+    top.done()
+    return config
+
+
+def _parse_scenario(data: Any, where: str, key: str) -> Scenario:
+    sec = _Section(data, where, key)
+    kind = sec.string("kind", choices=SCENARIO_KINDS)
+    start = sec.number("start_day", minimum=0, integer=True)
+    end = sec.number("end_day", None, minimum=0, integer=True)
+    params = sec.mapping("params", {})
+    sec.done()
+    if end is not None and end < start:
+        raise sec.fail("end_day", f"({end}) must be >= start_day ({start})")
+    return Scenario(kind=kind, start_day=start, end_day=end, params=params)
+
+
+def load_config(path: Path) -> ModelConfig:
+    """Load and validate one YAML config file."""
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read model config: {exc}") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from exc
+    return parse_config(data, str(path))
+
+
+def load_all_configs(config_dir: Path) -> dict[str, ModelConfig]:
+    """Every ``*.yaml`` in ``config_dir`` by model name; duplicate names are an error."""
+    configs: dict[str, ModelConfig] = {}
+    for path in sorted(config_dir.glob("*.yaml")):
+        config = load_config(path)
+        if config.name in configs:
+            raise ConfigError(f"{path}: model name {config.name!r} is already used by {configs[config.name].path}")
+        configs[config.name] = config
+    return configs
+
+
+def check_columns(config: ModelConfig, columns: list[str], what: str) -> None:
+    """Fail when ``columns`` (of a dataset or log) lacks a feature or the target of ``config``."""
+    needed = [*config.features.all, config.target, *config.segments]
+    missing = [c for c in needed if c not in columns]
+    if missing:
+        raise ConfigError(
+            f"{config.path}: {what} has no column(s) {missing} named in the config "
+            f"(available: {sorted(columns)})"
+        )

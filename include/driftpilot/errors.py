@@ -1,0 +1,40 @@
+"""Exceptions the core raises. The DAG layer maps them to Airflow behaviour.
+
+Deterministic data problems (``ConfigError``, ``SchemaViolation``, ``CorruptFile``) should fail a
+task without retry; ``InsufficientData`` means "nothing to do yet"; anything else (I/O) is left to
+Airflow's retries. Every message says what is wrong and, where it can, what to do next.
+"""
+
+from __future__ import annotations
+
+
+class DriftpilotError(Exception):
+    """Base class of every error driftpilot raises on purpose."""
+
+
+class ConfigError(DriftpilotError):
+    """A model config file is missing, malformed or inconsistent with its data."""
+
+
+class SchemaViolation(DriftpilotError):
+    """A frame does not follow a data contract (inference log, labels, dataset)."""
+
+
+class CorruptFile(DriftpilotError):
+    """A file in the lake cannot be read (truncated, not Parquet, unreadable)."""
+
+    def __init__(self, path: str, cause: BaseException) -> None:
+        self.path = path
+        self.cause = cause
+        super().__init__(
+            f"cannot read Parquet file {path}: {type(cause).__name__}: {cause}. "
+            "Move it aside (or re-run the step that wrote it) and try again."
+        )
+
+
+class BaselineNotFound(DriftpilotError):
+    """The registry has no champion or the champion has no baseline artifacts."""
+
+
+class InsufficientData(DriftpilotError):
+    """Too few rows to compute something honestly; the caller decides to skip or wait."""

@@ -1,0 +1,225 @@
+"""MLflow adapter: tracking runs, the model registry (aliases, never stages) and baselines.
+
+The only module that imports MLflow. A model version's **baseline** (reference sample + profile)
+is logged as artifacts of the run that trained it, under ``baseline/``, so "the baseline of the
+version that served a window" is always one registry look-up away. Idempotency: every version
+created by driftpilot carries a ``driftpilot.idempotency_key`` tag; asking again with the same
+key returns the existing version instead of registering a second one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from driftpilot.errors import BaselineNotFound
+from driftpilot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHAMPION = "champion"
+CHALLENGER = "challenger"
+PREVIOUS = "previous"
+KEY_TAG = "driftpilot.idempotency_key"
+BASELINE_PATH = "baseline"
+
+
+@dataclass(frozen=True)
+class RegisteredVersion:
+    name: str
+    version: str
+    run_id: str
+    created: bool  # False when an existing version was reused (same idempotency key)
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A model version's reference sample and profile, downloaded to a local folder."""
+
+    model_name: str
+    version: str
+    directory: Path
+    reference: pd.DataFrame
+    profile: dict[str, Any]
+    metadata: dict[str, Any]
+
+
+def connect(settings: Settings) -> Any:
+    """Point MLflow at the configured store and return a client (quiet, no telemetry)."""
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("DO_NOT_TRACK", "true")
+    if settings.mlflow_tracking_uri.startswith("sqlite:///"):
+        Path(settings.mlflow_tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    import mlflow
+    from mlflow import MlflowClient
+
+    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
+    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
+
+
+def ensure_experiment(settings: Settings, name: str) -> str:
+    """Experiment id of ``name``, created with an explicit artifact location if new."""
+    import mlflow
+
+    experiment = mlflow.get_experiment_by_name(name)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    location = (settings.mlflow_artifacts / name.replace("/", "_")).resolve()
+    location.mkdir(parents=True, exist_ok=True)
+    return str(mlflow.create_experiment(name, artifact_location=location.as_uri()))
+
+
+def find_version_by_key(client: Any, model_name: str, key: str) -> Any | None:
+    """The model version tagged with idempotency ``key``, if one was registered before."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        found = client.search_model_versions(f"name='{model_name}' and tag.`{KEY_TAG}`='{key}'")
+    except MlflowException:
+        return None
+    return found[0] if found else None
+
+
+def alias_version(client: Any, model_name: str, alias: str) -> str | None:
+    """The version an alias points to, or ``None`` when the alias (or the model) does not exist."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        aliases = client.get_registered_model(model_name).aliases
+    except MlflowException:
+        return None
+    version = aliases.get(alias)
+    return str(version) if version is not None else None
+
+
+def set_alias(client: Any, model_name: str, alias: str, version: str) -> None:
+    client.set_registered_model_alias(model_name, alias, str(version))
+
+
+def _skops_trusted_types(model: Any) -> list[str]:
+    """Types skops must trust to load ``model``: the model is ours, built by this process."""
+    import skops.io
+
+    return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
+
+
+def log_and_register(
+    settings: Settings,
+    *,
+    experiment: str,
+    model_name: str,
+    model: Any,
+    input_example: pd.DataFrame,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    baseline_dir: Path,
+    idempotency_key: str,
+    run_name: str,
+    tags: Mapping[str, str],
+) -> RegisteredVersion:
+    """Log ``model`` and its baseline in one run and register it as a new version.
+
+    Re-running with the same ``idempotency_key`` returns the version registered before.
+    """
+    import mlflow
+    import mlflow.sklearn
+
+    client = connect(settings)
+    existing = find_version_by_key(client, model_name, idempotency_key)
+    if existing is not None:
+        log.info("reusing %s version %s (idempotency key %s)", model_name, existing.version, idempotency_key)
+        return RegisteredVersion(model_name, str(existing.version), str(existing.run_id), created=False)
+
+    experiment_id = ensure_experiment(settings, experiment)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=dict(tags)) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        mlflow.log_artifacts(str(baseline_dir), artifact_path=BASELINE_PATH)
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            input_example=input_example,
+            skops_trusted_types=_skops_trusted_types(model),
+        )
+        model_uri = f"runs:/{run.info.run_id}/model"
+        logged = mlflow.last_logged_model()
+        if logged is not None:
+            model_uri = logged.model_uri
+        version = mlflow.register_model(
+            model_uri,
+            model_name,
+            tags={KEY_TAG: idempotency_key, **dict(tags)},
+        )
+        run_id = run.info.run_id
+    # register_model may not link the run when the source is a LoggedModel; record it ourselves.
+    client.set_model_version_tag(model_name, version.version, "driftpilot.run_id", run_id)
+    return RegisteredVersion(model_name, str(version.version), run_id, created=True)
+
+
+def version_run_id(client: Any, model_name: str, version: str) -> str:
+    mv = client.get_model_version(model_name, str(version))
+    run_id = (mv.tags or {}).get("driftpilot.run_id") or mv.run_id
+    if not run_id:
+        raise BaselineNotFound(f"{model_name} version {version} has no training run to hold its baseline")
+    return str(run_id)
+
+
+def load_model(settings: Settings, model_name: str, version: str) -> Any:
+    """Load a registered version as a scikit-learn pipeline."""
+    import mlflow.sklearn
+
+    connect(settings)
+    return mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+
+
+def load_baseline(settings: Settings, model_name: str, version: str) -> Baseline:
+    """Download (once, cached by version) and read the baseline of ``model_name`` ``version``."""
+    import mlflow.artifacts
+
+    cache = settings.baseline_cache / model_name / str(version)
+    if not (cache / "profile.json").exists():
+        client = connect(settings)
+        run_id = version_run_id(client, model_name, version)
+        staging = cache.with_name(f".{version}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        try:
+            mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=BASELINE_PATH, dst_path=str(staging))
+        except Exception as exc:
+            raise BaselineNotFound(
+                f"{model_name} version {version}: no baseline artifacts under run {run_id} ({exc}). "
+                "Re-register the version with driftpilot so its baseline is logged."
+            ) from exc
+        shutil.rmtree(cache, ignore_errors=True)
+        (staging / BASELINE_PATH).rename(cache)
+        shutil.rmtree(staging, ignore_errors=True)
+    from driftpilot.storage import read_parquet
+
+    return Baseline(
+        model_name=model_name,
+        version=str(version),
+        directory=cache,
+        reference=read_parquet(cache / "reference.parquet"),
+        profile=json.loads((cache / "profile.json").read_text()),
+        metadata=json.loads((cache / "metadata.json").read_text()),
+    )
+
+
+def champion_baseline(settings: Settings, model_name: str) -> Baseline:
+    client = connect(settings)
+    version = alias_version(client, model_name, CHAMPION)
+    if version is None:
+        raise BaselineNotFound(
+            f"model {model_name!r} has no `{CHAMPION}` alias in {settings.mlflow_tracking_uri}; "
+            f"run `driftpilot bootstrap --model {model_name}` first"
+        )
+    return load_baseline(settings, model_name, version)

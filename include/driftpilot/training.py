@@ -1,0 +1,146 @@
+"""Model recipes: scikit-learn pipelines with proper preprocessing, seeded and reproducible.
+
+The only module that imports scikit-learn. A recipe (``retraining`` in the config) names an
+estimator and its params; numeric features are median-imputed and scaled, categorical features
+are imputed and one-hot encoded with unknown categories ignored at serving time (an unseen
+category must not crash scoring: monitoring reports it instead).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.metrics import accuracy_score, brier_score_loss, f1_score, log_loss, mean_absolute_error
+from sklearn.metrics import r2_score, roc_auc_score, root_mean_squared_error
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+from driftpilot.config import ModelConfig, TaskType
+from driftpilot.contracts import PREDICTION, SCORE
+from driftpilot.errors import InsufficientData
+
+
+def _estimator(config: ModelConfig) -> Any:
+    recipe = config.retraining
+    params = dict(recipe.params)
+    classify = config.task is not TaskType.REGRESSION
+    if recipe.estimator == "hist_gradient_boosting":
+        cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+        return cls(random_state=recipe.seed, **params)
+    if recipe.estimator == "random_forest":
+        cls_rf = RandomForestClassifier if classify else RandomForestRegressor
+        return cls_rf(random_state=recipe.seed, n_jobs=1, **params)
+    if classify:
+        return LogisticRegression(random_state=recipe.seed, max_iter=1000, **params)
+    return LinearRegression(**params)
+
+
+def build_pipeline(config: ModelConfig) -> Pipeline:
+    numeric = list(config.features.numeric)
+    categorical = list(config.features.categorical)
+    transformers: list[tuple[str, Any, list[str]]] = []
+    if numeric:
+        transformers.append(
+            ("numeric", Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())]), numeric)
+        )
+    if categorical:
+        transformers.append(
+            (
+                "categorical",
+                Pipeline(
+                    [
+                        ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
+                        ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False, min_frequency=5)),
+                    ]
+                ),
+                categorical,
+            )
+        )
+    preprocess = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
+    return Pipeline([("preprocess", preprocess), ("model", _estimator(config))])
+
+
+def feature_frame(config: ModelConfig, frame: pd.DataFrame) -> pd.DataFrame:
+    """The model's input columns, numeric as float and categorical as object strings."""
+    out = pd.DataFrame(index=frame.index)
+    for column in config.features.numeric:
+        out[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    for column in config.features.categorical:
+        out[column] = frame[column].astype(object).where(frame[column].notna(), np.nan)
+    return out
+
+
+def fit(config: ModelConfig, frame: pd.DataFrame) -> Pipeline:
+    """Fit the recipe on ``frame``; rows without a label are refused, never imputed."""
+    labelled = frame[frame[config.target].notna()]
+    if len(labelled) < len(frame):
+        raise InsufficientData(f"{len(frame) - len(labelled)} training rows have no label; drop them first")
+    if config.task is not TaskType.REGRESSION and labelled[config.target].nunique() < 2:
+        raise InsufficientData("training rows hold a single class; a classifier cannot be fitted")
+    pipeline = build_pipeline(config)
+    pipeline.fit(feature_frame(config, labelled), labelled[config.target])
+    return pipeline
+
+
+def predict(config: ModelConfig, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+    """``prediction`` (and ``score`` for binary models) for each row of ``frame``."""
+    features = feature_frame(config, frame)
+    out = pd.DataFrame(index=frame.index)
+    if config.task is TaskType.BINARY:
+        classes = list(model.classes_)
+        positive = _positive_index(config, classes)
+        proba = model.predict_proba(features)[:, positive]
+        out[SCORE] = proba.astype(float)
+        out[PREDICTION] = np.where(proba >= 0.5, classes[positive], classes[1 - positive])
+    elif config.task is TaskType.MULTICLASS:
+        proba = model.predict_proba(features)
+        for i, cls in enumerate(model.classes_):
+            out[f"{SCORE}_{cls}"] = proba[:, i]
+        out[PREDICTION] = np.asarray(model.classes_)[proba.argmax(axis=1)]
+    else:
+        out[PREDICTION] = model.predict(features).astype(float)
+    return out
+
+
+def _positive_index(config: ModelConfig, classes: list[Any]) -> int:
+    for i, cls in enumerate(classes):
+        if str(cls) == str(config.positive_label):
+            return i
+    raise InsufficientData(f"positive_label {config.positive_label!r} is not among the classes {classes}")
+
+
+def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> dict[str, float]:
+    """Performance metrics of predictions against labels (rows must be aligned, none missing)."""
+    if y_true.isna().any():
+        raise InsufficientData("evaluate() got rows without a label; join matured labels only")
+    n = len(y_true)
+    if n == 0:
+        raise InsufficientData("no labelled rows to evaluate")
+    if config.task is TaskType.REGRESSION:
+        pred = scored[PREDICTION].astype(float)
+        return {
+            "rmse": float(root_mean_squared_error(y_true, pred)),
+            "mae": float(mean_absolute_error(y_true, pred)),
+            "r2": float(r2_score(y_true, pred)) if n > 1 else float("nan"),
+            "n": float(n),
+        }
+    truth = y_true.astype(str).to_numpy()
+    predicted = scored[PREDICTION].astype(str).to_numpy()
+    metrics = {"accuracy": float(accuracy_score(truth, predicted)), "n": float(n)}
+    if config.task is TaskType.BINARY:
+        positive = str(config.positive_label)
+        is_pos = (truth == positive).astype(int)
+        score = scored[SCORE].astype(float).to_numpy()
+        metrics["f1"] = float(f1_score(is_pos, (predicted == positive).astype(int), zero_division=0))
+        metrics["brier"] = float(brier_score_loss(is_pos, score))
+        metrics["log_loss"] = float(log_loss(is_pos, np.clip(score, 1e-6, 1 - 1e-6), labels=[0, 1]))
+        if len(set(is_pos)) == 2:
+            metrics["roc_auc"] = float(roc_auc_score(is_pos, score))
+    return metrics
