@@ -14,6 +14,9 @@ import logging
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from driftpilot import datasets, registry, training
 from driftpilot.config import ModelConfig, TaskType
@@ -38,9 +41,9 @@ def training_experiment(config: ModelConfig) -> str:
     return f"driftpilot/{config.name}/training"
 
 
-def write_baseline(config: ModelConfig, reference, metadata: dict, directory: Path) -> Path:  # type: ignore[no-untyped-def]
+def write_baseline(config: ModelConfig, reference: pd.DataFrame, metadata: dict[str, Any], directory: Path) -> Path:
     """Write reference.parquet, profile.json and metadata.json of a baseline into ``directory``."""
-    pred_numeric = (SCORE,) if config.task is TaskType.BINARY else ()
+    pred_numeric: tuple[str, ...] = (SCORE,) if config.task is TaskType.BINARY else ()
     pred_numeric += (PREDICTION,) if config.task is TaskType.REGRESSION else ()
     pred_categorical = (PREDICTION,) if config.task is not TaskType.REGRESSION else ()
     profile = build_profile(

@@ -4,9 +4,24 @@ A profile is computed once, at training time, from the reference sample and stor
 version (``baseline/profile.json``), so monitoring compares each window to it without rescanning
 the reference. Numeric columns get bin edges with **open outer bins** (values below the reference
 minimum or above its maximum are counted, never dropped), a missing-value count, summary
-statistics and 101 quantiles (fine enough for a KS-type statistic). Categorical columns get their
-frequencies and a missing count; categories unseen at training time are counted by monitoring in
-an "unseen" bucket.
+statistics, 101 quantiles and a **fine grid** (below). Categorical columns get their frequencies
+and a missing count; categories unseen at training time are counted by monitoring in an "unseen"
+bucket.
+
+The fine grid (``grid``) is what makes driftpilot's KS and Wasserstein statistics trustworthy
+without keeping the reference sample: up to ``GRID_SIZE`` edges (every distinct reference value
+when there are at most that many, else reference quantiles) plus the coarse bin edges and the
+reference min/max. Its cells alternate open intervals and single points::
+
+    cell 0 = (-inf, g0), cell 1 = {g0}, cell 2 = (g0, g1), ..., cell 2k = (g_{k-1}, +inf)
+
+so a value's cell is ``searchsorted(g, v, "left") + searchsorted(g, v, "right")``. Counts and value
+sums per cell are stored for the reference and accumulated for each window
+(``driftpilot.drift_stats``). When ``grid["exact"]`` is true the reference has no mass inside open
+cells, so the KS statistic computed from cell counts equals the two-sample KS exactly; otherwise
+it is a lower bound off by at most the largest reference cell mass (about ``1 / GRID_SIZE``).
+The coarse histogram (``edges``/``bin_counts``) is a sum of grid cells because its edges are grid
+edges.
 """
 
 from __future__ import annotations
@@ -16,8 +31,61 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-PROFILE_VERSION = 1
+PROFILE_VERSION = 2  # 2: numeric columns carry a fine ``grid`` for KS / Wasserstein
 QUANTILE_LEVELS = np.linspace(0.0, 1.0, 101)
+GRID_SIZE = 1000  # max quantile edges of the fine grid (plus coarse edges, min and max)
+
+
+def grid_edges(values: np.ndarray, coarse_edges: list[float], size: int = GRID_SIZE) -> tuple[np.ndarray, bool]:
+    """Sorted fine-grid edges of non-missing ``values`` and whether they hold every distinct value.
+
+    Always contains the minimum, the maximum and ``coarse_edges``, so the coarse histogram is a
+    sum of grid cells and the outer open cells hold no reference mass.
+    """
+    if values.size == 0:
+        return np.empty(0), True
+    distinct = np.unique(values)
+    exact = distinct.size <= size
+    base = distinct if exact else np.quantile(values, np.linspace(0.0, 1.0, size))
+    edges = np.unique(np.concatenate([base, np.asarray(coarse_edges, dtype=float), distinct[[0, -1]]]))
+    return edges, exact
+
+
+def grid_counts(sorted_values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Counts and value sums of already-sorted, NaN-free values in the ``2 * len(edges) + 1`` cells.
+
+    Sorting once and locating the edges in the sorted values costs one sort per batch instead of
+    two binary searches per value; the sums come from one cumulative sum.
+    """
+    left = np.searchsorted(sorted_values, edges, side="left")
+    right = np.searchsorted(sorted_values, edges, side="right")
+    bounds = np.empty(2 * edges.size + 2, dtype=np.int64)
+    bounds[0] = 0
+    bounds[1:-1:2] = left
+    bounds[2:-1:2] = right
+    bounds[-1] = sorted_values.size
+    counts = np.diff(bounds)
+    cumulative = np.concatenate([[0.0], np.cumsum(sorted_values, dtype=float)])
+    sums = np.diff(cumulative[bounds])
+    return counts, sums
+
+
+def cell_to_coarse_bin(grid: np.ndarray, coarse_edges: list[float]) -> np.ndarray:
+    """For each grid cell, the index of the coarse bin (``assign_numeric_bins``) it belongs to.
+
+    Point cell ``{g_i}`` maps to ``1 + #(coarse edges <= g_i)``; open cell ``(g_{i-1}, g_i)`` to the
+    bin of ``g_{i-1}``; the outer cells to "below" (0) and "above" (last).
+    """
+    k = grid.size
+    if k == 0:
+        return np.zeros(1, dtype=np.int64)
+    at_point = 1 + np.searchsorted(np.asarray(coarse_edges, dtype=float), grid, side="right")
+    mapping = np.empty(2 * k + 1, dtype=np.int64)
+    mapping[0] = 0
+    mapping[1::2] = at_point
+    mapping[2:-1:2] = at_point[:-1]
+    mapping[-1] = len(coarse_edges) + 2
+    return mapping
 
 
 def numeric_bin_edges(values: np.ndarray, n_bins: int) -> list[float]:
@@ -48,11 +116,14 @@ def numeric_profile(series: pd.Series, n_bins: int = 10) -> dict[str, Any]:
     values = raw[~np.isnan(raw)]
     if values.size == 0:
         return {"kind": "numeric", "count": 0, "missing": missing, "edges": [], "low": None,
-                "high": None, "bin_counts": [], "summary": {}, "quantiles": []}
+                "high": None, "bin_counts": [], "summary": {}, "quantiles": [],
+                "grid": {"edges": [], "counts": [0], "sums": [0.0], "exact": True}}
     low, high = float(values.min()), float(values.max())
     edges = numeric_bin_edges(values, n_bins)
     bins = assign_numeric_bins(values, low, high, edges)
     counts = np.bincount(bins, minlength=len(edges) + 3)
+    fine, exact = grid_edges(values, edges)
+    fine_counts, fine_sums = grid_counts(np.sort(values), fine)
     summary = {
         "mean": float(values.mean()),
         "std": float(values.std(ddof=1)) if values.size > 1 else 0.0,
@@ -72,6 +143,12 @@ def numeric_profile(series: pd.Series, n_bins: int = 10) -> dict[str, Any]:
         "bin_counts": [int(c) for c in counts],
         "summary": summary,
         "quantiles": [float(q) for q in np.quantile(values, QUANTILE_LEVELS)],
+        "grid": {
+            "edges": [float(e) for e in fine],
+            "counts": [int(c) for c in fine_counts],
+            "sums": [float(v) for v in fine_sums],
+            "exact": bool(exact),
+        },
     }
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -68,7 +68,7 @@ def prediction_ids(model_name: str, served: date, n: int) -> list[str]:
 
 def event_times(served: date, n: int) -> pd.Series:
     """``n`` UTC timestamps spread evenly over the day (row order = time order)."""
-    start = datetime(served.year, served.month, served.day, tzinfo=timezone.utc)
+    start = datetime(served.year, served.month, served.day, tzinfo=UTC)
     step = 86_400.0 / max(n, 1)
     offsets = pd.to_timedelta((np.arange(n) + 0.5) * step, unit="s").floor("ms")
     return pd.Series(pd.Timestamp(start) + offsets, name=EVENT_TIME)

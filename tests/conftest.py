@@ -1,0 +1,61 @@
+"""Test-wide environment: every test run gets its own throw-away driftpilot home.
+
+Set before anything imports Airflow or MLflow, which read their homes at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+_HOME = Path(tempfile.mkdtemp(prefix="driftpilot-tests-"))
+
+os.environ["DRIFTPILOT_HOME"] = str(_HOME)
+os.environ["AIRFLOW_HOME"] = str(_HOME / "airflow")
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
+os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+os.environ.pop("MLFLOW_TRACKING_URI", None)
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "true")
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture(scope="session")
+def test_home() -> Path:
+    return _HOME
+
+
+@pytest.fixture(scope="session")
+def elec2_config():
+    from driftpilot.config import load_config
+
+    return load_config(ROOT / "include" / "config" / "elec2.yaml")
+
+
+@pytest.fixture(scope="session")
+def census_config():
+    from driftpilot.config import load_config
+
+    return load_config(ROOT / "include" / "config" / "census_employment.yaml")
+
+
+@pytest.fixture(scope="session")
+def shared_settings():
+    """Settings of the session-wide store (real SQLite MLflow, local lake) under the test home."""
+    from driftpilot.settings import load_settings
+
+    return load_settings()
+
+
+@pytest.fixture(scope="session")
+def elec2_champion(elec2_config, shared_settings):
+    """The Elec2 initial model, trained and registered once per test session (~15 s)."""
+    from driftpilot.bootstrap import bootstrap_champion
+
+    return bootstrap_champion(elec2_config, shared_settings)

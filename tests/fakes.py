@@ -1,0 +1,19 @@
+"""Small fakes for unit tests (real components are used in integration tests)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+
+class ThresholdModel:
+    """A stand-in binary classifier: P(1) rises with the first numeric feature."""
+
+    def __init__(self, column: str, classes: tuple[int, int] = (0, 1)) -> None:
+        self.column = column
+        self.classes_ = np.array(classes)
+
+    def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
+        x = pd.to_numeric(frame[self.column], errors="coerce").fillna(0.0).to_numpy()
+        p = 1.0 / (1.0 + np.exp(-(x - 0.5) * 8))
+        return np.column_stack([1 - p, p])

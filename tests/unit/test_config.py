@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+from driftpilot.config import ApprovalMode, TaskType, load_all_configs, load_config, parse_config
+from driftpilot.datasets import load_source
+from driftpilot.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+ELEC2 = ROOT / "include" / "config" / "elec2.yaml"
+
+
+@pytest.fixture()
+def raw() -> dict:
+    return yaml.safe_load(ELEC2.read_text())
+
+
+def write(tmp_path: Path, data: dict, name: str = "model.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_bundled_configs_load() -> None:
+    configs = load_all_configs(ROOT / "include" / "config")
+    assert {"elec2_updown", "census_employment"} <= set(configs)
+    elec2 = configs["elec2_updown"]
+    assert elec2.task is TaskType.BINARY
+    assert elec2.approval is ApprovalMode.REGISTRY
+    assert "vicprice" in elec2.features.numeric
+    assert elec2.features.categorical == ("day_of_week",)
+
+
+def test_unknown_task_type_is_named(tmp_path: Path, raw: dict) -> None:
+    raw["task"] = "ranking"
+    path = write(tmp_path, raw)
+    with pytest.raises(ConfigError, match=r"model\.yaml: `task` is an unknown task type 'ranking'"):
+        load_config(path)
+
+
+def test_negative_delay_is_rejected_with_its_key(tmp_path: Path, raw: dict) -> None:
+    raw["replay"]["label_delay"]["mean_hours"] = -3
+    with pytest.raises(ConfigError, match=r"`replay\.label_delay\.mean_hours` must be >= 0"):
+        load_config(write(tmp_path, raw))
+
+
+def test_negative_maturity_is_rejected(tmp_path: Path, raw: dict) -> None:
+    raw["labels"]["maturity_hours"] = -1
+    with pytest.raises(ConfigError, match=r"`labels\.maturity_hours`"):
+        load_config(write(tmp_path, raw))
+
+
+def test_missing_feature_column_is_named_against_the_data(tmp_path: Path, raw: dict) -> None:
+    raw["features"]["numeric"].append("nswtemperature")
+    config = load_config(write(tmp_path, raw))
+    with pytest.raises(ConfigError, match=r"no column\(s\) \['nswtemperature'\]"):
+        load_source(config, ROOT / "include" / "data")
+
+
+def test_unknown_key_is_an_error_not_ignored(tmp_path: Path, raw: dict) -> None:
+    raw["trigger"]["drift_shar"] = 0.5
+    with pytest.raises(ConfigError, match=r"`trigger\.drift_shar` is not a known setting"):
+        load_config(write(tmp_path, raw))
+
+
+def test_missing_required_key(tmp_path: Path, raw: dict) -> None:
+    del raw["target"]
+    with pytest.raises(ConfigError, match=r"`target` is required but missing"):
+        load_config(write(tmp_path, raw))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["features"].update(categorical=["period"]), "both numeric and categorical"),
+        (lambda d: d["features"]["numeric"].append("class"), "would leak the label"),
+        (lambda d: d["trigger"].update(persistence_windows=5, persistence_lookback=3), "cannot exceed"),
+        (lambda d: d.update(approval="whenever"), "`approval` must be one of"),
+        (lambda d: d["retraining"].update(estimator="xgboost"), "`retraining.estimator` must be one of"),
+        (lambda d: d["drift"].update(drift_share=1.5), "`drift.drift_share` must be <= 1"),
+        (lambda d: d["replay"].update(start_date="yesterday"), "ISO date"),
+        (lambda d: d["replay"]["label_delay"].update(mean_hours=100, max_hours=10), "must be >= mean_hours"),
+        (lambda d: d["replay"].update(scenarios=[{"kind": "meteor", "start_day": 1}]), "kind` must be one of"),
+        (lambda d: d["replay"].update(scenarios=[{"kind": "nulls", "start_day": 4, "end_day": 2}]), "end_day"),
+        (lambda d: d["source"].update(rows_per_day="many"), "`source.rows_per_day` must be a number"),
+    ],
+)
+def test_invalid_settings_name_the_problem(tmp_path: Path, raw: dict, mutate, message: str) -> None:
+    data = copy.deepcopy(raw)
+    mutate(data)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(write(tmp_path, data))
+    assert "model.yaml" in str(info.value)
+
+
+def test_not_yaml_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: [unclosed\n")
+    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+        load_config(path)
+
+
+def test_duplicate_model_names_across_files(tmp_path: Path, raw: dict) -> None:
+    write(tmp_path, raw, "a.yaml")
+    write(tmp_path, raw, "b.yaml")
+    with pytest.raises(ConfigError, match="already used by"):
+        load_all_configs(tmp_path)
+
+
+def test_fingerprint_changes_with_the_recipe(raw: dict) -> None:
+    a = parse_config(copy.deepcopy(raw))
+    raw["retraining"]["seed"] = 1
+    b = parse_config(raw)
+    assert a.fingerprint != b.fingerprint
+    assert a.fingerprint == parse_config(yaml.safe_load(ELEC2.read_text())).fingerprint
