@@ -129,6 +129,17 @@ class QualitySpec:
 
 
 @dataclass(frozen=True)
+class FeatureRule:
+    """"``metric`` of ``column`` above ``threshold`` in ``windows`` of the last ``lookback`` windows"."""
+
+    column: str
+    metric: str
+    threshold: float
+    windows: int
+    lookback: int
+
+
+@dataclass(frozen=True)
 class TriggerPolicy:
     drift_share: float
     persistence_windows: int  # drift in at least this many ...
@@ -138,8 +149,11 @@ class TriggerPolicy:
     min_samples: int
     cooldown_days: float
     max_retrains_per_30_days: int
+    retrain_on_drift: bool = False  # persistent drift alone (no label confirmation) retrains
+    feature_rules: tuple[FeatureRule, ...] = ()
     cost_of_error: float | None = None  # value lost per wrong prediction, for cost/benefit
     retrain_cost: float | None = None
+    cost_horizon_windows: int = 30  # windows a retrained model is expected to serve
 
 
 @dataclass(frozen=True)
@@ -374,10 +388,18 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         min_samples=tr.number("min_samples", 100, minimum=1, integer=True),
         cooldown_days=tr.number("cooldown_days", 7, minimum=0),
         max_retrains_per_30_days=tr.number("max_retrains_per_30_days", 3, minimum=1, integer=True),
+        retrain_on_drift=tr.boolean("retrain_on_drift", False),
+        feature_rules=tuple(
+            _parse_feature_rule(r, where, f"trigger.feature_rules[{i}]", features)
+            for i, r in enumerate(tr.raw("feature_rules", []) or [])
+        ),
         cost_of_error=tr.number("cost_of_error", None, minimum=0),
         retrain_cost=tr.number("retrain_cost", None, minimum=0),
+        cost_horizon_windows=tr.number("cost_horizon_windows", 30, minimum=1, integer=True),
     )
     tr.done()
+    if (trigger.cost_of_error is None) != (trigger.retrain_cost is None):
+        raise tr.fail("retrain_cost", "and `cost_of_error` must be set together (cost/benefit rule)")
     if trigger.persistence_windows > trigger.persistence_lookback:
         raise tr.fail("persistence_windows", "cannot exceed `persistence_lookback`")
 
@@ -470,6 +492,27 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
     )
     top.done()
     return config
+
+
+DRIFT_METRICS = ("psi", "jensen_shannon", "wasserstein", "ks", "tvd", "chi2")
+
+
+def _parse_feature_rule(data: Any, where: str, key: str, features: Features) -> FeatureRule:
+    sec = _Section(data, where, key)
+    column = sec.string("column")
+    if column not in features.all:
+        raise sec.fail("column", f"names {column!r}, which is not a feature")
+    rule = FeatureRule(
+        column=column,
+        metric=sec.string("metric", choices=DRIFT_METRICS),
+        threshold=sec.number("threshold", minimum=0),
+        windows=sec.number("windows", 1, minimum=1, integer=True),
+        lookback=sec.number("lookback", 1, minimum=1, integer=True),
+    )
+    sec.done()
+    if rule.windows > rule.lookback:
+        raise sec.fail("windows", "cannot exceed `lookback`")
+    return rule
 
 
 def _parse_scenario(data: Any, where: str, key: str) -> Scenario:

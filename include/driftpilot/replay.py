@@ -110,7 +110,9 @@ def make_labels(
     arrives = rng.random(n) >= spec.never_share
     corrected = arrives & (rng.random(n) < spec.correction_share)
     duplicated = arrives & (rng.random(n) < spec.duplicate_share)
-    extra = rng.uniform(1.0, max(1.0, spec.max_hours), n)  # hours until the correction / repeat
+    # A correction or repeat comes after the first label but still within max_hours, so a window
+    # is final once max_hours have passed (ties are broken in favour of corrections by the join).
+    later = delays + (spec.max_hours - delays) * rng.uniform(0.1, 1.0, n)
 
     def rows(mask: np.ndarray, hours: np.ndarray, labels: pd.Series, source: str) -> pd.DataFrame:
         part = frame.loc[mask, [PREDICTION_ID, EVENT_TIME]].copy()
@@ -123,8 +125,8 @@ def make_labels(
     first_label = truth_values.where(~pd.Series(corrected), _wrong_label(config, truth_values, rng))
     parts = [
         rows(arrives, delays, first_label, "outcome"),
-        rows(corrected, delays + extra, truth_values, "correction"),
-        rows(duplicated, delays + extra, truth_values, "outcome"),
+        rows(corrected, later, truth_values, "correction"),
+        rows(duplicated, later, truth_values, "outcome"),
     ]
     labels = pd.concat(parts, ignore_index=True).drop(columns=[EVENT_TIME])
     return labels.sort_values([LABEL_TIME, PREDICTION_ID], kind="stable").reset_index(drop=True)

@@ -100,7 +100,7 @@ def test_invalid_settings_name_the_problem(tmp_path: Path, raw: dict, mutate, me
 def test_not_yaml_names_the_file(tmp_path: Path) -> None:
     path = tmp_path / "broken.yaml"
     path.write_text("name: [unclosed\n")
-    with pytest.raises(ConfigError, match="broken.yaml: not valid YAML"):
+    with pytest.raises(ConfigError, match=r"broken\.yaml: not valid YAML"):
         load_config(path)
 
 

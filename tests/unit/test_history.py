@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from driftpilot import history
+from driftpilot.history import MetricRow
+
+
+def rows(value: float) -> list[MetricRow]:
+    return [
+        MetricRow("m", "1", "2026-01-05", "drift_share", "", value),
+        MetricRow("m", "1", "2026-01-05", "psi", "x", value * 2),
+    ]
+
+
+def test_rerun_replaces_instead_of_duplicating(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    history.upsert_metrics(db, rows(0.1), "t1")
+    history.upsert_metrics(db, rows(0.4), "t2")
+    frame = history.read_metrics(db, "m")
+    assert len(frame) == 2
+    assert frame.set_index("metric").loc["drift_share", "value"] == 0.4
+    assert set(frame["computed_at"]) == {"t2"}
+
+
+def test_replace_window_metrics_drops_stale_keys(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    history.upsert_metrics(db, [MetricRow("m", "1", "2026-01-05", "perf.accuracy", "", 0.7),
+                                MetricRow("m", "1", "2026-01-05", "perf.f1", "", 0.6)], "t1")
+    history.replace_window_metrics(db, "m", "2026-01-05", "perf.", [MetricRow("m", "1", "2026-01-05", "perf.accuracy", "", 0.8)], "t2")
+    frame = history.read_metrics(db, "m")
+    assert frame["metric"].tolist() == ["perf.accuracy"]
+    assert frame["value"].tolist() == [0.8]
+
+
+def test_trend_selects_a_range(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    history.upsert_metrics(db, [MetricRow("m", "1", f"2026-01-{d:02d}", "drift_share", "", d / 100) for d in range(1, 31)], "t")
+    last_week = history.trend(db, "m", "drift_share", "", date(2026, 1, 30), 7)
+    assert last_week["window"].tolist() == [f"2026-01-{d:02d}" for d in range(23, 31)]
+
+
+def test_non_finite_values_are_stored_as_null(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    history.upsert_metrics(db, [MetricRow("m", "1", "w", "psi", "x", float("inf"), "no reference spread")], "t")
+    frame = history.read_metrics(db, "m")
+    assert frame["value"].isna().all()
+    assert frame["detail"].tolist() == ["no reference spread"]
+
+
+def test_decisions_and_retrain_keys(tmp_path: Path) -> None:
+    db = tmp_path / "h.db"
+    history.save_decision(db, "m", "2026-01-05", "1", "alert", ["a"], {"x": 1}, "t1")
+    history.save_decision(db, "m", "2026-01-05", "1", "retrain", ["b"], {"x": 2}, "t2")
+    decisions = history.read_decisions(db, "m")
+    assert decisions["action"].tolist() == ["retrain"]
+    assert decisions["reasons"].tolist() == [["b"]]
+    assert history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift")
+    assert not history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift")
+    assert history.retrain_times(db, "m") == ["2026-01-06T00:00"]
