@@ -249,7 +249,7 @@ class _Section:
         value = self.raw(name, default)
         if value is None and default is None:
             return None
-        if not isinstance(value, str) or not value:
+        if not isinstance(value, str) or (not value and value != default):
             raise self.fail(name, f"must be a non-empty string, got {value!r}")
         if choices is not None and value not in choices:
             raise self.fail(name, f"must be one of {', '.join(choices)}; got {value!r}")

@@ -20,6 +20,10 @@ class SchemaViolation(DriftpilotError):
     """A frame does not follow a data contract (inference log, labels, dataset)."""
 
 
+class DataQualityFailure(SchemaViolation):
+    """Too many rows of a window failed validation (or its file broke the schema): see the report."""
+
+
 class CorruptFile(DriftpilotError):
     """A file in the lake cannot be read (truncated, not Parquet, unreadable)."""
 

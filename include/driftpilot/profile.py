@@ -112,8 +112,9 @@ def assign_numeric_bins(values: np.ndarray, low: float, high: float, edges: list
 
 def numeric_profile(series: pd.Series, n_bins: int = 10) -> dict[str, Any]:
     raw = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
-    missing = int(np.isnan(raw).sum())
-    values = raw[~np.isnan(raw)]
+    finite = np.isfinite(raw)  # +-inf counts as missing, like NaN: it has no place on a grid
+    missing = int((~finite).sum())
+    values = raw[finite]
     if values.size == 0:
         return {"kind": "numeric", "count": 0, "missing": missing, "edges": [], "low": None,
                 "high": None, "bin_counts": [], "summary": {}, "quantiles": [],

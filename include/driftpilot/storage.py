@@ -50,9 +50,14 @@ def list_partition_dates(lake: Path, kind: str, model: str) -> list[date]:
     return sorted(days)
 
 
+FILE_MODE = 0o644  # mkstemp creates 0600; reports must be readable by a web server or another user
+
+
 def _atomic_target(path: Path) -> tuple[int, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.chmod(tmp, FILE_MODE)
+    return fd, tmp
 
 
 def write_parquet_atomic(frame: pd.DataFrame, path: Path) -> Path:

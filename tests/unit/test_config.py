@@ -117,3 +117,8 @@ def test_fingerprint_changes_with_the_recipe(raw: dict) -> None:
     b = parse_config(raw)
     assert a.fingerprint != b.fingerprint
     assert a.fingerprint == parse_config(yaml.safe_load(ELEC2.read_text())).fingerprint
+
+
+def test_description_is_optional(raw: dict) -> None:
+    del raw["description"]
+    assert parse_config(raw).description == ""

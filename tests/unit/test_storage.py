@@ -56,3 +56,8 @@ def test_check_lake_cli_names_the_damaged_file(tmp_path: Path, monkeypatch, caps
     out = capsys.readouterr().out
     assert str(bad) in out
     assert "2 file(s) read, 1 damaged" in out
+
+
+def test_written_files_are_world_readable(tmp_path: Path) -> None:
+    path = storage.write_text_atomic("<html></html>", tmp_path / "index.html")
+    assert path.stat().st_mode & 0o777 == storage.FILE_MODE

@@ -1,0 +1,302 @@
+"""Benchmark driftpilot's drift statistics: cost vs Evidently, false alarms, detection power.
+
+Run ``make bench`` (or ``.venv/bin/python benchmarks/drift_bench.py``); ``--quick`` runs small
+sizes only (a smoke test, under a minute). Prints tables; figures of a full run are kept in
+``benchmarks/RESULTS.md``.
+
+1. **Cost.** Synthetic data, 20 numeric + 5 categorical columns, the same number of rows in the
+   reference and the window. Every measurement runs in its own subprocess; its peak RSS is the
+   child's ``ru_maxrss`` read with ``os.wait4``, so one measurement cannot inflate another.
+   * ``pyarrow read``: iterate the window's record batches (same reader options as
+     driftpilot) and do nothing: the I/O and decoding floor;
+   * ``driftpilot``: load the profile JSON, stream the window's Parquet into window statistics,
+     score every column (what a monitoring run does; the profile is built once at training);
+   * ``driftpilot profile``: ``build_profile`` of the reference (training time, reported apart);
+   * ``evidently``: read both sides into pandas and run ``Report([DataDriftPreset(...)])`` with
+     the methods pinned to normed Wasserstein / Jensen–Shannon.
+2. **False alarms.** Stable windows (same generator as the reference, 10 features, 5,000-row
+   reference) at n = 200 ... 1M: share of windows where any feature is flagged.
+3. **Detection.** 0.25 / 0.5 / 1 sigma mean shifts on 2 of the 10 features at n = 200, next to a
+   fixed "PSI > 0.2 on any feature" rule.
+4. **Practical relevance.** A 0.02 sigma shift on 1M rows vs a 1M-row reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "include"))
+
+from driftpilot.drift import score_window  # noqa: E402
+from driftpilot.drift_stats import BATCH_ROWS, READ_BUFFER_BYTES, accumulate  # noqa: E402
+from driftpilot.profile import build_profile  # noqa: E402
+
+NUMERIC = tuple(f"x{i:02d}" for i in range(20))
+CATEGORICAL = tuple(f"c{i}" for i in range(5))
+CARDINALITY = (5, 8, 12, 20, 50)
+CHUNK = 1_000_000
+
+
+# --- synthetic data -----------------------------------------------------------------------------
+
+
+def synthetic(n: int, seed: int, shift: float = 0.0, shifted: tuple[str, ...] = ()) -> pa.Table:
+    """20 numeric columns of varied shape (normal, skewed, bounded, discrete, with nulls) + 5
+    Zipf-like categorical ones. ``shift`` (in standard deviations) is added to ``shifted`` columns."""
+    rng = np.random.default_rng(seed)
+    data: dict[str, Any] = {}
+    for i, name in enumerate(NUMERIC):
+        kind = i % 5
+        if kind == 0:
+            values = rng.normal(10.0 * i, 1.0 + i, n)
+            sd = 1.0 + i
+        elif kind == 1:
+            values = rng.lognormal(0.0, 0.5, n)
+            sd = float(np.sqrt((np.exp(0.25) - 1) * np.exp(0.25)))
+        elif kind == 2:
+            values = rng.uniform(-1.0, 1.0, n)
+            sd = float(np.sqrt(4 / 12))
+        elif kind == 3:
+            values = rng.poisson(4.0, n).astype(float)
+            sd = 2.0
+        else:
+            values = rng.normal(0.0, 1.0, n)
+            sd = 1.0
+        if name in shifted:
+            values = values + shift * sd
+        mask = rng.random(n) < 0.01 if kind == 4 else None
+        data[name] = pa.array(values, mask=mask)
+    for name, k in zip(CATEGORICAL, CARDINALITY, strict=True):
+        probs = 1.0 / np.arange(1, k + 1)
+        labels = np.array([f"{name}_v{j}" for j in range(k)])
+        data[name] = pa.array(labels[rng.choice(k, n, p=probs / probs.sum())])
+    return pa.table(data)
+
+
+def write_dataset(path: Path, n: int, seed: int) -> Path:
+    if path.exists():
+        return path
+    with pq.ParquetWriter(path, synthetic(1, 0).schema, compression="zstd") as writer:
+        for start in range(0, n, CHUNK):
+            writer.write_table(synthetic(min(CHUNK, n - start), seed + start), row_group_size=CHUNK)
+    return path
+
+
+# --- workers (each runs in its own process) ------------------------------------------------------
+
+
+def work_read(window: str) -> dict[str, Any]:
+    rows = 0
+    handle = pq.ParquetFile(window, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)  # as driftpilot reads
+    for batch in handle.iter_batches(batch_size=BATCH_ROWS, columns=[*NUMERIC, *CATEGORICAL]):
+        rows += batch.num_rows
+    return {"rows": rows}
+
+
+def work_profile(reference: str, profile_path: str) -> dict[str, Any]:
+    frame = pq.read_table(reference).to_pandas()
+    profile = build_profile(frame, NUMERIC, CATEGORICAL)
+    Path(profile_path).write_text(json.dumps(profile))
+    return {"rows": len(frame)}
+
+
+def work_driftpilot(window: str, profile_path: str) -> dict[str, Any]:
+    from driftpilot.drift_stats import stats_from_parquet
+
+    profile = json.loads(Path(profile_path).read_text())
+    stats = stats_from_parquet([window], profile, NUMERIC, CATEGORICAL)
+    result = score_window(profile, stats)
+    return {"rows": stats.rows, "drifted": result.drifted, "status": result.status.value}
+
+
+def work_evidently(window: str, reference: str) -> dict[str, Any]:
+    from evidently import DataDefinition, Dataset, Report
+    from evidently.presets import DataDriftPreset
+
+    definition = DataDefinition(numerical_columns=list(NUMERIC), categorical_columns=list(CATEGORICAL))
+    current = Dataset.from_pandas(pq.read_table(window).to_pandas(), data_definition=definition)
+    ref = Dataset.from_pandas(pq.read_table(reference).to_pandas(), data_definition=definition)
+    report = Report([DataDriftPreset(num_method="wasserstein", cat_method="jensenshannon")])
+    snapshot = report.run(current_data=current, reference_data=ref)
+    json.loads(snapshot.json())
+    return {"rows": -1}
+
+
+WORKERS: dict[str, Callable[..., dict[str, Any]]] = {
+    "read": work_read,
+    "profile": work_profile,
+    "driftpilot": work_driftpilot,
+    "evidently": work_evidently,
+}
+
+
+def measure(kind: str, *args: str) -> dict[str, Any]:
+    """Run one worker in a fresh process: wall seconds (inside the worker) and peak RSS (MB)."""
+    with tempfile.NamedTemporaryFile("r", suffix=".json") as out:
+        proc = subprocess.Popen([sys.executable, __file__, "--worker", kind, out.name, *args],
+                                env={**os.environ, "PYTHONWARNINGS": "ignore"})
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            return {"kind": kind, "error": f"exit {proc.returncode}", "rss_mb": usage.ru_maxrss / 1024}
+        result = json.loads(Path(out.name).read_text())
+    result["rss_mb"] = usage.ru_maxrss / 1024  # Linux: KiB
+    return result
+
+
+def run_worker(kind: str, out: str, args: list[str]) -> None:
+    start = time.perf_counter()
+    result = WORKERS[kind](*args)
+    result["seconds"] = time.perf_counter() - start
+    Path(out).write_text(json.dumps(result))
+
+
+# --- reporting ----------------------------------------------------------------------------------
+
+
+def table(title: str, header: list[str], rows: list[list[Any]]) -> None:
+    cells = [header, *[[str(c) for c in row] for row in rows]]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    print(f"\n### {title}\n")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for row in cells[1:]:
+        print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |")
+    sys.stdout.flush()
+
+
+def cost_section(work: Path, sizes: list[int], evidently_max: int, big: int | None) -> None:
+    rows: list[list[Any]] = []
+
+    def add(label: str, n: int, result: dict[str, Any]) -> None:
+        if "error" in result:
+            rows.append([label, f"{n:,}", result["error"], f"{result['rss_mb']:.0f}"])
+        else:
+            rows.append([label, f"{n:,}", f"{result['seconds']:.2f}", f"{result['rss_mb']:.0f}"])
+
+    for n in sizes:
+        ref = write_dataset(work / f"ref-{n}.parquet", n, seed=1)
+        win = write_dataset(work / f"win-{n}.parquet", n, seed=2)
+        prof = str(work / f"profile-{n}.json")
+        add("pyarrow read (floor)", n, measure("read", str(win)))
+        add("driftpilot profile (reference, once)", n, measure("profile", str(ref), prof))
+        add("driftpilot stats + scores", n, measure("driftpilot", str(win), prof))
+        if n <= evidently_max:
+            add("evidently DataDriftPreset", n, measure("evidently", str(win), str(ref)))
+        else:
+            rows.append(["evidently DataDriftPreset", f"{n:,}", "skipped", "-"])
+    if big:
+        prof = str(work / f"profile-{sizes[-1]}.json")
+        win = write_dataset(work / f"win-{big}.parquet", big, seed=3)
+        add("pyarrow read (floor)", big, measure("read", str(win)))
+        add("driftpilot stats + scores", big, measure("driftpilot", str(win), prof))
+    table("Cost: 20 numeric + 5 categorical columns, rows per side", ["what", "rows", "seconds", "peak RSS MB"],
+          rows)
+
+
+FEATURES_NUM = NUMERIC[:8]
+FEATURES_CAT = CATEGORICAL[:2]
+SHIFTED = ("x00", "x04")  # two normal features
+
+
+def _ten(table_: pa.Table) -> pa.Table:
+    return table_.select([*FEATURES_NUM, *FEATURES_CAT])
+
+
+def _window_verdict(profile: dict[str, Any], n: int, seed: int, shift: float = 0.0) -> tuple[bool, bool, bool]:
+    """(any feature flagged, a shifted feature flagged, PSI > 0.2 on any feature)."""
+    window = _ten(synthetic(n, seed, shift, SHIFTED))
+    result = score_window(profile, accumulate([window], profile, FEATURES_NUM, FEATURES_CAT))
+    hit = any(result.column(c).drifted for c in SHIFTED)
+    psi_rule = any((c.psi or 0.0) > 0.2 for c in result.columns)
+    return result.alarm, hit, psi_rule
+
+
+def statistics_section(quick: bool) -> None:
+    reference = _ten(synthetic(5_000, 11)).to_pandas()
+    profile = build_profile(reference, FEATURES_NUM, FEATURES_CAT)
+    plan = [(200, 50), (1_000, 50)] if quick else \
+        [(200, 1000), (1_000, 1000), (10_000, 300), (100_000, 100), (1_000_000, 20)]
+    rows = []
+    for n, windows in plan:
+        start = time.perf_counter()
+        verdicts = [_window_verdict(profile, n, 10_000 + s) for s in range(windows)]
+        alarms = sum(v[0] for v in verdicts)
+        psi_alarms = sum(v[2] for v in verdicts)
+        rows.append([f"{n:,}", windows, f"{alarms / windows:.1%}", f"{psi_alarms / windows:.1%}",
+                     f"{time.perf_counter() - start:.1f}"])
+    table("False alarms on stable windows (10 features, 5,000-row reference)",
+          ["window rows", "windows", "driftpilot: any feature flagged", "PSI > 0.2 on any feature", "seconds"],
+          rows)
+
+    rows = []
+    windows = 50 if quick else 500
+    for shift in (0.25, 0.5, 1.0):
+        verdicts = [_window_verdict(profile, 200, 50_000 + s, shift) for s in range(windows)]
+        rows.append([f"{shift} sd", windows, f"{sum(v[0] for v in verdicts) / windows:.1%}",
+                     f"{sum(v[1] for v in verdicts) / windows:.1%}", f"{sum(v[2] for v in verdicts) / windows:.1%}"])
+    table("Detection at n = 200 (mean shift on 2 of 10 features, 5,000-row reference)",
+          ["shift", "windows", "driftpilot: any feature flagged", "a shifted feature flagged",
+           "PSI > 0.2 on any feature"], rows)
+
+    n = 100_000 if quick else 1_000_000
+    big_ref = _ten(synthetic(n, 21)).to_pandas()
+    big_profile = build_profile(big_ref, FEATURES_NUM, FEATURES_CAT)
+    del big_ref
+    window = _ten(synthetic(n, 22, 0.02, SHIFTED))
+    result = score_window(big_profile, accumulate([window], big_profile, FEATURES_NUM, FEATURES_CAT))
+    rows = []
+    for name in SHIFTED:
+        col = result.column(name)
+        rows.append([name, f"{col.ks:.4f}", f"{col.wasserstein_norm:.4f}", f"{col.p_value:.2g}",
+                     col.status.value, col.reason])
+    table(f"0.02 sd shift on {n:,} rows vs a {n:,}-row reference (dataset status: {result.status.value})",
+          ["column", "KS", "W / sd", "p-value", "status", "reason"], rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes only (smoke test, < 1 min)")
+    parser.add_argument("--skip-evidently-1m", action="store_true", help="run Evidently at 100k rows only")
+    parser.add_argument("--no-evidently", action="store_true", help="never run Evidently")
+    parser.add_argument("--cost-only", action="store_true", help="skip the false-alarm / detection sections")
+    parser.add_argument("--workdir", type=Path, default=None, help="keep generated data here")
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        run_worker(args.worker[0], args.worker[1], args.worker[2:])
+        return
+    np.seterr(all="ignore")
+    print(f"# driftpilot drift benchmark ({'quick' if args.quick else 'full'}; {os.cpu_count()} cores)")
+    with tempfile.TemporaryDirectory(prefix="drift-bench-") as tmp:
+        work = args.workdir or Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        if args.quick:
+            sizes, big = [20_000], None
+            evidently_max = 0 if args.no_evidently else 20_000
+        else:
+            sizes, big = [100_000, 1_000_000], 10_000_000
+            evidently_max = 0 if args.no_evidently else (100_000 if args.skip_evidently_1m else 1_000_000)
+        start = time.perf_counter()
+        cost_section(work, sizes, evidently_max, big)
+        if not args.cost_only:
+            statistics_section(args.quick)
+        print(f"\n(total {time.perf_counter() - start:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""Airflow-aware glue shared by the DAG files (ignored by the DAG processor via .airflowignore).
+
+Keeps the DAG files to wiring: default args, error translation from driftpilot's exceptions to
+Airflow task outcomes, and the cheap config look-ups needed at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+DEFAULT_ARGS: dict[str, Any] = {
+    "owner": "driftpilot",
+    "retries": 2,
+    "retry_delay": timedelta(seconds=30),
+    "retry_exponential_backoff": True,
+    "max_retry_delay": timedelta(minutes=10),
+}
+
+
+def model_configs() -> list[Any]:
+    """Every model config, read at parse time (YAML only: no heavy imports)."""
+    from driftpilot.config import load_all_configs
+    from driftpilot.settings import load_settings
+
+    return list(load_all_configs(load_settings().config_dir).values())
+
+
+def catchup_enabled() -> bool:
+    """Catch-up is off by default (a fresh `airflow standalone` must not launch a year of runs);
+    set DRIFTPILOT_CATCHUP=true to let the scheduler backfill from the config's start date."""
+    return os.environ.get("DRIFTPILOT_CATCHUP", "false").lower() in ("1", "true", "yes")
+
+
+def load(model: str) -> tuple[Any, Any]:
+    """(config, settings) of ``model``, resolved inside the task at run time."""
+    from driftpilot.services import model_config
+    from driftpilot.settings import load_settings
+
+    settings = load_settings()
+    return model_config(settings, model), settings
+
+
+@contextmanager
+def task_errors() -> Iterator[None]:
+    """Map driftpilot's exceptions to Airflow outcomes.
+
+    Deterministic data and config problems fail at once (a retry would fail the same way);
+    "nothing to do yet" skips; anything else is left to Airflow's retries with backoff.
+    """
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
+
+    from driftpilot.errors import (
+        BaselineNotFound,
+        ConfigError,
+        CorruptFile,
+        InsufficientData,
+        SchemaViolation,
+    )
+
+    try:
+        yield
+    except InsufficientData as exc:
+        raise AirflowSkipException(str(exc)) from exc
+    except (ConfigError, SchemaViolation, CorruptFile, BaselineNotFound) as exc:
+        raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
+
+
+def project_dir() -> Path:
+    return Path(__file__).resolve().parents[2]

@@ -1,0 +1,141 @@
+"""
+### driftpilot monitor: one DAG per configured model
+
+For each model in `include/config/*.yaml` this file defines `driftpilot_monitor__<model>`,
+scheduled once per monitoring window (daily by default):
+
+1. **validate** the window's Parquet inference logs with Great Expectations; bad rows and
+   unreadable files go to the quarantine area with a reason (`read = accepted + quarantined`);
+   a window over the configured failure rate fails with a message that says what broke;
+2. **labels**: join delayed ground truth by `prediction_id`, as of the window end, and
+   recompute the performance of earlier windows whose labels matured since;
+3. **drift**: full-data drift statistics against the serving version's baseline from MLflow,
+   Evidently HTML/JSON reports and operational metrics, upserted into the metrics history;
+4. **decide**: the pure trigger policy turns the evidence into `none` / `alert` / `retrain`
+   with readable reasons, stored with the window;
+5. **branch**: `retrain` records the request (idempotency key) and emits the
+   `driftpilot://<model>/retrain-requests` Asset event the retraining DAG listens to; `alert`
+   notifies the configured channels; `none` ends.
+
+Runs of one model are serialised (`max_active_runs=1`): the policy reads the history of earlier
+windows, so window *n* must see window *n-1*. Manual runs accept a `window_start` override.
+All logic lives in `include/driftpilot/monitoring.py`; reports land under
+`$DRIFTPILOT_HOME/lake/reports/model=<model>/date=<window>/`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.sdk import DAG, Asset, Param, task
+from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
+
+from dag_support import DEFAULT_ARGS, catchup_enabled, load, model_configs, task_errors
+
+
+def retrain_asset(model: str) -> Asset:
+    return Asset(name=f"driftpilot_retrain_requests__{model}", uri=f"driftpilot://{model}/retrain-requests")
+
+
+def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
+    model = config.name
+    with DAG(
+        dag_id=f"driftpilot_monitor__{model}",
+        description=f"Monitor {model}: validate, labels, drift, decide",
+        doc_md=__doc__,
+        # Data-interval timetables: the run for [D, D + window) starts when the window has ended.
+        schedule=CronDataIntervalTimetable("@daily", timezone="UTC")
+        if config.window_days == 1
+        else DeltaDataIntervalTimetable(pendulum.duration(days=config.window_days)),
+        start_date=pendulum.parse(config.replay.start_date, tz="UTC"),
+        catchup=catchup_enabled(),
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        dagrun_timeout=pendulum.duration(hours=2),
+        tags=["driftpilot", "monitoring", model],
+        params={
+            "window_start": Param(
+                None,
+                type=["null", "string"],
+                format="date",
+                description="Monitor this window (YYYY-MM-DD) instead of the run's data interval.",
+            ),
+        },
+    ) as dag:
+
+        @task
+        def window_bounds(params=None, data_interval_start=None, logical_date=None) -> str:
+            """The window this run monitors: the param override, else the data interval start."""
+            chosen = (params or {}).get("window_start")
+            start = chosen or (data_interval_start or logical_date).strftime("%Y-%m-%d")
+            return start
+
+        @task
+        def validate(window_start: str) -> dict:
+            from driftpilot.monitoring import validate_step, window_for
+
+            config_, settings = load(model)
+            with task_errors():
+                return validate_step(config_, settings, window_for(config_, window_start))
+
+        @task
+        def labels(window_start: str, validated: dict) -> dict:
+            from driftpilot.monitoring import performance_step, window_for
+
+            config_, settings = load(model)
+            with task_errors():
+                return performance_step(config_, settings, window_for(config_, window_start))
+
+        @task
+        def drift(window_start: str, validated: dict) -> dict:
+            from driftpilot.monitoring import drift_step, window_for
+
+            config_, settings = load(model)
+            with task_errors():
+                return drift_step(config_, settings, window_for(config_, window_start), validated["serving_version"])
+
+        @task
+        def decide(window_start: str, validated: dict, drift_summary: dict, label_summary: dict) -> dict:
+            from driftpilot.monitoring import decide_step, window_for
+
+            config_, settings = load(model)
+            with task_errors():
+                return decide_step(config_, settings, window_for(config_, window_start), validated["serving_version"])
+
+        @task.branch
+        def route(decision: dict) -> str:
+            return {"retrain": "request_retrain", "alert": "send_alert"}.get(decision["action"], "no_action")
+
+        @task(outlets=[retrain_asset(model)])
+        def request_retrain(decision: dict, outlet_events=None) -> dict:
+            from driftpilot.monitoring import request_retrain as record
+
+            config_, settings = load(model)
+            with task_errors():
+                conf = record(config_, settings, decision)
+            if outlet_events is not None:
+                outlet_events[retrain_asset(model)].extra = conf
+            return conf
+
+        @task
+        def send_alert(decision: dict) -> list:
+            from driftpilot.alerts import notify
+
+            config_, settings = load(model)
+            with task_errors():
+                return notify(config_.alert_channels, settings, decision)
+
+        start = window_bounds()
+        validated = validate(start)
+        # Sequential on purpose: both write report folders, and labels may touch this window's.
+        drift_summary = drift(start, validated)
+        label_summary = labels(start, validated)
+        drift_summary >> label_summary
+        decision = decide(start, validated, drift_summary, label_summary)
+        branch = route(decision)
+        branch >> [request_retrain(decision), send_alert(decision), EmptyOperator(task_id="no_action")]
+    return dag
+
+
+for _config in model_configs():
+    globals()[f"driftpilot_monitor__{_config.name}"] = build_monitor_dag(_config)

@@ -1,0 +1,198 @@
+"""Pure helpers of the Evidently adapter: no Evidently import, hand-built snapshot dicts."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from driftpilot import reports
+from driftpilot.errors import ConfigError
+
+
+def _value_drift(metric_id: str, column: str, method: str, threshold: float, value: float) -> dict:
+    return {
+        "id": metric_id,
+        "metric_name": f"ValueDrift(column={column},method={method},threshold={threshold})",
+        "config": {"type": "evidently:metric_v2:ValueDrift", "column": column, "method": method, "threshold": threshold},
+        "value": value,
+    }
+
+
+def _test(metric_id: str, status: str) -> dict:
+    return {"id": "drift", "metric_config": {"metric_id": metric_id, "params": {}}, "status": status}
+
+
+@pytest.mark.parametrize(
+    ("method", "value", "threshold", "expected"),
+    [
+        ("wasserstein", 0.2, 0.1, True),
+        ("wasserstein", 0.1, 0.1, True),  # distances: at the threshold is drift
+        ("wasserstein", 0.05, 0.1, False),
+        ("psi", 0.3, 0.2, True),
+        ("jensenshannon", 0.01, 0.1, False),
+        ("ed", 0.1, 0.1, False),  # energy distance is strict
+        ("ks", 0.01, 0.05, True),  # p-values: small is drift
+        ("ks", 0.05, 0.05, True),
+        ("ks", 0.5, 0.05, False),
+        ("chisquare", 0.05, 0.05, False),
+        ("z", 0.001, 0.05, True),
+        ("wasserstein", float("nan"), 0.1, None),
+        ("no_such_method", 0.5, 0.1, None),
+    ],
+)
+def test_drift_direction_depends_on_the_method(method: str, value: float, threshold: float, expected: bool | None) -> None:
+    assert reports.is_drift(method, value, threshold) is expected
+
+
+def test_parse_drift_finds_metrics_by_identity_not_position() -> None:
+    snapshot = {
+        "metrics": [
+            _value_drift("b", "x2", "ks", 0.05, 0.001),
+            {
+                "id": "count",
+                "config": {"type": "evidently:metric_v2:DriftedColumnsCount", "drift_share": 0.3},
+                "value": {"count": 2.0, "share": 2 / 3},
+            },
+            _value_drift("a", "x1", "wasserstein", 0.1, 0.02),
+            _value_drift("c", "cat", "jensenshannon", 0.1, 0.4),
+        ],
+        "tests": [_test("c", "FAIL"), _test("a", "SUCCESS"), _test("b", "FAIL"), _test("count", "FAIL")],
+    }
+    rows = {(r.metric, r.column): r for r in reports.parse_drift(snapshot, 0.3)}
+    assert rows[("value_drift", "x1")] == reports.MetricRow("value_drift", "x1", 0.02, "wasserstein", 0.1, False)
+    assert rows[("value_drift", "x2")].drifted is True  # p-value below threshold
+    assert rows[("value_drift", "cat")].drifted is True
+    assert rows[("drifted_columns_count", None)].value == 2.0
+    share = rows[("drifted_columns_share", None)]
+    assert share.value == pytest.approx(2 / 3)
+    assert share.threshold == 0.3
+    assert share.drifted is True
+
+
+def test_parse_drift_without_tests_falls_back_to_the_method_direction() -> None:
+    snapshot = {"metrics": [_value_drift("a", "x", "ks", 0.05, 0.01), _value_drift("b", "y", "psi", 0.2, 0.01)]}
+    rows = {r.column: r for r in reports.parse_drift(snapshot, 0.5)}
+    assert rows["x"].drifted is True
+    assert rows["y"].drifted is False
+
+
+def test_nan_drift_values_do_not_poison_the_share() -> None:
+    rows = [
+        reports.MetricRow("value_drift", "a", 0.5, "wasserstein", 0.1, True),
+        reports.MetricRow("value_drift", "b", 0.01, "wasserstein", 0.1, False),
+        reports.MetricRow("value_drift", "c", float("nan"), "wasserstein", 0.1, None),
+        reports.MetricRow("drifted_columns_share", None, 0.5, None, 0.3, True),
+    ]
+    share, drifted = reports.drift_outcome(rows, untestable=())
+    assert share == 0.5
+    assert drifted == ("a",)
+    share, drifted = reports.drift_outcome(rows, untestable=("gone",))
+    assert share == pytest.approx(2 / 3)
+    assert drifted == ("a", "gone")
+    assert reports.MetricRow("value_drift", "c", float("nan")).to_dict()["value"] is None
+
+
+def test_parse_performance_and_quality_by_type() -> None:
+    performance = {
+        "metrics": [
+            {"id": "1", "config": {"type": "evidently:metric_v2:RocAuc"}, "value": 0.9},
+            {"id": "2", "config": {"type": "evidently:metric_v2:Accuracy"}, "value": 0.8},
+            {"id": "3", "config": {"type": "evidently:metric_v2:F1ByLabel"}, "value": {"0": 0.7, "1": 0.8}},
+            {"id": "4", "config": {"type": "evidently:metric_v2:MAE"}, "value": {"mean": 1.5, "std": 0.2}},
+        ]
+    }
+    assert {r.metric: r.value for r in reports.parse_performance(performance)} == {
+        "roc_auc": 0.9,
+        "accuracy": 0.8,
+        "mae": 1.5,
+    }
+    quality = {
+        "metrics": [
+            {"id": "1", "config": {"type": "evidently:metric_v2:RowCount"}, "value": 300.0},
+            {"id": "2", "config": {"type": "evidently:metric_v2:MissingValueCount", "column": "x"},
+             "value": {"count": 30.0, "share": 0.1}},
+            {"id": "3", "config": {"type": "evidently:metric_v2:MeanValue", "column": "x"}, "value": 2.5},
+            {"id": "4", "config": {"type": "evidently:metric_v2:ColumnCount", "column_type": "num"}, "value": 3.0},
+        ]
+    }
+    rows = {(r.metric, r.column): r.value for r in reports.parse_quality(quality)}
+    assert rows == {
+        ("row_count", None): 300.0,
+        ("missing_value_share", "x"): 0.1,
+        ("missing_value_count", "x"): 30.0,
+        ("mean", "x"): 2.5,
+    }
+    assert {reports.metric_part(m) for m, _ in rows} == {"quality"}
+    assert reports.metric_part("value_drift") == "drift"
+    assert reports.metric_part("roc_auc") == "performance"
+
+
+def test_json_safe_gives_strict_json() -> None:
+    payload = {"a": [1.0, float("nan")], "b": {"c": float("inf")}, "d": "x"}
+    text = json.dumps(reports.json_safe(payload), allow_nan=False)
+    assert json.loads(text) == {"a": [1.0, None], "b": {"c": None}, "d": "x"}
+
+
+def test_bounded_sample_is_seeded_and_keeps_order() -> None:
+    frame = pd.DataFrame({"i": range(1000)})
+    assert reports.bounded_sample(frame, 1000, 1) is frame
+    one = reports.bounded_sample(frame, 100, 7)
+    two = reports.bounded_sample(frame, 100, 7)
+    assert len(one) == 100
+    assert one["i"].tolist() == two["i"].tolist()
+    assert one["i"].is_monotonic_increasing
+    assert one["i"].tolist() != reports.bounded_sample(frame, 100, 8)["i"].tolist()
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([0.003467] * 50, True),
+        ([0.1 + 0.2, 0.3, 0.30000000000000004], True),  # float noise
+        ([1.0, np.nan, 1.0], True),
+        ([0.0, 0.001], False),
+        ([np.nan, np.nan], False),
+    ],
+)
+def test_is_constant(values: list[float], expected: bool) -> None:
+    assert reports.is_constant(pd.Series(values)) is expected
+
+
+def test_plan_pins_methods_and_replaces_wasserstein_on_constant_reference(elec2_config) -> None:
+    config = elec2_config
+    n = 60
+    rng = np.random.default_rng(0)
+    reference = pd.DataFrame({c: rng.random(n) for c in config.features.numeric})
+    reference["vicprice"] = 0.003467
+    reference["day_of_week"] = "1"
+    reference["score"] = rng.random(n)
+    reference["prediction"] = 1
+    current = reference.copy()
+    current["transfer"] = np.nan  # a column that vanished from the window
+    plan = reports.plan_columns(config, reference, current)
+    assert plan.numeric == (*config.features.numeric, "score")
+    assert plan.categorical == ("day_of_week", "prediction")
+    assert plan.methods["vicprice"] == reports.CONSTANT_REFERENCE_METHOD
+    assert plan.methods["nswprice"] == "wasserstein"
+    assert plan.methods["day_of_week"] == "jensenshannon"
+    assert plan.untestable == ("transfer",)
+    assert "transfer" not in plan.drift_columns
+    assert any("vicprice" in note and "constant" in note for note in plan.notes)
+
+    explicit = dataclasses.replace(config, drift=dataclasses.replace(config.drift, per_column_method={"vicprice": "ks"}))
+    assert reports.plan_columns(explicit, reference, current).methods["vicprice"] == "ks"
+
+    broken = dataclasses.replace(config, drift=dataclasses.replace(config.drift, num_method="wassertein"))
+    with pytest.raises(ConfigError, match="unknown drift method 'wassertein'"):
+        reports.plan_columns(broken, reference, current)
+
+
+def test_the_adapter_module_does_not_import_evidently_at_import_time() -> None:
+    source = Path(reports.__file__).read_text()
+    top_level = [line for line in source.splitlines() if line.startswith(("import evidently", "from evidently"))]
+    assert top_level == []
