@@ -41,7 +41,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 install: $(VENV)/.installed
 
 demo: install
-	$(PY) -m driftpilot demo
+	$(PY) scripts/demo.py
 
 test: install
 	$(PY) -m pytest -m "not slow"

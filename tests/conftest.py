@@ -59,3 +59,22 @@ def elec2_champion(elec2_config, shared_settings):
     from driftpilot.bootstrap import bootstrap_champion
 
     return bootstrap_champion(elec2_config, shared_settings)
+
+
+@pytest.fixture(scope="session")
+def airflow_db(test_home: Path) -> Path:
+    """A migrated Airflow metadata DB (SQLite) under the test home, created once (~10 s)."""
+    import subprocess
+    import sys
+
+    airflow = Path(sys.executable).with_name("airflow")
+    subprocess.run([str(airflow), "db", "migrate"], check=True, capture_output=True, env=os.environ.copy())
+    return test_home / "airflow" / "airflow.db"
+
+
+@pytest.fixture(scope="session")
+def dagbag():
+    """One DagBag for every DAG test (parsing is the slow part)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(ROOT / "dags"))

@@ -425,8 +425,37 @@ def _store_decision(config: ModelConfig, settings: Settings, window: Window, ver
     }
     history.save_decision(metrics_db(settings), config.name, window.label, version, decision.action.value,
                           list(decision.reasons), dict(decision.evidence), _now_iso(window))
-    storage.write_json_atomic(payload, report_dir(settings, window) / "decision.json")
+    out_dir = report_dir(settings, window)
+    storage.write_json_atomic(payload, out_dir / "decision.json")
+    payload["mlflow_run_id"] = _log_window_run(config, settings, window, version, decision, out_dir)
     return payload
+
+
+def _log_window_run(config: ModelConfig, settings: Settings, window: Window, version: str,
+                    decision: Decision, out_dir: Path) -> str:
+    """The window as an MLflow run in the model's monitoring experiment: metrics + reports."""
+    frame = history.read_metrics(metrics_db(settings), config.name, since=window.label)
+    frame = frame[(frame["window"] == window.label) & frame["value"].notna()]
+    metrics = {}
+    for metric, column, value in zip(frame["metric"], frame["column"], frame["value"], strict=True):
+        if metric.startswith("evidently."):
+            continue  # the Evidently JSON is logged as an artifact; keep the run's metric list readable
+        name = f"{metric}.{column}" if column else metric
+        metrics[_mlflow_key(name)] = float(value)
+    return registry.log_monitoring_run(
+        settings,
+        model_name=config.name,
+        window=window.label,
+        model_version=version,
+        metrics=metrics,
+        tags={"driftpilot.action": decision.action.value, "driftpilot.reasons": "; ".join(decision.reasons)[:4000]},
+        artifacts_dir=out_dir,
+    )
+
+
+def _mlflow_key(name: str) -> str:
+    """MLflow metric keys allow letters, digits, '_', '-', '.', ' ', '/'."""
+    return "".join(ch if ch.isalnum() or ch in "_-./ " else "_" for ch in name)
 
 
 def request_retrain(config: ModelConfig, settings: Settings, decision: dict[str, Any]) -> dict[str, Any]:

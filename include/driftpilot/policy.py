@@ -121,6 +121,10 @@ def decide(
             columns = ", ".join(current.drifted_columns[:5]) or "-"
             reasons.append(f"drift share {share:.2f} >= {policy.drift_share:.2f} (drifted: {columns})")
             wants_alert = True
+        elif current.drift_share is None:
+            reasons.append("drift not judged: no feature could be compared with the baseline")
+        else:
+            reasons.append(f"drift share {current.drift_share:.2f} < {policy.drift_share:.2f}")
         if len(drifted) >= policy.persistence_windows:
             reasons.append(
                 f"drift persisted in {len(drifted)} of the last {len(recent)} windows "
@@ -164,6 +168,11 @@ def decide(
                 f"worse than the baseline {performance.baseline:.3f} (allowed {policy.max_performance_drop:.3f})"
             )
             wants_retrain = True
+        if not wants_retrain:
+            reasons.append(
+                f"{performance.metric} {performance.value:.3f} of window {performance.window} is within "
+                f"{policy.max_performance_drop:.3f} of the baseline {performance.baseline:.3f}"
+            )
 
     if not wants_retrain:
         action = Action.ALERT if wants_alert else Action.NONE

@@ -224,3 +224,39 @@ def champion_baseline(settings: Settings, model_name: str) -> Baseline:
             f"run `driftpilot bootstrap --model {model_name}` first"
         )
     return load_baseline(settings, model_name, version)
+
+
+WINDOW_TAG = "driftpilot.window"
+
+
+def log_monitoring_run(
+    settings: Settings,
+    *,
+    model_name: str,
+    window: str,
+    model_version: str,
+    metrics: Mapping[str, float],
+    tags: Mapping[str, str],
+    artifacts_dir: Path | None,
+) -> str:
+    """Record one monitoring window as one MLflow run (found again by tag, never duplicated).
+
+    A re-run of the window logs into the same run: metric values are replaced (their latest value
+    is what MLflow shows) and artifacts are overwritten path by path.
+    """
+    import mlflow
+
+    client = connect(settings)
+    experiment_id = ensure_experiment(settings, f"driftpilot/{model_name}/monitoring")
+    found = client.search_runs(
+        [experiment_id], filter_string=f"tags.`{WINDOW_TAG}` = '{window}'", max_results=1
+    )
+    run_id = found[0].info.run_id if found else None
+    with mlflow.start_run(run_id=run_id, experiment_id=experiment_id, run_name=f"{model_name} {window}") as run:
+        mlflow.set_tags({WINDOW_TAG: window, "driftpilot.model_version": model_version, **dict(tags)})
+        finite = {k: float(v) for k, v in metrics.items() if v is not None and v == v and abs(float(v)) != float("inf")}
+        if finite:
+            mlflow.log_metrics(finite, step=0)
+        if artifacts_dir is not None and artifacts_dir.exists():
+            mlflow.log_artifacts(str(artifacts_dir), artifact_path="reports")
+        return str(run.info.run_id)

@@ -304,3 +304,14 @@ def test_predictions_are_reported_apart() -> None:
     result = score_window(profile, stats_from_frame(win, profile, ["x", "score"], []))
     assert [c.column for c in result.columns] == ["x"]
     assert result.predictions[0].drifted and result.drift_share == 0.0
+
+
+def test_infinities_count_as_missing_not_as_nan_scores() -> None:
+    ref = pd.DataFrame({"x": np.r_[np.arange(100.0), np.inf]})
+    profile = build_profile(ref, ("x",), ())
+    assert profile["columns"]["x"]["missing"] == 1
+    win = pd.DataFrame({"x": np.r_[np.arange(50.0), -np.inf, np.nan]})
+    stats = stats_from_frame(win, profile, ["x"], [])
+    col = stats.columns["x"]
+    assert isinstance(col, NumericStats) and (col.count, col.missing) == (50, 2)
+    _json_ok(score_window(profile, stats))

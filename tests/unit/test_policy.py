@@ -77,3 +77,10 @@ def test_history_after_the_current_window_is_ignored() -> None:
     """Replaying an old window must not see windows that came after it."""
     future = [w(26, 0.9), w(27, 0.9)]
     assert decide(w(25, 0.0), future, None, POLICY, [], NOW).action is Action.NONE
+
+
+def test_a_quiet_window_still_says_why() -> None:
+    decision = decide(w(25, 0.1), [], perf(0.8), POLICY, [], NOW)
+    assert decision.action is Action.NONE
+    assert any("drift share 0.10 < 0.30" in r for r in decision.reasons)
+    assert any("within 0.050 of the baseline" in r for r in decision.reasons)

@@ -1,0 +1,55 @@
+"""Every DAG file parses, and every DAG follows the project's conventions."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from driftpilot.config import load_all_configs
+
+ROOT = Path(__file__).resolve().parents[2]
+DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
+HEAVY = {"pandas", "numpy", "mlflow", "evidently", "great_expectations", "sklearn", "pyarrow", "scipy"}
+
+
+def test_no_import_errors(dagbag) -> None:
+    assert dagbag.import_errors == {}
+
+
+def test_one_monitor_dag_per_model_config(dagbag) -> None:
+    models = load_all_configs(ROOT / "include" / "config")
+    assert {f"driftpilot_monitor__{m}" for m in models} <= set(dagbag.dag_ids)
+
+
+@pytest.mark.parametrize("attribute", ["doc_md", "tags"])
+def test_dags_are_documented_and_tagged(dagbag, attribute) -> None:
+    for dag_id, dag in dagbag.dags.items():
+        assert getattr(dag, attribute), f"{dag_id} has no {attribute}"
+
+
+def test_tasks_retry_with_backoff(dagbag) -> None:
+    for dag_id, dag in dagbag.dags.items():
+        for task in dag.tasks:
+            assert task.retries >= 1, f"{dag_id}.{task.task_id} has no retries"
+            assert task.retry_exponential_backoff, f"{dag_id}.{task.task_id} retries without backoff"
+
+
+def test_monitor_dag_shape(dagbag) -> None:
+    dag = dagbag.dags["driftpilot_monitor__elec2_updown"]
+    assert dag.max_active_runs == 1
+    assert "window_start" in dag.params
+    route = dag.get_task("route")
+    assert route.downstream_task_ids == {"request_retrain", "send_alert", "no_action"}
+    assert dag.get_task("labels").upstream_task_ids >= {"drift"}
+    assert dag.timetable.periodic
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=lambda p: p.name)
+def test_dag_files_keep_heavy_imports_out_of_the_top_level(path: Path) -> None:
+    tree = ast.parse(path.read_text())
+    top_level = [n for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    names = {(n.module or "") if isinstance(n, ast.ImportFrom) else a.name for n in top_level for a in getattr(n, "names", [])}
+    roots = {name.split(".")[0] for name in names}
+    assert not roots & HEAVY, f"{path.name} imports {roots & HEAVY} at parse time"
