@@ -24,6 +24,7 @@ RUN pip install --no-cache-dir --no-deps -e .
 ENV AIRFLOW__CORE__DAGS_FOLDER=/opt/driftpilot/dags \
     AIRFLOW__CORE__PLUGINS_FOLDER=/opt/driftpilot/plugins \
     AIRFLOW__CORE__LOAD_EXAMPLES=False \
+    AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX=regexp \
     DRIFTPILOT_HOME=/opt/driftpilot/state \
     MLFLOW_DISABLE_TELEMETRY=true \
     DO_NOT_TRACK=true \

@@ -52,6 +52,9 @@ def main() -> int:
     os.environ.setdefault("AIRFLOW_HOME", str(Path(os.environ["DRIFTPILOT_HOME"]) / "airflow"))
     os.environ.setdefault("AIRFLOW__CORE__DAGS_FOLDER", str(ROOT / "dags"))
     os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    # regexp syntax for .airflowignore: the glob syntax goes through a deprecated pathspec class
+    # whose warning would be printed once per window.
+    os.environ.setdefault("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX", "regexp")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     # Task logs go to the demo log file; the console shows one line per window.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")

@@ -19,6 +19,7 @@ os.environ["AIRFLOW_HOME"] = str(_HOME / "airflow")
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(ROOT / "dags")
 os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(ROOT / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX"] = "regexp"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")

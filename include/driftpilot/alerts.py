@@ -2,9 +2,9 @@
 
 ``file`` (default) writes one JSON document per model and window under
 ``<home>/alerts/<model>/<window>.json`` (a re-run replaces it: one alert per window, never two).
-``webhook:<url>`` POSTs the same JSON to a URL (timeouts and HTTP errors raise, so Airflow retries).
-Slack and e-mail go through Airflow notifiers configured in the DAG layer
-(``dags/dag_support``), because their credentials live in Airflow Connections.
+``webhook:<url>`` POSTs the same JSON to a URL (timeouts and HTTP errors raise, so Airflow retries);
+a Slack incoming webhook is a URL of this kind. Channels are validated when the config loads.
+Not yet built: e-mail and Slack through Airflow notifiers and Connections.
 """
 
 from __future__ import annotations
@@ -46,17 +46,15 @@ class WebhookChannel:
             return f"{self.url} -> HTTP {response.status}"
 
 
-def channel_for(spec: str, settings: Settings) -> AlertChannel | None:
-    """The channel named by ``spec``; ``None`` for channels the DAG layer handles (slack, email)."""
+def channel_for(spec: str, settings: Settings) -> AlertChannel:
+    """The channel named by ``spec`` (``file`` or ``webhook:<url>``)."""
     factories: dict[str, Callable[[str], AlertChannel]] = {
         "file": lambda _: FileChannel(settings.home / "alerts"),
         "webhook": lambda rest: WebhookChannel(rest),
     }
     kind, _, rest = spec.partition(":")
-    if kind in ("slack", "email"):
-        return None
     if kind not in factories or (kind == "webhook" and not rest):
-        raise ConfigError(f"unknown alert channel {spec!r}: use file, webhook:<url>, slack or email")
+        raise ConfigError(f"unknown alert channel {spec!r}: use file or webhook:<url>")
     return factories[kind](rest)
 
 
@@ -64,7 +62,5 @@ def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, An
     """Send ``alert`` through every configured channel; returns where it went."""
     sent = []
     for spec in channels:
-        channel = channel_for(spec, settings)
-        if channel is not None:
-            sent.append(channel.send(alert))
+        sent.append(channel_for(spec, settings).send(alert))
     return sent

@@ -91,6 +91,7 @@ def bootstrap_champion(config: ModelConfig, settings: Settings) -> BootstrapResu
             "training_rows": [0, cut],
             "holdout_rows": [cut, len(period)],
             "holdout_metrics": metrics,
+            "feature_importance": training.feature_importance(config, model, holdout),
             "reason": "initial training on the first period",
             "fingerprint": config.fingerprint,
         }

@@ -35,6 +35,11 @@ class ApprovalMode(StrEnum):
     AUTO = "auto"  # promote as soon as the gate passes
 
 
+# Evidently 0.7 drift methods (names as Evidently spells them); reports.py knows their direction.
+REPORT_DRIFT_METHODS = (
+    "TVD", "anderson", "chisquare", "cramer_von_mises", "ed", "empirical_mmd", "es", "fisher_exact",
+    "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "mannw", "psi", "t_test", "wasserstein", "z",
+)
 ESTIMATORS = ("hist_gradient_boosting", "logistic_regression", "random_forest")
 SCENARIO_KINDS = (
     "covariate_shift",
@@ -357,12 +362,14 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
 
     dr = top.section("drift", {})
     per_column = {str(k): str(v) for k, v in dr.mapping("per_column_method", {}).items()}
-    for column in per_column:
+    for column, method in per_column.items():
         if column not in features.all:
             raise dr.fail("per_column_method", f"names {column!r}, which is not a feature")
+        if method not in REPORT_DRIFT_METHODS:
+            raise dr.fail("per_column_method", f"gives {column!r} the unknown method {method!r}; use one of {', '.join(REPORT_DRIFT_METHODS)}")
     drift = DriftSpec(
-        num_method=dr.string("num_method", "wasserstein"),
-        cat_method=dr.string("cat_method", "jensenshannon"),
+        num_method=dr.string("num_method", "wasserstein", choices=REPORT_DRIFT_METHODS),
+        cat_method=dr.string("cat_method", "jensenshannon", choices=REPORT_DRIFT_METHODS),
         threshold=dr.number("threshold", 0.1, minimum=0),
         drift_share=dr.number("drift_share", 0.5, minimum=0, maximum=1),
         per_column_method=per_column,
@@ -437,6 +444,10 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         ) from None
 
     alert_channels = top.strings("alert_channels", ["file"])
+    for spec in alert_channels:
+        kind, _, rest = spec.partition(":")
+        if kind not in ("file", "webhook") or (kind == "webhook" and not rest.startswith(("http://", "https://"))):
+            raise top.fail("alert_channels", f"has unknown channel {spec!r}: use `file` or `webhook:https://...`")
 
     rp = top.section("replay", {})
     ld = rp.section("label_delay", {})
@@ -494,7 +505,8 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
     return config
 
 
-DRIFT_METRICS = ("psi", "jensen_shannon", "wasserstein", "ks", "tvd", "chi2")
+# Per-column scores the drift step stores (``drift.<name>`` in the metrics history).
+DRIFT_METRICS = ("psi", "jensen_shannon", "wasserstein_norm", "ks", "tvd", "effect", "unseen_share")
 
 
 def _parse_feature_rule(data: Any, where: str, key: str, features: Features) -> FeatureRule:

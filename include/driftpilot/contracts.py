@@ -1,8 +1,8 @@
 """Data contracts: the columns of inference-log rows and label rows.
 
 These are driftpilot's public interface (documented in the README). ``check_inference_log`` and
-``check_labels`` enforce the *structural* contract: required columns present, ids unique, times
-parseable. Row-level quality (ranges, categories, nulls) is the job of validation with Great
+``check_labels`` enforce the *structural* contract: required columns present, ids present,
+times as UTC timestamps (unique ids are checked by validation, which quarantines the repeats). Row-level quality (ranges, categories, nulls) is the job of validation with Great
 Expectations, which quarantines rows instead of failing the window.
 """
 
@@ -71,5 +71,9 @@ def check_labels(frame: pd.DataFrame, where: str) -> None:
         raise SchemaViolation(f"{where}: label rows lack column(s) {missing}; it has {sorted(map(str, frame.columns))}")
     if frame[PREDICTION_ID].isna().any():
         raise SchemaViolation(f"{where}: {int(frame[PREDICTION_ID].isna().sum())} label row(s) have no prediction_id")
-    if not pd.api.types.is_datetime64_any_dtype(frame[LABEL_TIME]):
-        raise SchemaViolation(f"{where}: label_time must be a UTC timestamp, got dtype {frame[LABEL_TIME].dtype}")
+    dtype = frame[LABEL_TIME].dtype
+    if not pd.api.types.is_datetime64_any_dtype(dtype) or getattr(dtype, "tz", None) is None:
+        raise SchemaViolation(
+            f"{where}: label_time must be a timezone-aware UTC timestamp, got dtype {dtype}; "
+            "write it as timestamp[us, tz=UTC]"
+        )

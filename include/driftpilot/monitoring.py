@@ -28,7 +28,7 @@ import pandas as pd
 
 from driftpilot import history, registry, storage
 from driftpilot.config import ModelConfig
-from driftpilot.contracts import MODEL_VERSION, PREDICTION, PREDICTION_ID, SCORE
+from driftpilot.contracts import MODEL_VERSION, PREDICTION, PREDICTION_ID, SCORE, check_labels
 from driftpilot.errors import CorruptFile, InsufficientData
 from driftpilot.history import MetricRow
 from driftpilot.labels import join_labels, known_as_of, unknown_id_count
@@ -279,7 +279,10 @@ def read_labels(settings: Settings, model: str, first: date, as_of: datetime) ->
     """Label rows that arrived from ``first`` up to ``as_of`` (arrival partitions)."""
     dates = [d for d in storage.list_partition_dates(settings.lake, storage.LABELS, model) if first <= d <= as_of.date()]
     frame = storage.read_partitions(storage.partition_dir(settings.lake, storage.LABELS, model, d) for d in dates)
-    return known_as_of(frame, as_of) if not frame.empty else frame
+    if frame.empty:
+        return frame
+    check_labels(frame, f"labels of {model} arriving {dates[0]}..{dates[-1]}")
+    return known_as_of(frame, as_of)
 
 
 def performance_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:

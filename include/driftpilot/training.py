@@ -156,3 +156,20 @@ def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> di
         if len(set(is_pos)) == 2:
             metrics["roc_auc"] = float(roc_auc_score(is_pos, score))
     return metrics
+
+
+def feature_importance(config: ModelConfig, model: Any, frame: pd.DataFrame, max_rows: int = 2000) -> dict[str, float]:
+    """Permutation importance of each feature on labelled ``frame`` (seeded, at most ``max_rows``).
+
+    Stored with the baseline so drifted columns can be ranked by what matters to the model.
+    Negative importances (noise) are clipped to 0.
+    """
+    from sklearn.inspection import permutation_importance
+
+    sample = frame.sample(n=min(max_rows, len(frame)), random_state=config.retraining.seed)
+    result = permutation_importance(
+        model, feature_frame(config, sample), sample[config.target],
+        n_repeats=3, random_state=config.retraining.seed, n_jobs=1,
+    )
+    columns = list(config.features.numeric) + list(config.features.categorical)
+    return {c: max(0.0, float(v)) for c, v in zip(columns, result.importances_mean, strict=True)}

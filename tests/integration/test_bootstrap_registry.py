@@ -25,6 +25,11 @@ def test_bootstrap_registers_a_champion_with_its_baseline(elec2_config, shared_s
     assert baseline.metadata["holdout_metrics"]["accuracy"] == pytest.approx(elec2_champion.metrics["accuracy"])
     # no leakage: the reference comes from the training period, before the replay
     assert baseline.reference["vicprice"].nunique() == 1
+    importance = baseline.metadata["feature_importance"]
+    assert set(importance) == set(elec2_config.features.all)
+    # constant in training, so the model cannot use it; the price itself matters most
+    assert importance["vicprice"] == 0.0
+    assert max(importance, key=importance.get) == "nswprice"
 
 
 def test_champion_loads_by_alias_and_scores_like_at_training(elec2_config, shared_settings, elec2_champion) -> None:

@@ -87,6 +87,13 @@ def test_missing_required_key(tmp_path: Path, raw: dict) -> None:
         (lambda d: d["replay"].update(scenarios=[{"kind": "meteor", "start_day": 1}]), "kind` must be one of"),
         (lambda d: d["replay"].update(scenarios=[{"kind": "nulls", "start_day": 4, "end_day": 2}]), "end_day"),
         (lambda d: d["source"].update(rows_per_day="many"), "`source.rows_per_day` must be a number"),
+        (lambda d: d["drift"].update(num_method="wassertein"), "`drift.num_method` must be one of"),
+        (lambda d: d["drift"].update(per_column_method={"period": "magic"}), "unknown method 'magic'"),
+        (lambda d: d.update(alert_channels=["pager"]), "unknown channel 'pager'"),
+        (lambda d: d["trigger"].update(feature_rules=[{"column": "nswprice", "metric": "chi2", "threshold": 1}]),
+         "`trigger.feature_rules\\[0\\].metric` must be one of"),
+        (lambda d: d["trigger"].update(feature_rules=[{"column": "price", "metric": "psi", "threshold": 1}]),
+         "names 'price', which is not a feature"),
     ],
 )
 def test_invalid_settings_name_the_problem(tmp_path: Path, raw: dict, mutate, message: str) -> None:
