@@ -4,6 +4,8 @@
 For each model in `include/config/*.yaml` this file defines `driftpilot_monitor__<model>`,
 scheduled once per monitoring window (daily by default):
 
+0. **reconcile approvals**: versions approved (or rejected) in the MLflow registry since the
+   last run are promoted (alias `champion`, old champion `previous`) or dropped;
 1. **validate** the window's Parquet inference logs with Great Expectations; bad rows and
    unreadable files go to the quarantine area with a reason (`read = accepted + quarantined`);
    a window over the configured failure rate fails with a message that says what broke;
@@ -27,14 +29,17 @@ from __future__ import annotations
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Asset, Param, task
+from airflow.sdk import DAG, Param, task
 from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
 
-from dag_support import DEFAULT_ARGS, catchup_enabled, load, model_configs, task_errors
-
-
-def retrain_asset(model: str) -> Asset:
-    return Asset(name=f"driftpilot_retrain_requests__{model}", uri=f"driftpilot://{model}/retrain-requests")
+from dag_support import (
+    DEFAULT_ARGS,
+    catchup_enabled,
+    load,
+    model_configs,
+    retrain_asset,
+    task_errors,
+)
 
 
 def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
@@ -69,6 +74,15 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
             chosen = (params or {}).get("window_start")
             start = chosen or (data_interval_start or logical_date).strftime("%Y-%m-%d")
             return start
+
+        @task
+        def reconcile_approvals(window_start: str) -> dict:
+            """Promote versions approved in the MLflow registry since the last run."""
+            from driftpilot.monitoring import reconcile_step, window_for
+
+            config_, settings = load(model)
+            with task_errors():
+                return reconcile_step(config_, settings, window_for(config_, window_start))
 
         @task
         def validate(window_start: str) -> dict:
@@ -126,7 +140,9 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
                 return notify(config_.alert_channels, settings, decision)
 
         start = window_bounds()
+        approvals = reconcile_approvals(start)
         validated = validate(start)
+        approvals >> validated
         # Sequential on purpose: both write report folders, and labels may touch this window's.
         drift_summary = drift(start, validated)
         label_summary = labels(start, validated)

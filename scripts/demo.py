@@ -5,8 +5,12 @@
 3. for each simulated day: replay that day's traffic (scored by the champion of the moment),
    then run the real monitoring DAG for that window with `dag.test()` (in this process, so the
    heavy imports are paid once and a 30-window demo takes minutes, not half an hour);
-4. print a per-window table (rows, quarantined, drift share, label-confirmed accuracy once
-   mature, action) and where everything is.
+4. when a window decides `retrain`, run the real retraining DAG with the request (under
+   `dag.test()` an Asset-triggered run would only be queued), and, if the candidate passed the
+   gate, approve it the way a reviewer would in the MLflow registry (the same tags as
+   `driftpilot approve`); the next monitoring run promotes it and later days are scored by it;
+5. print a per-window table (rows, serving version, quarantined, drift share, label-confirmed
+   accuracy once mature, action), accuracy before/after each promotion, and where everything is.
 
 Running it again is safe: days already in the lake are kept, DAG runs replace their outputs.
 """
@@ -22,6 +26,7 @@ import subprocess
 import sys
 import time
 import warnings
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -84,6 +89,9 @@ def main() -> int:
         say(f"DAG import errors: {dagbag.import_errors}")
         return 1
     dag = dagbag.dags[f"driftpilot_monitor__{config.name}"]
+    retrain_bag = DagBag(dag_folder=str(ROOT / "dags" / "driftpilot_retrain.py"))
+    retrain_dag = retrain_bag.dags[f"driftpilot_retrain__{config.name}"]
+    retrained: set[str] = set()
     source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
     scorer = champion_scorer(config, settings)
     log_path = settings.home / "demo.log"
@@ -111,6 +119,12 @@ def main() -> int:
                 share = decision["evidence"].get("drift_share")
             if "success" not in state:
                 failures.append(window.label)
+            if action == "retrain":
+                decision = json.loads(decision_file.read_text())
+                key = decision["idempotency_key"]
+                if key not in retrained:
+                    retrained.add(key)
+                    retrain(settings, config, retrain_dag, decision, sink)
             version = served.model_version or "kept"
             share_text = f"{share:6.2f}" if share is not None else "     -"
             say(f"   {window.label:10s} {served.rows or 0:6d} {('v' + version) if served.model_version else 'kept':>4s} "
@@ -118,6 +132,7 @@ def main() -> int:
 
     say()
     print_table(settings, config, history, monitoring)
+    print_promotion_effect(settings, config, history, monitoring)
     say()
     say("where everything is:")
     say(f"  home (delete to start over): {settings.home}")
@@ -129,6 +144,36 @@ def main() -> int:
     say(f"  alerts:         {settings.home / 'alerts' / config.name}")
     say(f"demo finished in {time.time() - started:.0f} s" + (f"; FAILED windows: {failures}" if failures else ""))
     return 1 if failures else 0
+
+
+def retrain(settings, config, retrain_dag, decision, sink) -> None:  # type: ignore[no-untyped-def]
+    """Run the retraining DAG for a request, then review the candidate as a person would."""
+    from driftpilot import promotion, registry
+
+    conf = {"reason": "; ".join(decision["reasons"])[:500], "window": decision["window"],
+            "as_of": decision["window_end"], "idempotency_key": decision["idempotency_key"]}
+    t0 = time.time()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        root = logging.getLogger()
+        handlers = root.handlers[:]
+        run = retrain_dag.test(run_conf=conf)
+        root.handlers = handlers
+    state = str(getattr(run, "state", "unknown")).split(".")[-1]
+    client = registry.connect(settings)
+    version = registry.alias_version(client, config.name, registry.CHALLENGER)
+    found = registry.search_versions(settings, config.name, registry.KEY_TAG, f"retrain:{decision['idempotency_key']}")
+    say(f"   >> retraining DAG for window {decision['window']}: {state} ({time.time() - t0:.0f} s)")
+    if not found:
+        ti = run.get_task_instance("training_set") if hasattr(run, "get_task_instance") else None
+        say(f"      no candidate registered{f' (training_set: {ti.state})' if ti else ''}; see {settings.home / 'demo.log'}")
+        return
+    tags = registry.version_tags(settings, config.name, found[-1])
+    say(f"      candidate v{found[-1]}: gate {tags.get(promotion.GATE)} — {tags.get('driftpilot.gate_summary', '')[:160]}")
+    if version == found[-1] and tags.get(promotion.APPROVAL) == promotion.PENDING:
+        note = "demo reviewer: comparison read, gate passed on the out-of-time holdout"
+        promotion.set_approval(settings, config.name, version, promotion.APPROVED, "demo-reviewer", note)
+        say(f"      reviewer approves in the registry (same as `driftpilot approve --model {config.name} "
+            f"--version {version} --note ...`); the next monitoring run promotes it")
 
 
 def print_table(settings, config, history, monitoring) -> None:  # type: ignore[no-untyped-def]
@@ -157,6 +202,34 @@ def print_table(settings, config, history, monitoring) -> None:  # type: ignore[
             f"{fmt(values.get(('validation.rows_quarantined', '')), '4.0f'):>4s} {fmt(values.get(('drift.share', '')), '5.2f'):>5s} "
             f"{fmt(values.get(('drift.health_score', '')), '6.0f'):>6s} {perf_text:>8s} {fmt(coverage, '6.0%'):>6s} {action:8s} "
             f"{', '.join(drifted[:4])}")
+
+
+def print_promotion_effect(settings, config, history, monitoring) -> None:  # type: ignore[no-untyped-def]
+    """Matured accuracy of the windows served by each version, and the alias moves."""
+    db = monitoring.metrics_db(settings)
+    moves = history.read_promotions(db, config.name)
+    if moves.empty:
+        say("no promotion happened in this demo")
+        return
+    say("promotion log:")
+    for row in moves.itertuples():
+        say(f"  {row.moved_at[:10]} {row.alias:10s} {row.from_version} -> {row.to_version}  by {row.moved_by}: {row.reason[:90]}")
+    from driftpilot.retraining import compare_on_served_windows
+
+    metric = config.promotion.primary_metric
+    frame = history.read_metrics(db, config.name, metrics=[f"perf.{metric}"]).dropna(subset=["value"])
+    first = moves[moves["alias"] == "champion"]["from_version"].dropna()
+    original = str(first.iloc[0]) if len(first) else None
+    as_of = datetime.fromisoformat(str(frame["window"].max())).replace(tzinfo=UTC) + timedelta(days=30)
+    say(f"matured {metric} by serving version, and what the first champion (v{original}) would have scored "
+        "on exactly the same labelled rows:")
+    for version, group in frame.groupby("model_version"):
+        line = f"  v{version}: {group['value'].mean():.3f} mean over {len(group)} windows ({group['window'].min()} .. {group['window'].max()})"
+        if original and str(version) != original:
+            compared = compare_on_served_windows(config, settings, sorted(group["window"]), original, as_of)
+            line += (f"; on the same {compared['rows']} rows: served v{version} {compared['served']:.3f} vs "
+                     f"v{original} {compared['other']:.3f} ({compared['served'] - compared['other']:+.3f})")
+        say(line)
 
 
 if __name__ == "__main__":

@@ -72,3 +72,10 @@ def task_errors() -> Iterator[None]:
 
 def project_dir() -> Path:
     return Path(__file__).resolve().parents[2]
+
+
+def retrain_asset(model: str) -> Any:
+    """The Asset the monitoring DAG emits a retrain request on and the retraining DAG listens to."""
+    from airflow.sdk import Asset
+
+    return Asset(name=f"driftpilot_retrain_requests__{model}", uri=f"driftpilot://{model}/retrain-requests")

@@ -6,6 +6,11 @@
     driftpilot status --model elec2_updown        champion, baseline, lake partitions
     driftpilot check-config [FILE ...]            validate model configs
     driftpilot check-lake --model elec2_updown    read every partition, report damaged files
+    driftpilot approve --model M --version V --note "..."   approve a challenger (registry tags)
+    driftpilot reject  --model M --version V --note "..."   reject it (it keeps the tags and note)
+    driftpilot reconcile --model M                 act on approvals now (monitoring runs do it too)
+    driftpilot rollback --model M --reason "..."   champion back to previous
+    driftpilot promotions --model M                the promotion log (who, when, why, from -> to)
 
 Errors driftpilot raises on purpose are printed as one line (exit code 2), not as a traceback.
 """
@@ -16,6 +21,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import UTC
 from pathlib import Path
 
 from driftpilot.errors import DriftpilotError
@@ -144,6 +150,59 @@ def cmd_check_lake(args: argparse.Namespace, settings: Settings) -> int:
     return 1 if bad else 0
 
 
+def _reviewer(args: argparse.Namespace) -> str:
+    import getpass
+
+    return str(args.by or getpass.getuser())
+
+
+def _now() -> str:
+    from datetime import datetime
+
+    return datetime.now(UTC).isoformat()
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    """Set the approval tags on a version, exactly as a reviewer would in the MLflow UI."""
+    from driftpilot import promotion
+
+    decision = promotion.APPROVED if args.command == "approve" else promotion.REJECTED
+    promotion.set_approval(settings, args.model, str(args.version), decision, _reviewer(args), args.note)
+    _out(f"{args.model} v{args.version}: {promotion.APPROVAL}={decision} (by {_reviewer(args)}: {args.note})")
+    _out("the next monitoring run acts on it; `driftpilot reconcile` does it now")
+    return 0
+
+
+def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot import promotion
+    from driftpilot.monitoring import metrics_db
+
+    moves = promotion.reconcile(settings, metrics_db(settings), args.model, _now())
+    for move in moves:
+        _out(f"{move.alias}: {move.from_version} -> {move.to_version} ({move.reason})")
+    if not moves:
+        _out("nothing to do")
+    return 0
+
+
+def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot import promotion
+    from driftpilot.monitoring import metrics_db
+
+    for move in promotion.rollback(settings, metrics_db(settings), args.model, _reviewer(args), _now(), args.reason):
+        _out(f"{move.alias}: {move.from_version} -> {move.to_version} ({move.reason})")
+    return 0
+
+
+def cmd_promotions(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot import history
+    from driftpilot.monitoring import metrics_db
+
+    frame = history.read_promotions(metrics_db(settings), args.model)
+    _out(frame.to_string(index=False) if len(frame) else "no alias moves yet")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftpilot", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -178,6 +237,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check-lake", help="read every lake file of a model and report damaged ones")
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.set_defaults(func=cmd_check_lake)
+
+    for name, text in (("approve", "approve a challenger version"), ("reject", "reject a challenger version")):
+        p = sub.add_parser(name, help=f"{text} (sets its approval tags in the MLflow registry)")
+        p.add_argument("--model", default=DEFAULT_MODEL)
+        p.add_argument("--version", required=True)
+        p.add_argument("--note", required=True, help="why (kept with the version)")
+        p.add_argument("--by", default="", help="reviewer name (default: the OS user)")
+        p.set_defaults(func=cmd_review)
+
+    p = sub.add_parser("reconcile", help="act on approval tags now (promote approved, drop rejected)")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.set_defaults(func=cmd_reconcile)
+
+    p = sub.add_parser("rollback", help="move champion back to the previous version")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", default="")
+    p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("promotions", help="the promotion log of a model")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.set_defaults(func=cmd_promotions)
     return parser
 
 

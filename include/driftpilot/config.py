@@ -40,6 +40,7 @@ REPORT_DRIFT_METHODS = (
     "TVD", "anderson", "chisquare", "cramer_von_mises", "ed", "empirical_mmd", "es", "fisher_exact",
     "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "mannw", "psi", "t_test", "wasserstein", "z",
 )
+GATE_METRICS = ("accuracy", "brier", "log_loss", "mae", "rmse")
 ESTIMATORS = ("hist_gradient_boosting", "logistic_regression", "random_forest")
 SCENARIO_KINDS = (
     "covariate_shift",
@@ -170,6 +171,7 @@ class Recipe:
     include_original_training: bool
     min_labelled_rows: int
     reference_rows: int
+    training_days: int = 28  # production windows (matured labels) a retrain learns from
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,7 @@ class PromotionGate:
     confidence: float
     guard_metrics: Mapping[str, float]  # metric -> allowed regression
     register_failed_candidates: bool
+    segment_tolerance: float = 0.05  # allowed accuracy drop in any segment of `segments`
 
 
 @dataclass(frozen=True)
@@ -419,19 +422,24 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         include_original_training=re_.boolean("include_original_training", True),
         min_labelled_rows=re_.number("min_labelled_rows", 500, minimum=10, integer=True),
         reference_rows=re_.number("reference_rows", 5000, minimum=100, integer=True),
+        training_days=re_.number("training_days", 28, minimum=1, integer=True),
     )
     re_.done()
 
     pr = top.section("promotion", {})
     default_metric = "rmse" if task is TaskType.REGRESSION else "accuracy"
     guards = {str(k): float(v) for k, v in pr.mapping("guard_metrics", {}).items()}
+    for guard in guards:
+        if guard not in GATE_METRICS:
+            raise pr.fail("guard_metrics", f"names {guard!r}; the gate computes {', '.join(GATE_METRICS)}")
     gate = PromotionGate(
-        primary_metric=pr.string("primary_metric", default_metric),
+        primary_metric=pr.string("primary_metric", default_metric, choices=GATE_METRICS),
         min_improvement=pr.number("min_improvement", 0.0),
         bootstrap_samples=pr.number("bootstrap_samples", 1000, minimum=100, integer=True),
         confidence=pr.number("confidence", 0.95, minimum=0.5, maximum=0.999),
         guard_metrics=guards,
         register_failed_candidates=pr.boolean("register_failed_candidates", True),
+        segment_tolerance=pr.number("segment_tolerance", 0.05, minimum=0),
     )
     pr.done()
 

@@ -44,6 +44,16 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at TEXT NOT NULL,
     PRIMARY KEY (model, window)
 );
+CREATE TABLE IF NOT EXISTS promotions (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    model TEXT NOT NULL,
+    alias TEXT NOT NULL,
+    from_version TEXT,
+    to_version TEXT,
+    moved_by TEXT NOT NULL,
+    moved_at TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS retrains (
     model TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
@@ -174,3 +184,21 @@ def _finite(value: float | None) -> float | None:
         return None
     number = float(value)
     return number if number == number and abs(number) != float("inf") else None
+
+
+def append_promotion(path: Path, model: str, alias: str, from_version: str | None, to_version: str | None,
+                     by: str, at: str, reason: str) -> None:
+    """Append one alias move to the promotion log (aliases themselves keep no history)."""
+    with connect(path) as db:
+        db.execute(
+            "INSERT INTO promotions (model, alias, from_version, to_version, moved_by, moved_at, reason) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (model, alias, from_version, to_version, by, at, reason),
+        )
+
+
+def read_promotions(path: Path, model: str) -> pd.DataFrame:
+    with connect(path) as db:
+        return pd.read_sql_query(
+            "SELECT alias, from_version, to_version, moved_by, moved_at, reason FROM promotions WHERE model = ? ORDER BY seq",
+            db, params=[model],
+        )

@@ -468,4 +468,26 @@ def request_retrain(config: ModelConfig, settings: Settings, decision: dict[str,
         metrics_db(settings), config.name, key, decision["window"], decision["window_end"], "; ".join(decision["reasons"])
     )
     return {"model": config.name, "window": decision["window"], "reason": "; ".join(decision["reasons"]),
-            "idempotency_key": key, "new_request": created}
+            "as_of": decision["window_end"], "idempotency_key": key, "new_request": created}
+
+
+# --------------------------------------------------------------------------------------------
+# 0. approvals recorded in the registry since the last run
+# --------------------------------------------------------------------------------------------
+
+
+def reconcile_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:
+    """Act on approval tags set in the MLflow registry (promote approved, drop rejected challengers).
+
+    Runs first in every monitoring run, so an approval given between two windows takes effect
+    before the next window is judged, without a worker waiting for a person.
+    """
+    from driftpilot import promotion
+
+    moves = promotion.reconcile(settings, metrics_db(settings), config.name, window.end.isoformat())
+    client = registry.connect(settings)
+    return {
+        "moves": [f"{m.alias}: {m.from_version} -> {m.to_version} ({m.reason})" for m in moves],
+        "champion": registry.alias_version(client, config.name, registry.CHAMPION),
+        "challenger": registry.alias_version(client, config.name, registry.CHALLENGER),
+    }

@@ -29,6 +29,7 @@ CHAMPION = "champion"
 CHALLENGER = "challenger"
 PREVIOUS = "previous"
 KEY_TAG = "driftpilot.idempotency_key"
+MODEL_URI_TAG = "driftpilot.model_uri"
 BASELINE_PATH = "baseline"
 
 
@@ -113,6 +114,103 @@ def _skops_trusted_types(model: Any) -> list[str]:
     return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
 
 
+def find_run_by_key(settings: Settings, experiment: str, key: str) -> str | None:
+    """A finished run of ``experiment`` tagged with idempotency ``key`` (its model is reusable)."""
+    client = connect(settings)
+    experiment_id = ensure_experiment(settings, experiment)
+    runs = client.search_runs(
+        [experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}' and attributes.status = 'FINISHED'", max_results=1
+    )
+    return str(runs[0].info.run_id) if runs else None
+
+
+def log_model_run(
+    settings: Settings,
+    *,
+    experiment: str,
+    model: Any,
+    input_example: pd.DataFrame,
+    params: Mapping[str, Any],
+    metrics: Mapping[str, float],
+    baseline_dir: Path | None,
+    idempotency_key: str,
+    run_name: str,
+    tags: Mapping[str, str],
+    artifacts: Mapping[str, Path] | None = None,
+) -> str:
+    """Log ``model`` (and its baseline) in a new run tagged with ``idempotency_key``; its run id.
+
+    A finished run with the same key is reused: a retried task never logs a second model.
+    """
+    import mlflow
+    import mlflow.sklearn
+
+    existing = find_run_by_key(settings, experiment, idempotency_key)
+    if existing is not None:
+        log.info("reusing run %s (idempotency key %s)", existing, idempotency_key)
+        return existing
+    experiment_id = ensure_experiment(settings, experiment)
+    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name,
+                          tags={KEY_TAG: idempotency_key, **dict(tags)}) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
+        if baseline_dir is not None:
+            mlflow.log_artifacts(str(baseline_dir), artifact_path=BASELINE_PATH)
+        for artifact_path, local in (artifacts or {}).items():
+            mlflow.log_artifact(str(local), artifact_path=artifact_path)
+        mlflow.sklearn.log_model(
+            model,
+            name="model",
+            input_example=input_example,
+            skops_trusted_types=_skops_trusted_types(model),
+        )
+        logged = mlflow.last_logged_model()
+        model_uri = logged.model_uri if logged is not None else f"runs:/{run.info.run_id}/model"
+        mlflow.set_tag(MODEL_URI_TAG, model_uri)
+        return str(run.info.run_id)
+
+
+def run_model_uri(settings: Settings, run_id: str) -> str:
+    client = connect(settings)
+    return str(client.get_run(run_id).data.tags.get(MODEL_URI_TAG) or f"runs:/{run_id}/model")
+
+
+def load_run_model(settings: Settings, run_id: str) -> Any:
+    import mlflow.sklearn
+
+    return mlflow.sklearn.load_model(run_model_uri(settings, run_id))
+
+
+def log_run_artifacts(settings: Settings, run_id: str, files: Mapping[str, Path],
+                      metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None) -> None:
+    """Add artifacts / metrics / tags to a finished run (e.g. the gate's comparison)."""
+    client = connect(settings)
+    for artifact_path, local in files.items():
+        client.log_artifact(run_id, str(local), artifact_path=artifact_path)
+    for key, value in (metrics or {}).items():
+        client.log_metric(run_id, key, float(value))
+    for key, text in (tags or {}).items():
+        client.set_tag(run_id, key, text)
+
+
+def register_run(settings: Settings, model_name: str, run_id: str, idempotency_key: str,
+                 tags: Mapping[str, str]) -> RegisteredVersion:
+    """Register the model of ``run_id`` as a new version, once per ``idempotency_key``."""
+    import mlflow
+
+    client = connect(settings)
+    existing = find_version_by_key(client, model_name, idempotency_key)
+    if existing is not None:
+        log.info("reusing %s version %s (idempotency key %s)", model_name, existing.version, idempotency_key)
+        return RegisteredVersion(model_name, str(existing.version), run_id, created=False)
+    version = mlflow.register_model(
+        run_model_uri(settings, run_id), model_name, tags={KEY_TAG: idempotency_key, **dict(tags)}
+    )
+    # register_model may not link the run when the source is a LoggedModel; record it ourselves.
+    client.set_model_version_tag(model_name, version.version, "driftpilot.run_id", run_id)
+    return RegisteredVersion(model_name, str(version.version), run_id, created=True)
+
+
 def log_and_register(
     settings: Settings,
     *,
@@ -131,39 +229,43 @@ def log_and_register(
 
     Re-running with the same ``idempotency_key`` returns the version registered before.
     """
-    import mlflow
-    import mlflow.sklearn
-
     client = connect(settings)
     existing = find_version_by_key(client, model_name, idempotency_key)
     if existing is not None:
         log.info("reusing %s version %s (idempotency key %s)", model_name, existing.version, idempotency_key)
         return RegisteredVersion(model_name, str(existing.version), str(existing.run_id), created=False)
+    run_id = log_model_run(
+        settings, experiment=experiment, model=model, input_example=input_example, params=params,
+        metrics=metrics, baseline_dir=baseline_dir, idempotency_key=idempotency_key, run_name=run_name, tags=tags,
+    )
+    return register_run(settings, model_name, run_id, idempotency_key, tags)
 
-    experiment_id = ensure_experiment(settings, experiment)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name, tags=dict(tags)) as run:
-        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
-        mlflow.log_artifacts(str(baseline_dir), artifact_path=BASELINE_PATH)
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            input_example=input_example,
-            skops_trusted_types=_skops_trusted_types(model),
-        )
-        model_uri = f"runs:/{run.info.run_id}/model"
-        logged = mlflow.last_logged_model()
-        if logged is not None:
-            model_uri = logged.model_uri
-        version = mlflow.register_model(
-            model_uri,
-            model_name,
-            tags={KEY_TAG: idempotency_key, **dict(tags)},
-        )
-        run_id = run.info.run_id
-    # register_model may not link the run when the source is a LoggedModel; record it ourselves.
-    client.set_model_version_tag(model_name, version.version, "driftpilot.run_id", run_id)
-    return RegisteredVersion(model_name, str(version.version), run_id, created=True)
+
+def version_tags(settings: Settings, model_name: str, version: str) -> dict[str, str]:
+    client = connect(settings)
+    return dict(client.get_model_version(model_name, str(version)).tags or {})
+
+
+def set_version_tags(settings: Settings, model_name: str, version: str, tags: Mapping[str, str]) -> None:
+    client = connect(settings)
+    for key, value in tags.items():
+        client.set_model_version_tag(model_name, str(version), key, value)
+
+
+def search_versions(settings: Settings, model_name: str, tag: str, value: str) -> list[str]:
+    """Versions of ``model_name`` whose ``tag`` equals ``value``, oldest first."""
+    client = connect(settings)
+    found = client.search_model_versions(f"name='{model_name}' and tag.`{tag}`='{value}'")
+    return sorted((str(v.version) for v in found), key=int)
+
+
+def delete_alias(settings: Settings, model_name: str, alias: str) -> None:
+    from mlflow.exceptions import MlflowException
+
+    try:
+        connect(settings).delete_registered_model_alias(model_name, alias)
+    except MlflowException:
+        pass  # already gone
 
 
 def version_run_id(client: Any, model_name: str, version: str) -> str:

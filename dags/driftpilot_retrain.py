@@ -1,0 +1,150 @@
+"""
+### driftpilot retrain: one DAG per configured model
+
+`driftpilot_retrain__<model>` runs when the monitoring DAG emits a retrain request (Asset
+`driftpilot://<model>/retrain-requests`, whose event carries the reason, the triggering window,
+the as-of time and an idempotency key), or when a person triggers it with the validated params.
+
+1. **training_set**: validated production rows of mature windows + matured labels (+ the original
+   training period by recipe), with the most recent labelled period held out (out of time);
+   refuses below `retraining.min_labelled_rows`;
+2. **train_candidate**: the recipe, seeded; logged to MLflow with params, metrics, data window,
+   reason and its own baseline;
+3. **evaluate**: champion and challenger on the same holdout, paired bootstrap CI of the
+   improvement, guard metrics and per-segment accuracy; the comparison is logged for reviewers;
+4. **register**: a new version (once per idempotency key) with tags and alias `challenger`;
+5. **approval** by config: `registry` (default) leaves the version *awaiting approval*: a
+   reviewer sets its `driftpilot.approval` tag in the MLflow registry (or runs
+   `driftpilot approve`), and the next monitoring run promotes it; `auto` promotes a passed
+   candidate at once; `airflow` waits in an Airflow approval task (human-in-the-loop).
+
+Re-running with the same idempotency key reuses the run and the version: no duplicates.
+Logic: `include/driftpilot/retraining.py`, `promotion.py`, `gate.py`.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+
+from dag_support import DEFAULT_ARGS, load, model_configs, retrain_asset, task_errors
+
+
+def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
+    model = config.name
+    with DAG(
+        dag_id=f"driftpilot_retrain__{model}",
+        description=f"Retrain {model}: candidate vs champion, registry approval, promotion",
+        doc_md=__doc__,
+        schedule=[retrain_asset(model)],
+        start_date=pendulum.parse(config.replay.start_date, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        dagrun_timeout=pendulum.duration(hours=4),
+        tags=["driftpilot", "retraining", model],
+        params={
+            "reason": Param("manual retrain", type="string", minLength=3, description="Why retrain (kept with the version)."),
+            "window": Param("manual", type="string", description="The monitoring window that asked, or 'manual'."),
+            "as_of": Param(None, type=["null", "string"], description="Use data and labels known at this ISO time (default: the run's logical date)."),
+            "train_start": Param(None, type=["null", "string"], format="date", description="First production day to learn from."),
+            "train_end": Param(None, type=["null", "string"], format="date", description="Day after the last production day."),
+            "idempotency_key": Param(None, type=["null", "string"], description="Same key, same candidate: no duplicates."),
+        },
+    ) as dag:
+
+        @task
+        def request(params=None, triggering_asset_events=None, logical_date=None, run_id=None) -> dict:
+            """The retrain request: from the triggering Asset event, else from the params."""
+            from driftpilot.retraining import RetrainRequest
+
+            conf = dict(params or {})
+            for events in (triggering_asset_events or {}).values():
+                for event in events:
+                    conf.update({k: v for k, v in (event.extra or {}).items() if v is not None})
+            as_of = conf.get("as_of") or (logical_date or pendulum.now("UTC")).isoformat()
+            return RetrainRequest.from_dict({
+                "model": model,
+                "reason": conf.get("reason") or "manual retrain",
+                "window": conf.get("window") or "manual",
+                "as_of": as_of,
+                "idempotency_key": conf.get("idempotency_key") or f"{model}:{run_id}",
+                "train_start": conf.get("train_start"),
+                "train_end": conf.get("train_end"),
+            }).to_dict()
+
+        @task
+        def training_set(req: dict) -> dict:
+            from driftpilot.retraining import RetrainRequest, training_set_step
+
+            config_, settings = load(model)
+            with task_errors():
+                return training_set_step(config_, settings, RetrainRequest.from_dict(req))
+
+        @task
+        def train_candidate(req: dict, data: dict) -> dict:
+            from driftpilot.retraining import RetrainRequest, train_candidate_step
+
+            config_, settings = load(model)
+            with task_errors():
+                return train_candidate_step(config_, settings, RetrainRequest.from_dict(req))
+
+        @task
+        def evaluate(req: dict, candidate: dict) -> dict:
+            from driftpilot.retraining import RetrainRequest, evaluate_step
+
+            config_, settings = load(model)
+            with task_errors():
+                return evaluate_step(config_, settings, RetrainRequest.from_dict(req), candidate["run_id"])
+
+        @task
+        def register(req: dict, candidate: dict, evaluation: dict) -> dict:
+            from driftpilot.retraining import RetrainRequest, register_step
+
+            config_, settings = load(model)
+            with task_errors():
+                return register_step(config_, settings, RetrainRequest.from_dict(req), candidate["run_id"], evaluation)
+
+        @task
+        def approval(req: dict, registration: dict) -> dict:
+            from driftpilot.retraining import RetrainRequest, approval_step
+
+            config_, settings = load(model)
+            with task_errors():
+                return approval_step(config_, settings, RetrainRequest.from_dict(req), registration)
+
+        req = request()
+        data = training_set(req)
+        candidate = train_candidate(req, data)
+        evaluation = evaluate(req, candidate)
+        registration = register(req, candidate, evaluation)
+        outcome = approval(req, registration)
+
+        if config.approval.value == "airflow":
+            from airflow.providers.standard.operators.hitl import ApprovalOperator
+
+            approve_in_airflow = ApprovalOperator(
+                task_id="approve_in_airflow",
+                subject=f"Promote the {model} challenger?",
+                body="Read the comparison logged with the candidate run (comparison/comparison.md) first.",
+                response_timeout=pendulum.duration(days=7),
+            )
+
+            @task
+            def promote_approved(req: dict, registration: dict, ti=None) -> dict:
+                from driftpilot import promotion
+                from driftpilot.monitoring import metrics_db
+
+                _, settings = load(model)
+                with task_errors():
+                    promotion.set_approval(settings, model, registration["version"], promotion.APPROVED,
+                                           "Airflow approval task", "approved in Airflow")
+                    moves = promotion.reconcile(settings, metrics_db(settings), model, req["as_of"])
+                return {"moves": len(moves)}
+
+            outcome >> approve_in_airflow >> promote_approved(req, registration)
+    return dag
+
+
+for _config in model_configs():
+    globals()[f"driftpilot_retrain__{_config.name}"] = build_retrain_dag(_config)

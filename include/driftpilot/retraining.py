@@ -1,0 +1,328 @@
+"""The retraining use case, one function per DAG task: training set, candidate, gate, registry.
+
+A retrain request carries a reason, the window that triggered it, an ``as_of`` time and an
+**idempotency key**. Everything a step produces is keyed by it: the work folder, the candidate's
+MLflow run, the registered version. Re-running any step with the same key reuses what exists, so
+a retried task or a re-triggered request never creates a second run or version, and a crash
+between registration and the alias move is completed by running again.
+
+Training set: validated production rows (quarantined rows are never used) of the last
+``retraining.training_days`` windows whose labels are **mature** as of ``as_of``, joined to their
+latest label; plus, by recipe, the original training period. The most recent part of the labelled
+production rows (``holdout_share``, by event time) is held out: both champion and challenger are
+scored on exactly those rows. Below ``retraining.min_labelled_rows`` labelled production rows the
+step refuses with a clear message; it never fills in labels and never falls back to synthetic data.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from driftpilot import datasets, gate, promotion, registry, storage, training
+from driftpilot.bootstrap import training_experiment, write_baseline
+from driftpilot.config import ApprovalMode, ModelConfig, TaskType
+from driftpilot.contracts import EVENT_TIME, PREDICTION, SCORE
+from driftpilot.errors import InsufficientData
+from driftpilot.labels import latest_labels, window_is_mature
+from driftpilot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RetrainRequest:
+    model: str
+    reason: str
+    window: str  # the window that asked (ISO date) or "manual"
+    as_of: datetime  # labels and data known at this time
+    idempotency_key: str
+    train_start: str | None = None  # ISO dates; default: the last training_days windows
+    train_end: str | None = None
+
+    @property
+    def slug(self) -> str:
+        return re.sub(r"[^A-Za-z0-9_.-]+", "_", self.idempotency_key)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model, "reason": self.reason, "window": self.window, "as_of": self.as_of.isoformat(),
+                "idempotency_key": self.idempotency_key, "train_start": self.train_start, "train_end": self.train_end}
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> RetrainRequest:
+        return RetrainRequest(
+            model=str(data["model"]), reason=str(data["reason"]), window=str(data["window"]),
+            as_of=datetime.fromisoformat(str(data["as_of"])), idempotency_key=str(data["idempotency_key"]),
+            train_start=data.get("train_start"), train_end=data.get("train_end"),
+        )
+
+
+def work_dir(settings: Settings, request: RetrainRequest) -> Path:
+    return settings.home / "retrain" / request.model / request.slug
+
+
+# --------------------------------------------------------------------------------------------
+# 1. training set
+# --------------------------------------------------------------------------------------------
+
+
+def labelled_production_rows(config: ModelConfig, settings: Settings, request: RetrainRequest) -> pd.DataFrame:
+    """Validated rows of mature windows in the training range, with their latest known label."""
+    from driftpilot.monitoring import VALIDATED, read_labels
+
+    end = datetime.fromisoformat(request.train_end).date() if request.train_end else request.as_of.date()
+    start = (datetime.fromisoformat(request.train_start).date() if request.train_start
+             else end - timedelta(days=config.retraining.training_days))
+    days = [d for d in storage.list_partition_dates(settings.lake, VALIDATED, config.name) if start <= d < end]
+    mature = [d for d in days if window_is_mature(
+        datetime(d.year, d.month, d.day, tzinfo=request.as_of.tzinfo) + timedelta(days=config.window_days),
+        request.as_of, config.labels.maturity_hours)]
+    if not mature:
+        return pd.DataFrame()
+    rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in mature)
+    labels = read_labels(settings, config.name, mature[0], request.as_of)
+    if labels.empty or rows.empty:
+        return pd.DataFrame()
+    latest = latest_labels(labels)[["prediction_id", "label"]]
+    joined = rows.merge(latest, on="prediction_id", how="inner")
+    joined[config.target] = joined["label"]
+    return joined.sort_values(EVENT_TIME, kind="stable").reset_index(drop=True)
+
+
+def training_set_step(config: ModelConfig, settings: Settings, request: RetrainRequest) -> dict[str, Any]:
+    """Write train.parquet and holdout.parquet for the request; refuse when labels are too few."""
+    production = labelled_production_rows(config, settings, request)
+    minimum = config.retraining.min_labelled_rows
+    if len(production) < minimum:
+        raise InsufficientData(
+            f"{config.name}: only {len(production)} labelled production rows with mature labels as of "
+            f"{request.as_of:%Y-%m-%d %H:%M} (retraining.min_labelled_rows = {minimum}); wait for labels "
+            "to mature or widen the training range (train_start) — driftpilot never trains on imputed labels"
+        )
+    cut = int(len(production) * (1 - config.retraining.holdout_share))
+    recent, holdout = production.iloc[:cut], production.iloc[cut:]
+    features = [*config.features.all, *[s for s in config.segments if s not in config.features.all]]
+    parts = [recent[[*features, config.target]].assign(_origin="production")]
+    if config.retraining.include_original_training:
+        source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
+        original = datasets.training_period(config, source)
+        parts.insert(0, original[[*features, config.target]].assign(_origin="original"))
+    train = pd.concat(parts, ignore_index=True)
+    out = work_dir(settings, request)
+    storage.write_parquet_atomic(train, out / "train.parquet")
+    storage.write_parquet_atomic(holdout.reset_index(drop=True), out / "holdout.parquet")
+    summary = {
+        **request.to_dict(),
+        "train_rows": len(train),
+        "production_rows": len(recent),
+        "original_rows": int((train["_origin"] == "original").sum()),
+        "holdout_rows": len(holdout),
+        "holdout_from": str(holdout[EVENT_TIME].min()),
+        "holdout_to": str(holdout[EVENT_TIME].max()),
+        "production_from": str(production[EVENT_TIME].min()),
+        "work_dir": str(out),
+    }
+    storage.write_json_atomic(summary, out / "training_set.json")
+    return summary
+
+
+# --------------------------------------------------------------------------------------------
+# 2. candidate
+# --------------------------------------------------------------------------------------------
+
+
+def train_candidate_step(config: ModelConfig, settings: Settings, request: RetrainRequest) -> dict[str, Any]:
+    """Fit the recipe (seeded), log it with its baseline to MLflow; reuse the run on a re-run."""
+    out = work_dir(settings, request)
+    experiment = training_experiment(config)
+    key = f"candidate:{request.idempotency_key}"
+    existing = registry.find_run_by_key(settings, experiment, key)
+    if existing is not None:
+        return {"run_id": existing, "reused": True}
+    train = storage.read_parquet(out / "train.parquet")
+    holdout = storage.read_parquet(out / "holdout.parquet")
+    model = training.fit(config, train)
+    scored = training.predict(config, model, holdout)
+    metrics = training.evaluate(config, holdout[config.target], scored)
+    reference = holdout[[*config.features.all, config.target]].join(scored)
+    if len(reference) > config.retraining.reference_rows:
+        reference = reference.sample(n=config.retraining.reference_rows, random_state=config.retraining.seed)
+    metadata = {
+        "model_name": config.name,
+        "task": config.task.value,
+        "features": {"numeric": list(config.features.numeric), "categorical": list(config.features.categorical)},
+        "target": config.target,
+        "holdout_metrics": metrics,
+        "feature_importance": training.feature_importance(config, model, holdout),
+        "reason": request.reason,
+        "trigger_window": request.window,
+        "idempotency_key": request.idempotency_key,
+        "train_rows": len(train),
+    }
+    baseline_dir = write_baseline(config, reference.reset_index(drop=True), metadata, out / "baseline")
+    run_id = registry.log_model_run(
+        settings,
+        experiment=experiment,
+        model=model,
+        input_example=training.feature_frame(config, holdout.head(5)),
+        params={"estimator": config.retraining.estimator, **{f"param.{k}": v for k, v in config.retraining.params.items()},
+                "seed": config.retraining.seed, "train_rows": len(train), "holdout_rows": len(holdout),
+                "reason": request.reason, "trigger_window": request.window, "as_of": request.as_of.isoformat()},
+        metrics={f"holdout_{k}": v for k, v in metrics.items()},
+        baseline_dir=baseline_dir,
+        idempotency_key=key,
+        run_name=f"{config.name}-candidate-{request.window}",
+        tags={"driftpilot.reason": request.reason[:4000], "driftpilot.trigger_window": request.window},
+        artifacts={"training_set": out / "training_set.json"},
+    )
+    return {"run_id": run_id, "reused": False, "holdout_metrics": metrics}
+
+
+# --------------------------------------------------------------------------------------------
+# 3. champion vs challenger on the same holdout
+# --------------------------------------------------------------------------------------------
+
+
+def _arrays(config: ModelConfig, frame: pd.DataFrame, scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    if config.task is TaskType.REGRESSION:
+        truth = frame[config.target].astype(float).to_numpy()
+        pred = scored[PREDICTION].astype(float).to_numpy()
+        return truth, pred, pred
+    positive = str(config.positive_label)
+    truth = (frame[config.target].astype(str) == positive).astype(int).to_numpy()
+    pred = (scored[PREDICTION].astype(str) == positive).astype(int).to_numpy()
+    score = scored[SCORE].astype(float).to_numpy() if SCORE in scored.columns else pred.astype(float)
+    return truth, pred, score
+
+
+def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainRequest, run_id: str) -> dict[str, Any]:
+    """Score champion and challenger on the holdout, apply the gate, log the comparison."""
+    out = work_dir(settings, request)
+    holdout = storage.read_parquet(out / "holdout.parquet")
+    client = registry.connect(settings)
+    champion_version = registry.alias_version(client, config.name, registry.CHAMPION)
+    if champion_version is None:
+        raise InsufficientData(f"{config.name} has no champion to compare with")
+    champion = registry.load_model(settings, config.name, champion_version)
+    challenger = registry.load_run_model(settings, run_id)
+    truth, champion_pred, champion_score = _arrays(config, holdout, training.predict(config, champion, holdout))
+    _, challenger_pred, challenger_score = _arrays(config, holdout, training.predict(config, challenger, holdout))
+    segments = holdout[list(config.segments)] if config.segments else None
+    result = gate.evaluate_gate(
+        metric=config.promotion.primary_metric,
+        truth=truth,
+        champion=(champion_pred, champion_score),
+        challenger=(challenger_pred, challenger_score),
+        min_improvement=config.promotion.min_improvement,
+        samples=config.promotion.bootstrap_samples,
+        confidence=config.promotion.confidence,
+        guard_metrics=config.promotion.guard_metrics,
+        segments=segments,
+        segment_tolerance=config.promotion.segment_tolerance,
+        seed=config.retraining.seed,
+    )
+    markdown = gate.comparison_markdown(result, config.name, champion_version, f"run {run_id[:8]}")
+    storage.write_text_atomic(markdown, out / "comparison.md")
+    storage.write_json_atomic(result.to_dict(), out / "gate.json")
+    registry.log_run_artifacts(
+        settings, run_id, {"comparison": out / "comparison.md", "gate": out / "gate.json"},
+        metrics={"gate_improvement": result.improvement, "gate_ci_low": result.ci_low, "gate_ci_high": result.ci_high},
+        tags={"driftpilot.gate": "passed" if result.passed else "failed", "driftpilot.champion_version": champion_version},
+    )
+    return {"passed": result.passed, "champion_version": champion_version, "reasons": list(result.reasons),
+            "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
+            "ci_high": result.ci_high, "comparison": str(out / "comparison.md")}
+
+
+# --------------------------------------------------------------------------------------------
+# 4. registry: version, alias challenger, approval state
+# --------------------------------------------------------------------------------------------
+
+
+def register_step(config: ModelConfig, settings: Settings, request: RetrainRequest, run_id: str,
+                  evaluation: dict[str, Any]) -> dict[str, Any]:
+    """Register the candidate (once per key) with tags; alias ``challenger`` if the gate passed."""
+    passed = bool(evaluation["passed"])
+    if not passed and not config.promotion.register_failed_candidates:
+        return {"registered": False, "version": None,
+                "why": "gate failed and promotion.register_failed_candidates is false: not registered; "
+                       + " / ".join(evaluation["reasons"])}
+    tags = {
+        "driftpilot.reason": request.reason[:4000],
+        "driftpilot.trigger_window": request.window,
+        "driftpilot.training_window": f"{request.train_start or 'last ' + str(config.retraining.training_days) + ' days'}"
+                                      f" .. {request.train_end or request.as_of.date().isoformat()}",
+        "driftpilot.source_run": run_id,
+        promotion.GATE: "passed" if passed else "failed",
+        "driftpilot.gate_summary": " / ".join(evaluation["reasons"])[:4000],
+        "driftpilot.comparison": f"runs:/{run_id}/comparison/comparison.md",
+    }
+    version = registry.register_run(settings, config.name, run_id, f"retrain:{request.idempotency_key}", tags)
+    current_tags = registry.version_tags(settings, config.name, version.version)
+    client = registry.connect(settings)
+    if passed:
+        if promotion.APPROVAL not in current_tags:
+            registry.set_version_tags(settings, config.name, version.version, {promotion.APPROVAL: promotion.PENDING})
+        if registry.alias_version(client, config.name, registry.CHALLENGER) != version.version \
+                and not current_tags.get(promotion.PROMOTION):
+            registry.set_alias(client, config.name, registry.CHALLENGER, version.version)
+    else:
+        registry.set_version_tags(settings, config.name, version.version, {promotion.APPROVAL: promotion.GATE_FAILED})
+    return {"registered": True, "version": version.version, "created": version.created, "gate": tags[promotion.GATE]}
+
+
+def approval_step(config: ModelConfig, settings: Settings, request: RetrainRequest, registration: dict[str, Any]) -> dict[str, Any]:
+    """Auto mode promotes a passed candidate at once; registry mode leaves it awaiting approval."""
+    from driftpilot.monitoring import metrics_db
+
+    version = registration.get("version")
+    if not version or registration.get("gate") != "passed":
+        return {"state": "not promoted", "version": version, "why": "the promotion gate did not pass"}
+    at = request.as_of.isoformat()
+    if config.approval is ApprovalMode.AUTO:
+        registry.set_version_tags(settings, config.name, version, {
+            promotion.APPROVAL: promotion.APPROVED, promotion.APPROVAL_BY: "driftpilot (approval: auto)",
+            promotion.APPROVAL_NOTE: "gate passed; the config promotes automatically"})
+        moves = promotion.reconcile(settings, metrics_db(settings), config.name, at)
+        return {"state": "promoted", "version": version, "moves": len(moves)}
+    return {
+        "state": "awaiting approval",
+        "version": version,
+        "how": f"set tag {promotion.APPROVAL}=approved (or rejected) with {promotion.APPROVAL_NOTE} on "
+               f"{config.name} v{version} in the MLflow registry, or run "
+               f"`driftpilot approve --model {config.name} --version {version} --note '...'`",
+    }
+
+
+def compare_on_served_windows(config: ModelConfig, settings: Settings, windows: list[str], other_version: str,
+                              as_of: datetime) -> dict[str, Any]:
+    """Primary metric of what was served in ``windows`` vs what ``other_version`` would have scored.
+
+    A fair before/after: both on exactly the same labelled rows (labels known at ``as_of``). This
+    is how the demo shows that a promotion helped, instead of comparing different weeks.
+    """
+    from datetime import date as date_type
+
+    from driftpilot.monitoring import VALIDATED, read_labels
+
+    days = [date_type.fromisoformat(w) for w in windows]
+    rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in days)
+    if rows.empty:
+        raise InsufficientData(f"no validated rows in windows {windows}")
+    labels = read_labels(settings, config.name, min(days), as_of)
+    joined = rows.merge(latest_labels(labels)[["prediction_id", "label"]], on="prediction_id", how="inner")
+    if joined.empty:
+        raise InsufficientData(f"no labels known as of {as_of} for windows {windows}")
+    truth = joined["label"].rename(config.target)
+    served = training.evaluate(config, truth, joined)
+    other = training.predict(config, registry.load_model(settings, config.name, other_version), joined)
+    counterfactual = training.evaluate(config, truth, other)
+    metric = config.promotion.primary_metric
+    return {"metric": metric, "rows": len(joined), "served": served[metric], "other": counterfactual[metric]}

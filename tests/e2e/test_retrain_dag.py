@@ -1,0 +1,178 @@
+"""The real retraining DAG (`dag.test()`), with approval and rejection through the MLflow registry.
+
+Runs after `test_monitor_dag.py` in the same session store: the lake then holds validated
+windows and matured labels. The gate is made deterministic with config copies:
+`min_improvement: -1` (passes) or `+1` (never passes), so each registry path is exercised on
+purpose, not by luck. The champion is rolled back at the end so later tests see the original.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import yaml
+
+from driftpilot import history, monitoring, promotion, registry
+from driftpilot.errors import InsufficientData
+
+pytestmark = pytest.mark.e2e
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = "2026-01-07T00:00:00+00:00"
+MODEL = "elec2_updown"
+
+
+@contextmanager
+def gate_margin(tmp: Path, min_improvement: float) -> Iterator[None]:
+    """Point DRIFTPILOT_CONFIG_DIR at a copy of the configs with another gate margin."""
+    target = tmp / f"config{min_improvement:+.0f}"
+    target.mkdir(parents=True, exist_ok=True)
+    for path in (ROOT / "include" / "config").glob("*.yaml"):
+        shutil.copy(path, target / path.name)
+    data = yaml.safe_load((target / "elec2.yaml").read_text())
+    data["promotion"].update(min_improvement=min_improvement, guard_metrics={}, segment_tolerance=1.0)
+    (target / "elec2.yaml").write_text(yaml.safe_dump(data))
+    old = os.environ.get("DRIFTPILOT_CONFIG_DIR")
+    os.environ["DRIFTPILOT_CONFIG_DIR"] = str(target)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("DRIFTPILOT_CONFIG_DIR", None)
+        else:
+            os.environ["DRIFTPILOT_CONFIG_DIR"] = old
+
+
+@pytest.fixture(scope="module")
+def lake_with_labels(elec2_config, shared_settings, elec2_champion, airflow_db, dagbag):
+    """At least the first windows monitored (validated rows exist) — normally done by the monitor tests."""
+    from driftpilot.services import replay_traffic
+
+    replay_traffic(elec2_config, shared_settings, range(6))
+    dag = dagbag.dags[f"driftpilot_monitor__{MODEL}"]
+    for day in range(6):
+        path = monitoring.validated_path(shared_settings, MODEL, monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}").start.date())
+        if not path.exists():
+            dag.test(logical_date=monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}").end)
+    return dagbag.dags[f"driftpilot_retrain__{MODEL}"]
+
+
+def run_retrain(dag, key: str, as_of: str = AS_OF):
+    return dag.test(run_conf={"reason": "test: drift persisted", "window": "2026-01-06", "as_of": as_of,
+                              "idempotency_key": key})
+
+
+def versions_with_key(settings, key: str) -> list[str]:
+    return registry.search_versions(settings, MODEL, registry.KEY_TAG, f"retrain:{key}")
+
+
+def aliases(settings) -> dict[str, str | None]:
+    client = registry.connect(settings)
+    return {a: registry.alias_version(client, MODEL, a)
+            for a in (registry.CHAMPION, registry.CHALLENGER, registry.PREVIOUS)}
+
+
+def reconcile(settings) -> list:
+    return promotion.reconcile(settings, monitoring.metrics_db(settings), MODEL, AS_OF)
+
+
+def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labels, shared_settings, elec2_champion, tmp_path) -> None:
+    with gate_margin(tmp_path, -1.0):
+        run = run_retrain(lake_with_labels, "t-approve")
+    assert str(run.state) == "success"
+    [version] = versions_with_key(shared_settings, "t-approve")
+    tags = registry.version_tags(shared_settings, MODEL, version)
+    assert tags[promotion.GATE] == "passed"
+    assert tags[promotion.APPROVAL] == promotion.PENDING
+    assert tags["driftpilot.reason"] == "test: drift persisted"
+    assert tags["driftpilot.comparison"].endswith("comparison/comparison.md")
+    assert aliases(shared_settings)[registry.CHALLENGER] == version
+    # the challenger has its own baseline, from the out-of-time holdout
+    baseline = registry.load_baseline(shared_settings, MODEL, version)
+    assert baseline.metadata["idempotency_key"] == "t-approve"
+    # without approval, nothing moves however often we reconcile
+    assert reconcile(shared_settings) == []
+    assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
+
+
+def test_same_idempotency_key_creates_no_new_version_and_restores_a_lost_alias(lake_with_labels, shared_settings, tmp_path) -> None:
+    [version] = versions_with_key(shared_settings, "t-approve")
+    registry.delete_alias(shared_settings, MODEL, registry.CHALLENGER)  # as if it crashed before the alias move
+    client = registry.connect(shared_settings)
+    before = len(client.search_model_versions(f"name='{MODEL}'"))
+    with gate_margin(tmp_path, -1.0):
+        run = run_retrain(lake_with_labels, "t-approve")
+    assert str(run.state) == "success"
+    assert len(client.search_model_versions(f"name='{MODEL}'")) == before
+    assert versions_with_key(shared_settings, "t-approve") == [version]
+    assert aliases(shared_settings)[registry.CHALLENGER] == version
+
+
+def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, shared_settings, elec2_champion) -> None:
+    [version] = versions_with_key(shared_settings, "t-approve")
+    promotion.set_approval(shared_settings, MODEL, version, promotion.APPROVED, "ana", "holdout gain is real")
+    moves = reconcile(shared_settings)
+    assert aliases(shared_settings) == {registry.CHAMPION: version, registry.CHALLENGER: None,
+                                        registry.PREVIOUS: elec2_champion.version}
+    assert {(m.alias, m.from_version, m.to_version) for m in moves} >= {
+        (registry.CHAMPION, elec2_champion.version, version), (registry.PREVIOUS, None, elec2_champion.version)}
+    log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
+    assert (log["moved_by"] == "ana").all() and log["reason"].str.contains("holdout gain is real").all()
+    assert registry.champion_baseline(shared_settings, MODEL).version == version  # monitoring follows
+    assert reconcile(shared_settings) == []  # acting twice changes nothing
+
+
+def test_rejected_candidate_keeps_its_note_and_never_becomes_champion(lake_with_labels, shared_settings, tmp_path) -> None:
+    champion = aliases(shared_settings)[registry.CHAMPION]
+    with gate_margin(tmp_path, -1.0):
+        run_retrain(lake_with_labels, "t-reject")
+    [version] = versions_with_key(shared_settings, "t-reject")
+    assert aliases(shared_settings)[registry.CHALLENGER] == version
+    promotion.set_approval(shared_settings, MODEL, version, promotion.REJECTED, "bo", "segment 3 looks worse")
+    reconcile(shared_settings)
+    assert aliases(shared_settings)[registry.CHAMPION] == champion
+    assert aliases(shared_settings)[registry.CHALLENGER] is None
+    tags = registry.version_tags(shared_settings, MODEL, version)
+    assert (tags[promotion.APPROVAL], tags[promotion.APPROVAL_NOTE]) == (promotion.REJECTED, "segment 3 looks worse")
+
+
+def test_failed_gate_is_registered_but_an_approval_cannot_promote_it(lake_with_labels, shared_settings, tmp_path) -> None:
+    champion = aliases(shared_settings)[registry.CHAMPION]
+    with gate_margin(tmp_path, 1.0):
+        run = run_retrain(lake_with_labels, "t-fail")
+    assert str(run.state) == "success"
+    [version] = versions_with_key(shared_settings, "t-fail")
+    tags = registry.version_tags(shared_settings, MODEL, version)
+    assert tags[promotion.GATE] == "failed"
+    assert "does not clear the margin" in tags["driftpilot.gate_summary"]
+    assert aliases(shared_settings)[registry.CHALLENGER] != version
+    promotion.set_approval(shared_settings, MODEL, version, promotion.APPROVED, "eve", "ship it anyway")
+    reconcile(shared_settings)
+    assert aliases(shared_settings)[registry.CHAMPION] == champion
+    assert "refused" in registry.version_tags(shared_settings, MODEL, version)[promotion.PROMOTION]
+
+
+def test_too_few_mature_labels_refuses_with_a_clear_message(lake_with_labels, shared_settings, elec2_config) -> None:
+    from driftpilot.retraining import RetrainRequest, training_set_step
+
+    early = RetrainRequest.from_dict({"model": MODEL, "reason": "r", "window": "2026-01-02",
+                                      "as_of": "2026-01-03T00:00:00+00:00", "idempotency_key": "t-early"})
+    with pytest.raises(InsufficientData, match=r"only 0 labelled production rows .* never trains on imputed labels"):
+        training_set_step(elec2_config, shared_settings, early)
+
+
+def test_rollback_restores_the_previous_champion_and_its_baseline(lake_with_labels, shared_settings, elec2_champion) -> None:
+    promoted = aliases(shared_settings)[registry.CHAMPION]
+    assert promoted != elec2_champion.version
+    promotion.rollback(shared_settings, monitoring.metrics_db(shared_settings), MODEL, "ana", AS_OF, "incident 42")
+    assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
+    assert aliases(shared_settings)[registry.PREVIOUS] == promoted
+    assert registry.champion_baseline(shared_settings, MODEL).version == elec2_champion.version
+    log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
+    assert log.iloc[-2]["reason"] == "rollback: incident 42"
+    # a rolled-back version is not re-promoted by its old approval
+    assert reconcile(shared_settings) == []

@@ -1,0 +1,41 @@
+"""The reviewer's commands set exactly the registry tags the reconciler reads."""
+
+from __future__ import annotations
+
+import pytest
+
+from driftpilot import promotion, registry
+from driftpilot.cli import main
+
+pytestmark = pytest.mark.integration
+NAME = "cli_review_model"  # a registered model of its own, so the Elec2 aliases stay untouched
+
+
+@pytest.fixture(scope="module")
+def versions(shared_settings, elec2_champion):
+    run_id = registry.version_run_id(registry.connect(shared_settings), "elec2_updown", elec2_champion.version)
+    made = [registry.register_run(shared_settings, NAME, run_id, f"cli-test-{i}", {promotion.GATE: "passed"}).version
+            for i in range(2)]
+    registry.set_alias(registry.connect(shared_settings), NAME, registry.CHAMPION, made[0])
+    return made
+
+
+def test_approve_then_reconcile_then_rollback(versions, shared_settings, capsys) -> None:
+    first, second = versions
+    assert main(["approve", "--model", NAME, "--version", second, "--note", "looks good", "--by", "rita"]) == 0
+    tags = registry.version_tags(shared_settings, NAME, second)
+    assert (tags[promotion.APPROVAL], tags[promotion.APPROVAL_BY], tags[promotion.APPROVAL_NOTE]) == (
+        promotion.APPROVED, "rita", "looks good")
+    assert main(["reconcile", "--model", NAME]) == 0
+    client = registry.connect(shared_settings)
+    assert registry.alias_version(client, NAME, registry.CHAMPION) == second
+    assert main(["rollback", "--model", NAME, "--reason", "pager went off", "--by", "rita"]) == 0
+    assert registry.alias_version(client, NAME, registry.CHAMPION) == first
+    assert main(["promotions", "--model", NAME]) == 0
+    out = capsys.readouterr().out
+    assert "rollback: pager went off" in out and "approved: looks good" in out
+
+
+def test_approval_needs_a_note(versions, capsys) -> None:
+    assert main(["reject", "--model", NAME, "--version", versions[1], "--note", " "]) == 2
+    assert "needs a note" in capsys.readouterr().err
