@@ -260,12 +260,12 @@ def search_versions(settings: Settings, model_name: str, tag: str, value: str) -
 
 
 def delete_alias(settings: Settings, model_name: str, alias: str) -> None:
+    import contextlib
+
     from mlflow.exceptions import MlflowException
 
-    try:
+    with contextlib.suppress(MlflowException):  # already gone is fine
         connect(settings).delete_registered_model_alias(model_name, alias)
-    except MlflowException:
-        pass  # already gone
 
 
 def version_run_id(client: Any, model_name: str, version: str) -> str:

@@ -57,11 +57,10 @@ def test_gate_passes_a_clear_improvement_and_refuses_noise() -> None:
 
 
 def test_guard_and_segment_regressions_fail_the_gate() -> None:
-    n = 1000
     y = np.r_[np.ones(500), np.zeros(500)].astype(int)
     champion = (y.copy(), np.where(y == 1, 0.8, 0.2))
     flipped = y.copy()
-    flipped[:60] = 0  # worse on segment "a" (first 100 rows), better elsewhere is impossible: all right
+    flipped[:60] = 0  # 60 errors, all in segment "a" (the first 100 rows); calibrated scores elsewhere
     challenger = (flipped, np.where(flipped == 1, 0.99, 0.01))
     segments = pd.DataFrame({"region": np.r_[np.full(100, "a"), np.full(900, "b")]})
     result = evaluate_gate(metric="accuracy", truth=y, champion=champion, challenger=challenger,
