@@ -22,12 +22,18 @@ export MLFLOW_SERVER_ENABLE_JOB_EXECUTION ?= false
 .PHONY: help install demo test test-slow lint typecheck bench lock clean reset airflow-ui mlflow-ui
 
 help:
-	@echo "make demo       install, then run the main job end to end on the bundled Elec2 data"
-	@echo "make test       install, then run the test suite (what CI runs)"
-	@echo "make test-slow  long scenarios (marker: slow)"
-	@echo "make lint       ruff + mypy"
-	@echo "make lock       recompile requirements.txt from requirements.in"
-	@echo "make reset      delete $(DRIFTPILOT_HOME) (all local state)"
+	@echo "make install     create .venv and install the pinned lock (done by every target that needs it)"
+	@echo "make demo        install, then run the whole loop (monitoring, retraining, approval, promotion) on the bundled Elec2 data"
+	@echo "make test        install, then run the test suite without slow tests (what CI runs)"
+	@echo "make test-slow   long scenarios (marker: slow): the full demo on census and Elec2, the Airflow approval task"
+	@echo "make lint        ruff, then mypy"
+	@echo "make typecheck   mypy only"
+	@echo "make bench       drift statistics benchmark against Evidently (benchmarks/drift_bench.py)"
+	@echo "make lock        recompile requirements.txt from requirements.in"
+	@echo "make airflow-ui  airflow standalone on the demo state (http://localhost:8080)"
+	@echo "make mlflow-ui   MLflow UI on the demo store (http://127.0.0.1:5000)"
+	@echo "make reset       delete $(DRIFTPILOT_HOME) (all local state)"
+	@echo "make clean       reset, and delete .venv and tool caches"
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	@test -n "$(PYTHON)" || { echo "Python 3.11 is required (python3.11 not found)"; exit 1; }

@@ -24,6 +24,8 @@ Logic: `include/driftpilot/retraining.py`, `promotion.py`, `gate.py`.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import DAG, Param, task
 
@@ -127,7 +129,7 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
                 task_id="approve_in_airflow",
                 subject=f"Promote the {model} challenger?",
                 body="Read the comparison logged with the candidate run (comparison/comparison.md) first.",
-                response_timeout=pendulum.duration(days=7),
+                response_timeout=timedelta(days=7),  # a plain timedelta: the trigger serialises it
             )
 
             @task
