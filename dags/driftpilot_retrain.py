@@ -144,7 +144,12 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
                     moves = promotion.reconcile(settings, metrics_db(settings), model, req["as_of"])
                 return {"moves": len(moves)}
 
-            outcome >> approve_in_airflow >> promote_approved(req, registration)
+            @task.short_circuit
+            def gate_passed(registration: dict) -> bool:
+                """Only a candidate that passed the gate is put to a person."""
+                return registration.get("gate") == "passed" and bool(registration.get("version"))
+
+            outcome >> gate_passed(registration) >> approve_in_airflow >> promote_approved(req, registration)
     return dag
 
 

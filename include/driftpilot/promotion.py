@@ -100,6 +100,13 @@ def reconcile(settings: Settings, db: Path, model: str, at: str) -> list[AliasMo
         if tags.get(PROMOTION):
             continue  # already acted on (promoted, refused, or later rolled back): never again
         who = tags.get(APPROVAL_BY, "unknown reviewer")
+        champion = registry.alias_version(client, model, registry.CHAMPION)
+        if version != challenger and champion is not None and int(version) < int(champion):
+            registry.set_version_tags(settings, model, version, {
+                PROMOTION: f"not promoted at {at}: older than champion v{champion} and not the challenger "
+                           "(use rollback to go back to an older version)"
+            })
+            continue
         if tags.get(GATE) != "passed":
             registry.set_version_tags(settings, model, version, {
                 PROMOTION: f"refused at {at}: the promotion gate did not pass ({tags.get(GATE, 'no gate result')})"

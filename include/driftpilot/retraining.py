@@ -151,7 +151,8 @@ def train_candidate_step(config: ModelConfig, settings: Settings, request: Retra
     model = training.fit(config, train)
     scored = training.predict(config, model, holdout)
     metrics = training.evaluate(config, holdout[config.target], scored)
-    reference = holdout[[*config.features.all, config.target]].join(scored)
+    extra_segments = [c for c in config.segments if c not in config.features.all]
+    reference = holdout[[*config.features.all, config.target, *extra_segments]].join(scored)
     if len(reference) > config.retraining.reference_rows:
         reference = reference.sample(n=config.retraining.reference_rows, random_state=config.retraining.seed)
     metadata = {

@@ -53,3 +53,28 @@ def test_dag_files_keep_heavy_imports_out_of_the_top_level(path: Path) -> None:
     names = {(n.module or "") if isinstance(n, ast.ImportFrom) else a.name for n in top_level for a in getattr(n, "names", [])}
     roots = {name.split(".")[0] for name in names}
     assert not roots & HEAVY, f"{path.name} imports {roots & HEAVY} at parse time"
+
+
+def test_retrain_dag_shape(dagbag) -> None:
+    dag = dagbag.dags["driftpilot_retrain__elec2_updown"]
+    assert dag.max_active_runs == 1
+    assert {"reason", "as_of", "train_start", "train_end", "idempotency_key"} <= set(dag.params)
+    chain = ["request", "training_set", "train_candidate", "evaluate", "register", "approval"]
+    for upstream, downstream in zip(chain, chain[1:], strict=False):
+        assert upstream in dag.get_task(downstream).upstream_task_ids
+    assert "approve_in_airflow" not in dag.task_ids  # registry approval by default
+
+
+def test_airflow_approval_mode_adds_a_gated_approval_task(elec2_config) -> None:
+    import dataclasses
+    import importlib.util
+
+    from driftpilot.config import ApprovalMode
+
+    spec = importlib.util.spec_from_file_location("retrain_dag_module", ROOT / "dags" / "driftpilot_retrain.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dag = module.build_retrain_dag(dataclasses.replace(elec2_config, approval=ApprovalMode.AIRFLOW))
+    assert dag.get_task("approve_in_airflow").upstream_task_ids == {"gate_passed"}
+    assert dag.get_task("gate_passed").upstream_task_ids >= {"approval"}
+    assert "approve_in_airflow" in dag.get_task("promote_approved").upstream_task_ids

@@ -30,6 +30,19 @@ DAG_ID = f"driftpilot_retrain__{MODEL}"
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+def stop_leftovers(airflow_home: Path) -> None:
+    """LocalExecutor workers and the triggerer can outlive the standalone's process group."""
+    import psutil
+
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if "airflow" in " ".join(proc.info["cmdline"] or []) and \
+                    proc.environ().get("AIRFLOW_HOME") == str(airflow_home):
+                proc.kill()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -158,6 +171,7 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
             except subprocess.TimeoutExpired:
                 continue
         log.close()
+        stop_leftovers(home / "airflow")
 
     check = (
         "from driftpilot.settings import load_settings\n"

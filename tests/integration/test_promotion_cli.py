@@ -39,3 +39,14 @@ def test_approve_then_reconcile_then_rollback(versions, shared_settings, capsys)
 def test_approval_needs_a_note(versions, capsys) -> None:
     assert main(["reject", "--model", NAME, "--version", versions[1], "--note", " "]) == 2
     assert "needs a note" in capsys.readouterr().err
+
+
+def test_an_old_version_is_not_promoted_over_a_newer_champion(versions, shared_settings, elec2_champion) -> None:
+    run_id = registry.version_run_id(registry.connect(shared_settings), "elec2_updown", elec2_champion.version)
+    newest = registry.register_run(shared_settings, NAME, run_id, "cli-test-newest", {promotion.GATE: "passed"}).version
+    client = registry.connect(shared_settings)
+    registry.set_alias(client, NAME, registry.CHAMPION, newest)
+    assert main(["approve", "--model", NAME, "--version", versions[0], "--note", "old but gold"]) == 0
+    assert main(["reconcile", "--model", NAME]) == 0
+    assert registry.alias_version(client, NAME, registry.CHAMPION) == newest
+    assert "older than champion" in registry.version_tags(shared_settings, NAME, versions[0])[promotion.PROMOTION]
