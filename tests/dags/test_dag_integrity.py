@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 from pathlib import Path
 
 import pytest
@@ -60,7 +61,7 @@ def test_retrain_dag_shape(dagbag) -> None:
     assert dag.max_active_runs == 1
     assert {"reason", "as_of", "train_start", "train_end", "idempotency_key"} <= set(dag.params)
     chain = ["request", "training_set", "train_candidate", "evaluate", "register", "approval"]
-    for upstream, downstream in zip(chain, chain[1:], strict=False):
+    for upstream, downstream in itertools.pairwise(chain):
         assert upstream in dag.get_task(downstream).upstream_task_ids
     assert "approve_in_airflow" not in dag.task_ids  # registry approval by default
 
