@@ -122,11 +122,16 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
 
         @task(outlets=[retrain_asset(model)])
         def request_retrain(decision: dict, outlet_events=None) -> dict:
+            from airflow.sdk.exceptions import AirflowSkipException
+
             from driftpilot.monitoring import request_retrain as record
 
             config_, settings = load(model)
             with task_errors():
                 conf = record(config_, settings, decision)
+            if not conf["new_request"]:
+                # A re-run of this window: the request was made before; asking again would retrain twice.
+                raise AirflowSkipException(f"retrain {conf['idempotency_key']} was already requested")
             if outlet_events is not None:
                 outlet_events[retrain_asset(model)].extra = conf
             return conf

@@ -220,7 +220,9 @@ def print_promotion_effect(settings, config, history, monitoring) -> None:  # ty
     frame = history.read_metrics(db, config.name, metrics=[f"perf.{metric}"]).dropna(subset=["value"])
     first = moves[moves["alias"] == "champion"]["from_version"].dropna()
     original = str(first.iloc[0]) if len(first) else None
-    as_of = datetime.fromisoformat(str(frame["window"].max())).replace(tzinfo=UTC) + timedelta(days=30)
+    # labels known when the demo ends: the last window's end (no peeking at later arrivals)
+    last = max(history.read_decisions(db, config.name)["window"])
+    as_of = datetime.fromisoformat(last).replace(tzinfo=UTC) + timedelta(days=config.window_days)
     say(f"matured {metric} by serving version, and what the first champion (v{original}) would have scored "
         "on exactly the same labelled rows:")
     for version, group in frame.groupby("model_version"):

@@ -443,6 +443,12 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
     )
     pr.done()
 
+    if task is TaskType.MULTICLASS:
+        needs_scores = {gate.primary_metric, *gate.guard_metrics} & {"brier", "log_loss"}
+        if needs_scores:
+            raise pr.fail("guard_metrics" if gate.primary_metric not in needs_scores else "primary_metric",
+                          f"uses {sorted(needs_scores)}, which the gate computes for binary models only")
+
     approval_raw = top.string("approval", "registry")
     try:
         approval = ApprovalMode(approval_raw)

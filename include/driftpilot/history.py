@@ -65,6 +65,12 @@ CREATE TABLE IF NOT EXISTS retrains (
 """
 
 
+_UPSERT = """INSERT INTO metrics (model, model_version, window, metric, "column", value, detail, computed_at)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+   ON CONFLICT (model, model_version, window, metric, "column")
+   DO UPDATE SET value = excluded.value, detail = excluded.detail, computed_at = excluded.computed_at"""
+
+
 @dataclass(frozen=True)
 class MetricRow:
     model: str
@@ -95,13 +101,7 @@ def upsert_metrics(path: Path, rows: Iterable[MetricRow], computed_at: str) -> i
         for r in rows
     ]
     with connect(path) as db:
-        db.executemany(
-            """INSERT INTO metrics (model, model_version, window, metric, "column", value, detail, computed_at)
-               VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-               ON CONFLICT (model, model_version, window, metric, "column")
-               DO UPDATE SET value = excluded.value, detail = excluded.detail, computed_at = excluded.computed_at""",
-            values,
-        )
+        db.executemany(_UPSERT, values)
     return len(values)
 
 
@@ -111,9 +111,14 @@ def replace_window_metrics(path: Path, model: str, window: str, prefix: str, row
     Used when a recomputation may drop a metric (e.g. a column no longer drifted-tested): stale
     keys of the same family must not survive next to the new ones.
     """
-    with connect(path) as db:
+    values = [
+        (r.model, r.model_version, r.window, r.metric, r.column or "", _finite(r.value), r.detail, computed_at)
+        for r in rows
+    ]
+    with connect(path) as db:  # one transaction: a reader never sees the family half replaced
         db.execute("DELETE FROM metrics WHERE model = ? AND window = ? AND metric LIKE ?", (model, window, prefix + "%"))
-    return upsert_metrics(path, rows, computed_at)
+        db.executemany(_UPSERT, values)
+    return len(values)
 
 
 def read_metrics(path: Path, model: str, since: str | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
@@ -202,3 +207,11 @@ def read_promotions(path: Path, model: str) -> pd.DataFrame:
             "SELECT alias, from_version, to_version, moved_by, moved_at, reason FROM promotions WHERE model = ? ORDER BY seq",
             db, params=[model],
         )
+
+
+def computed_at(path: Path, model: str, window: str, metric: str) -> str | None:
+    """When ``metric`` of ``window`` was last computed (the as-of time of that run), if ever."""
+    with connect(path) as db:
+        row = db.execute("SELECT MAX(computed_at) FROM metrics WHERE model = ? AND window = ? AND metric = ?",
+                         (model, window, metric)).fetchone()
+    return row[0] if row and row[0] else None

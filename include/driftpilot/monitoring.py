@@ -71,9 +71,7 @@ def window_for(config: ModelConfig, start: datetime | date | str) -> Window:
 
 
 def metrics_db(settings: Settings) -> Path:
-    import os
-
-    return Path(os.environ.get("DRIFTPILOT_METRICS_DB", settings.home / "metrics" / "history.sqlite"))
+    return settings.metrics_db
 
 
 def report_dir(settings: Settings, window: Window) -> Path:
@@ -149,7 +147,12 @@ def validate_step(config: ModelConfig, settings: Settings, window: Window) -> di
     result = validation.validate_window(frame, config, baseline.profile, window.start, window.end, out_dir)
     validation.write_quarantine(result, settings.lake, config.name, window.start.date())
     target = validated_path(settings, config.name, window.start.date())
-    storage.write_parquet_atomic(result.accepted, target)
+    if result.failed:
+        # A failed window feeds neither performance nor retraining; its rows stay in the
+        # inference log and the quarantine, and a fixed re-run validates them again.
+        target.unlink(missing_ok=True)
+    else:
+        storage.write_parquet_atomic(result.accepted, target)
     summary = {
         "window": window.label,
         "serving_version": version,
@@ -306,6 +309,9 @@ def performance_step(config: ModelConfig, settings: Settings, window: Window) ->
                     continue  # reported by validation; a broken file has no ids to match
         if not path.exists():
             continue
+        later = history.computed_at(db, config.name, target.label, "perf.status")
+        if later is not None and later > as_of.isoformat():
+            continue  # a later run already saw more labels: a re-run of an old window keeps them
         accepted = storage.read_parquet(path)
         if accepted.empty:
             continue

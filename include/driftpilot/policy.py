@@ -33,8 +33,7 @@ from enum import StrEnum
 from typing import Any
 
 from driftpilot.config import TriggerPolicy
-
-LOWER_IS_BETTER = {"rmse", "mae", "log_loss", "brier"}
+from driftpilot.gate import LOWER_IS_BETTER
 
 
 class Action(StrEnum):

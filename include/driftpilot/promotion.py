@@ -74,6 +74,14 @@ def promote(settings: Settings, db: Path, model: str, version: str, by: str, at:
     current = registry.alias_version(client, model, registry.CHAMPION)
     moves: list[AliasMove] = []
     if current == str(version):
+        # Already champion: finish a promotion that was interrupted after the alias move.
+        if not registry.version_tags(settings, model, version).get(PROMOTION):
+            if registry.alias_version(client, model, registry.CHALLENGER) == str(version):
+                registry.delete_alias(settings, model, registry.CHALLENGER)
+            registry.set_version_tags(settings, model, version, {PROMOTION: f"promoted at {at} by {by}"})
+            move = AliasMove(model, registry.CHAMPION, None, str(version), by, at, f"{reason} (completed after an interruption)")
+            _log_move(db, move)
+            moves.append(move)
         return moves
     if current is not None:
         old_previous = registry.alias_version(client, model, registry.PREVIOUS)

@@ -16,10 +16,11 @@ step refuses with a clear message; it never fills in labels and never falls back
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -59,9 +60,14 @@ class RetrainRequest:
     def from_dict(data: dict[str, Any]) -> RetrainRequest:
         return RetrainRequest(
             model=str(data["model"]), reason=str(data["reason"]), window=str(data["window"]),
-            as_of=datetime.fromisoformat(str(data["as_of"])), idempotency_key=str(data["idempotency_key"]),
+            as_of=_utc(datetime.fromisoformat(str(data["as_of"]))), idempotency_key=str(data["idempotency_key"]),
             train_start=data.get("train_start"), train_end=data.get("train_end"),
         )
+
+
+def _utc(moment: datetime) -> datetime:
+    """A time without zone is UTC (as everywhere in driftpilot); any other zone is converted."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def work_dir(settings: Settings, request: RetrainRequest) -> Path:
@@ -196,6 +202,13 @@ def _arrays(config: ModelConfig, frame: pd.DataFrame, scored: pd.DataFrame) -> t
         truth = frame[config.target].astype(float).to_numpy()
         pred = scored[PREDICTION].astype(float).to_numpy()
         return truth, pred, pred
+    if config.task is TaskType.MULTICLASS:
+        # class labels as shared integer codes: accuracy compares classes, not "positive or not"
+        classes = sorted(set(frame[config.target].astype(str)) | set(scored[PREDICTION].astype(str)))
+        codes = {c: i for i, c in enumerate(classes)}
+        truth = frame[config.target].astype(str).map(codes).to_numpy()
+        pred = scored[PREDICTION].astype(str).map(codes).to_numpy()
+        return truth, pred, np.zeros(len(pred))
     positive = str(config.positive_label)
     truth = (frame[config.target].astype(str) == positive).astype(int).to_numpy()
     pred = (scored[PREDICTION].astype(str) == positive).astype(int).to_numpy()
@@ -204,8 +217,18 @@ def _arrays(config: ModelConfig, frame: pd.DataFrame, scored: pd.DataFrame) -> t
 
 
 def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainRequest, run_id: str) -> dict[str, Any]:
-    """Score champion and challenger on the holdout, apply the gate, log the comparison."""
+    """Score champion and challenger on the holdout, apply the gate, log the comparison.
+
+    Runs once per idempotency key: a re-run returns the stored result, because the champion
+    may have changed since (even to this very candidate) and a second verdict would contradict
+    the tags the registry already holds.
+    """
     out = work_dir(settings, request)
+    stored = out / "evaluation.json"
+    if stored.exists():
+        previous = json.loads(stored.read_text())
+        if previous.get("run_id") == run_id:
+            return {**previous, "reused": True}
     holdout = storage.read_parquet(out / "holdout.parquet")
     client = registry.connect(settings)
     champion_version = registry.alias_version(client, config.name, registry.CHAMPION)
@@ -237,9 +260,11 @@ def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainReque
         metrics={"gate_improvement": result.improvement, "gate_ci_low": result.ci_low, "gate_ci_high": result.ci_high},
         tags={"driftpilot.gate": "passed" if result.passed else "failed", "driftpilot.champion_version": champion_version},
     )
-    return {"passed": result.passed, "champion_version": champion_version, "reasons": list(result.reasons),
-            "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
-            "ci_high": result.ci_high, "comparison": str(out / "comparison.md")}
+    evaluation = {"passed": result.passed, "champion_version": champion_version, "reasons": list(result.reasons),
+                  "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
+                  "ci_high": result.ci_high, "comparison": str(out / "comparison.md"), "run_id": run_id}
+    storage.write_json_atomic(evaluation, stored)
+    return evaluation
 
 
 # --------------------------------------------------------------------------------------------
@@ -267,16 +292,20 @@ def register_step(config: ModelConfig, settings: Settings, request: RetrainReque
     }
     version = registry.register_run(settings, config.name, run_id, f"retrain:{request.idempotency_key}", tags)
     current_tags = registry.version_tags(settings, config.name, version.version)
+    # A reused version keeps the verdict it was registered with; only a step that never finished
+    # (crash between registration and the approval tag / alias) is completed here.
+    passed = current_tags.get(promotion.GATE) == "passed"
     client = registry.connect(settings)
-    if passed:
-        if promotion.APPROVAL not in current_tags:
-            registry.set_version_tags(settings, config.name, version.version, {promotion.APPROVAL: promotion.PENDING})
-        if registry.alias_version(client, config.name, registry.CHALLENGER) != version.version \
-                and not current_tags.get(promotion.PROMOTION):
-            registry.set_alias(client, config.name, registry.CHALLENGER, version.version)
-    else:
-        registry.set_version_tags(settings, config.name, version.version, {promotion.APPROVAL: promotion.GATE_FAILED})
-    return {"registered": True, "version": version.version, "created": version.created, "gate": tags[promotion.GATE]}
+    if promotion.APPROVAL not in current_tags:
+        state = promotion.PENDING if passed else promotion.GATE_FAILED
+        registry.set_version_tags(settings, config.name, version.version, {promotion.APPROVAL: state})
+        current_tags[promotion.APPROVAL] = state
+    challenger = registry.alias_version(client, config.name, registry.CHALLENGER)
+    awaiting = passed and current_tags[promotion.APPROVAL] == promotion.PENDING and not current_tags.get(promotion.PROMOTION)
+    if awaiting and (challenger is None or int(challenger) < int(version.version)):
+        registry.set_alias(client, config.name, registry.CHALLENGER, version.version)
+    return {"registered": True, "version": version.version, "created": version.created,
+            "gate": current_tags.get(promotion.GATE)}
 
 
 def approval_step(config: ModelConfig, settings: Settings, request: RetrainRequest, registration: dict[str, Any]) -> dict[str, Any]:

@@ -24,6 +24,7 @@ class Settings:
     data_dir: Path
     mlflow_tracking_uri: str
     mlflow_artifacts: Path
+    metrics_db: Path  # the metrics history (SQLite): metrics, decisions, retrains, promotions
 
     @property
     def baseline_cache(self) -> Path:
@@ -39,7 +40,9 @@ def load_settings() -> Settings:
     mlflow_dir = home / "mlflow"
     tracking_uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlflow_dir / 'mlflow.db'}"
     artifacts = Path(os.environ.get("DRIFTPILOT_MLFLOW_ARTIFACTS", mlflow_dir / "artifacts"))
+    metrics_db = Path(os.environ.get("DRIFTPILOT_METRICS_DB", home / "metrics" / "history.sqlite"))
     return Settings(
+        metrics_db=metrics_db,
         home=home,
         lake=lake,
         config_dir=config_dir,

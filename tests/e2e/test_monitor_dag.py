@@ -90,6 +90,16 @@ def test_rerunning_a_window_replaces_its_outputs(monitored, elec2_config, shared
     assert len(runs) == 1
 
 
+def test_rerunning_an_old_window_keeps_later_label_figures(monitored, elec2_config, shared_settings) -> None:
+    """Window 01-01 matured at the run of 01-05; re-running 01-03 (as of 01-04) must not undo that."""
+    dag, _ = monitored
+    before = _metrics(shared_settings, elec2_config.name, "2026-01-01")
+    rerun = dag.test(logical_date=monitoring.window_for(elec2_config, "2026-01-03").end)
+    assert str(rerun.state) == "success"
+    pd.testing.assert_frame_equal(before, _metrics(shared_settings, elec2_config.name, "2026-01-01"))
+    assert ("perf.accuracy", "") in set(zip(before["metric"], before["column"], strict=True))
+
+
 def test_a_renamed_column_fails_the_run_and_quarantines_every_row(monitored, elec2_config, shared_settings) -> None:
     dag, _ = monitored
     day = pd.Timestamp("2026-01-07").date()
@@ -107,6 +117,7 @@ def test_a_renamed_column_fails_the_run_and_quarantines_every_row(monitored, ele
     summary = json.loads((monitoring.report_dir(shared_settings, window) / "validation_summary.json").read_text())
     assert summary["rows_accepted"] == 0
     assert "nswdemand" in summary["validation"]["failure_message"]
+    assert not monitoring.validated_path(shared_settings, elec2_config.name, day).exists()  # feeds nothing
 
 
 def test_an_unreadable_file_is_quarantined_and_the_rest_is_monitored(monitored, elec2_config, shared_settings) -> None:

@@ -27,14 +27,15 @@ MODEL = "elec2_updown"
 
 
 @contextmanager
-def gate_margin(tmp: Path, min_improvement: float) -> Iterator[None]:
-    """Point DRIFTPILOT_CONFIG_DIR at a copy of the configs with another gate margin."""
-    target = tmp / f"config{min_improvement:+.0f}"
+def gate_margin(tmp: Path, min_improvement: float, approval: str = "registry") -> Iterator[None]:
+    """Point DRIFTPILOT_CONFIG_DIR at a copy of the configs with another gate margin (and approval)."""
+    target = tmp / f"config{min_improvement:+.0f}{approval}"
     target.mkdir(parents=True, exist_ok=True)
     for path in (ROOT / "include" / "config").glob("*.yaml"):
         shutil.copy(path, target / path.name)
     data = yaml.safe_load((target / "elec2.yaml").read_text())
     data["promotion"].update(min_improvement=min_improvement, guard_metrics={}, segment_tolerance=1.0)
+    data["approval"] = approval
     (target / "elec2.yaml").write_text(yaml.safe_dump(data))
     old = os.environ.get("DRIFTPILOT_CONFIG_DIR")
     os.environ["DRIFTPILOT_CONFIG_DIR"] = str(target)
@@ -126,6 +127,18 @@ def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, share
     assert reconcile(shared_settings) == []  # acting twice changes nothing
 
 
+def test_repeating_a_request_after_promotion_changes_nothing(lake_with_labels, shared_settings, tmp_path) -> None:
+    """A cleared or re-run request must not re-judge the champion against itself."""
+    [version] = versions_with_key(shared_settings, "t-approve")
+    before = registry.version_tags(shared_settings, MODEL, version)
+    with gate_margin(tmp_path, -1.0):
+        run = run_retrain(lake_with_labels, "t-approve")
+    assert str(run.state) == "success"
+    assert registry.version_tags(shared_settings, MODEL, version) == before
+    assert aliases(shared_settings)[registry.CHAMPION] == version
+    assert aliases(shared_settings)[registry.CHALLENGER] is None
+
+
 def test_rejected_candidate_keeps_its_note_and_never_becomes_champion(lake_with_labels, shared_settings, tmp_path) -> None:
     champion = aliases(shared_settings)[registry.CHAMPION]
     with gate_margin(tmp_path, -1.0):
@@ -176,3 +189,15 @@ def test_rollback_restores_the_previous_champion_and_its_baseline(lake_with_labe
     assert log.iloc[-2]["reason"] == "rollback: incident 42"
     # a rolled-back version is not re-promoted by its old approval
     assert reconcile(shared_settings) == []
+
+
+def test_auto_approval_promotes_a_passed_candidate_at_once(lake_with_labels, shared_settings, elec2_champion, tmp_path) -> None:
+    with gate_margin(tmp_path, -1.0, approval="auto"):
+        run = run_retrain(lake_with_labels, "t-auto")
+    assert str(run.state) == "success"
+    [version] = versions_with_key(shared_settings, "t-auto")
+    assert aliases(shared_settings)[registry.CHAMPION] == version
+    assert registry.version_tags(shared_settings, MODEL, version)[promotion.APPROVAL_BY] == "driftpilot (approval: auto)"
+    # put the original champion back for the tests that follow in this session
+    promotion.rollback(shared_settings, monitoring.metrics_db(shared_settings), MODEL, "tests", AS_OF, "restore")
+    assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version

@@ -50,3 +50,20 @@ def test_an_old_version_is_not_promoted_over_a_newer_champion(versions, shared_s
     assert main(["reconcile", "--model", NAME]) == 0
     assert registry.alias_version(client, NAME, registry.CHAMPION) == newest
     assert "older than champion" in registry.version_tags(shared_settings, NAME, versions[0])[promotion.PROMOTION]
+
+
+def test_an_interrupted_promotion_is_completed(versions, shared_settings, elec2_champion) -> None:
+    from driftpilot import history
+    from driftpilot.monitoring import metrics_db
+
+    run_id = registry.version_run_id(registry.connect(shared_settings), "elec2_updown", elec2_champion.version)
+    version = registry.register_run(shared_settings, NAME, run_id, "cli-test-crash", {promotion.GATE: "passed"}).version
+    client = registry.connect(shared_settings)
+    promotion.set_approval(shared_settings, NAME, version, promotion.APPROVED, "kim", "go")
+    registry.set_alias(client, NAME, registry.CHALLENGER, version)
+    registry.set_alias(client, NAME, registry.CHAMPION, version)  # the crash came right after this move
+    assert main(["reconcile", "--model", NAME]) == 0
+    assert registry.alias_version(client, NAME, registry.CHALLENGER) is None
+    assert registry.version_tags(shared_settings, NAME, version)[promotion.PROMOTION].startswith("promoted")
+    log = history.read_promotions(metrics_db(shared_settings), NAME)
+    assert log.iloc[-1]["reason"].endswith("(completed after an interruption)")

@@ -81,3 +81,15 @@ def test_lower_is_better_metrics_count_improvement_the_right_way() -> None:
                            min_improvement=0.1, samples=200, confidence=0.95, guard_metrics={"mae": 0.0})
     assert result.improvement == pytest.approx(0.5)
     assert result.passed
+
+
+def test_retrain_request_times_are_utc() -> None:
+    from datetime import UTC, datetime
+
+    from driftpilot.retraining import RetrainRequest
+
+    base = {"model": "m", "reason": "r", "window": "w", "idempotency_key": "k"}
+    naive = RetrainRequest.from_dict({**base, "as_of": "2026-01-07"})
+    shifted = RetrainRequest.from_dict({**base, "as_of": "2026-01-07T02:00:00+02:00"})
+    assert naive.as_of == datetime(2026, 1, 7, tzinfo=UTC)
+    assert shifted.as_of == naive.as_of and shifted.as_of.tzinfo == UTC
