@@ -79,3 +79,19 @@ def test_airflow_approval_mode_adds_a_gated_approval_task(elec2_config) -> None:
     assert dag.get_task("approve_in_airflow").upstream_task_ids == {"gate_passed"}
     assert dag.get_task("gate_passed").upstream_task_ids >= {"approval"}
     assert "approve_in_airflow" in dag.get_task("promote_approved").upstream_task_ids
+
+
+def test_reports_plugin_loads_and_is_cheap_to_import() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, time; sys.path.insert(0, 'plugins'); import airflow.plugins_manager\n"
+        "t = time.time(); import driftpilot_reports as p; spent = time.time() - t\n"
+        "assert p.DriftpilotReportsPlugin.fastapi_apps[0]['url_prefix'] == '/driftpilot/reports'\n"
+        "assert 'fastapi' not in sys.modules or 'airflow.api_fastapi.core_api.security' not in sys.modules\n"
+        "print(round(spent, 3))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert float(done.stdout.strip().splitlines()[-1]) < 0.5

@@ -30,16 +30,23 @@ DAG_ID = f"driftpilot_retrain__{MODEL}"
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def stop_leftovers(airflow_home: Path) -> None:
-    """LocalExecutor workers and the triggerer can outlive the standalone's process group."""
+def descendants(pid: int) -> list:  # type: ignore[type-arg]
+    """Every process under ``pid`` (collected before stopping: workers outlive the group kill)."""
     import psutil
 
-    for proc in psutil.process_iter(["cmdline"]):
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+def stop_all(processes: list) -> None:  # type: ignore[type-arg]
+    import psutil
+
+    for proc in processes:
         try:
-            if "airflow" in " ".join(proc.info["cmdline"] or []) and \
-                    proc.environ().get("AIRFLOW_HOME") == str(airflow_home):
-                proc.kill()
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            proc.kill()
+        except psutil.NoSuchProcess:
             continue
 
 
@@ -113,6 +120,7 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
         "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '')}",
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"),
         "AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX": "regexp",
         "AIRFLOW__CORE__PARALLELISM": "4",
         "AIRFLOW__API__PORT": str(port),
@@ -159,7 +167,15 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
             return state if state in ("success", "failed") else None
 
         assert wait_for("the run to finish", finished, 300, every=5) == "success"
+
+        # the reports plugin is mounted on the same api-server and needs a login
+        assert call(base, "GET", "/driftpilot/reports/")[0] in (401, 403)
+        page = urllib.request.Request(base + "/driftpilot/reports/", headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(page, timeout=30) as response:
+            text = response.read().decode()
+        assert f"/driftpilot/reports/{MODEL}/2026-01-06/drift.html" in text
     finally:
+        family = descendants(server.pid)
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGKILL):
             try:
                 os.killpg(server.pid, sig)
@@ -171,7 +187,7 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
             except subprocess.TimeoutExpired:
                 continue
         log.close()
-        stop_leftovers(home / "airflow")
+        stop_all(family + descendants(server.pid))
 
     check = (
         "from driftpilot.settings import load_settings\n"
