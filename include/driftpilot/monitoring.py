@@ -384,7 +384,10 @@ def _evidence_by_window(frame: pd.DataFrame, config: ModelConfig) -> list[Window
 def latest_performance(config: ModelConfig, settings: Settings, frame: pd.DataFrame, window: Window) -> PerformanceEvidence | None:
     """The primary metric of the latest mature window (up to this one) with enough labels."""
     metric = f"perf.{config.promotion.primary_metric}"
-    perf = frame[(frame["metric"] == metric) & (frame["window"] <= window.label)].dropna(subset=["value"])
+    # Only windows already mature at this window's end: a re-run of an old window must not use
+    # performance that a later run learned (that would make decisions unreplayable).
+    horizon = window.end - timedelta(hours=config.labels.maturity_hours) - timedelta(days=config.window_days)
+    perf = frame[(frame["metric"] == metric) & (frame["window"] <= horizon.date().isoformat())].dropna(subset=["value"])
     if perf.empty:
         return None
     row = perf.sort_values("window").iloc[-1]

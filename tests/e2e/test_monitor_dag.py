@@ -94,9 +94,15 @@ def test_rerunning_an_old_window_keeps_later_label_figures(monitored, elec2_conf
     """Window 01-01 matured at the run of 01-05; re-running 01-03 (as of 01-04) must not undo that."""
     dag, _ = monitored
     before = _metrics(shared_settings, elec2_config.name, "2026-01-01")
-    rerun = dag.test(logical_date=monitoring.window_for(elec2_config, "2026-01-03").end)
+    old = monitoring.window_for(elec2_config, "2026-01-03")
+    decision_file = monitoring.report_dir(shared_settings, old) / "decision.json"
+    decision = json.loads(decision_file.read_text())
+    rerun = dag.test(logical_date=old.end)
     assert str(rerun.state) == "success"
     pd.testing.assert_frame_equal(before, _metrics(shared_settings, elec2_config.name, "2026-01-01"))
+    # the same decision, although the history now knows how 01-01 .. 01-02 performed
+    again = json.loads(decision_file.read_text())
+    assert (again["action"], again["reasons"]) == (decision["action"], decision["reasons"])
     assert ("perf.accuracy", "") in set(zip(before["metric"], before["column"], strict=True))
 
 
