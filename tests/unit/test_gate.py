@@ -93,3 +93,23 @@ def test_retrain_request_times_are_utc() -> None:
     shifted = RetrainRequest.from_dict({**base, "as_of": "2026-01-07T02:00:00+02:00"})
     assert naive.as_of == datetime(2026, 1, 7, tzinfo=UTC)
     assert shifted.as_of == naive.as_of and shifted.as_of.tzinfo == UTC
+
+
+def test_failed_candidate_is_not_registered_unless_configured(elec2_config) -> None:
+    import dataclasses
+    from pathlib import Path
+
+    from driftpilot.retraining import RetrainRequest, register_step
+    from driftpilot.settings import load_settings
+
+    strict = dataclasses.replace(
+        elec2_config, promotion=dataclasses.replace(elec2_config.promotion, register_failed_candidates=False))
+    request = RetrainRequest.from_dict({"model": strict.name, "reason": "r", "window": "w",
+                                        "as_of": "2026-01-07", "idempotency_key": "k"})
+    evaluation = {"passed": False, "reasons": ["accuracy: ... does not clear the margin +0.0000"]}
+    # returns before touching the registry: no MLflow store is needed (and none is created)
+    settings = dataclasses.replace(load_settings(), mlflow_tracking_uri="sqlite:////nonexistent/dir/mlflow.db")
+    result = register_step(strict, settings, request, "run-id", evaluation)
+    assert result["registered"] is False
+    assert "does not clear the margin" in result["why"]
+    assert not Path("/nonexistent/dir").exists()
