@@ -10,7 +10,6 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 DEFAULT_ARGS: dict[str, Any] = {
@@ -68,10 +67,6 @@ def task_errors() -> Iterator[None]:
         raise AirflowSkipException(str(exc)) from exc
     except (ConfigError, SchemaViolation, CorruptFile, BaselineNotFound) as exc:
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
-
-
-def project_dir() -> Path:
-    return Path(__file__).resolve().parents[2]
 
 
 def retrain_asset(model: str) -> Any:

@@ -11,6 +11,7 @@
     driftpilot reconcile --model M                 act on approvals now (monitoring runs do it too)
     driftpilot rollback --model M --reason "..."   champion back to previous
     driftpilot promotions --model M                the promotion log (who, when, why, from -> to)
+    driftpilot trend --model M --metric drift.share --days 30   one metric over the last N days
 
 Errors driftpilot raises on purpose are printed as one line (exit code 2), not as a traceback.
 """
@@ -203,6 +204,27 @@ def cmd_promotions(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
+    from driftpilot import history
+    from driftpilot.monitoring import metrics_db
+
+    until = date.fromisoformat(args.until) if args.until else None
+    if until is None:
+        decided = history.read_decisions(metrics_db(settings), args.model)
+        until = date.fromisoformat(max(decided["window"])) if len(decided) else date.today()
+    frame = history.trend(metrics_db(settings), args.model, args.metric, args.column, until, args.days)
+    if frame.empty:
+        _out(f"no {args.metric}{'[' + args.column + ']' if args.column else ''} rows in the {args.days} days up to {until}")
+        return 0
+    values = frame["value"].dropna()
+    _out(frame.to_string(index=False))
+    _out(f"{len(frame)} window(s); mean {values.mean():.4f}, min {values.min():.4f}, max {values.max():.4f}"
+         if len(values) else f"{len(frame)} window(s), no values")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="driftpilot", description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("-v", "--verbose", action="store_true", help="log at INFO level")
@@ -255,6 +277,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True)
     p.add_argument("--by", default="")
     p.set_defaults(func=cmd_rollback)
+
+    p = sub.add_parser("trend", help="one metric of the metrics history over the last N days (30/60/90)")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--metric", default="drift.share", help="e.g. drift.share, perf.accuracy, ops.latency_p95_ms")
+    p.add_argument("--column", default="", help="for per-column metrics, e.g. drift.psi --column nswprice")
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--until", default="", help="last day (default: the latest decided window)")
+    p.set_defaults(func=cmd_trend)
 
     p = sub.add_parser("promotions", help="the promotion log of a model")
     p.add_argument("--model", default=DEFAULT_MODEL)

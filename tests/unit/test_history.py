@@ -59,3 +59,15 @@ def test_decisions_and_retrain_keys(tmp_path: Path) -> None:
     assert history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift")
     assert not history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift")
     assert history.retrain_times(db, "m") == ["2026-01-06T00:00"]
+
+
+def test_trend_command_prints_the_window_values(tmp_path: Path, monkeypatch, capsys) -> None:
+    from driftpilot.cli import main
+
+    monkeypatch.setenv("DRIFTPILOT_HOME", str(tmp_path))
+    db = tmp_path / "metrics" / "history.sqlite"
+    history.upsert_metrics(db, [MetricRow("m", "1", f"2026-01-{d:02d}", "drift.share", "", d / 10) for d in range(1, 6)], "t")
+    assert main(["trend", "--model", "m", "--days", "2", "--until", "2026-01-05"]) == 0
+    out = capsys.readouterr().out
+    assert "2026-01-03" in out and "2026-01-02" not in out
+    assert "3 window(s); mean 0.4000" in out
