@@ -313,6 +313,17 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
+def _empty_side(base: dict[str, Any], n_rows: int, m_rows: int) -> ColumnDrift | None:
+    """The defined result when either side has no rows (not counted in the drift share)."""
+    if n_rows == 0:
+        return ColumnDrift(status=ColumnStatus.NO_DATA, drifted=False, severity=Severity.NONE,
+                           reason="the window has no rows", **base)
+    if m_rows == 0:
+        return ColumnDrift(status=ColumnStatus.NO_REFERENCE, drifted=False, severity=Severity.NONE,
+                           reason="the reference has no rows for this column", **base)
+    return None
+
+
 def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStats, alpha: float,
                   thresholds: DriftThresholds) -> ColumnDrift:
     """Drift verdict of one numeric column (see the module docstring for the rules)."""
@@ -320,12 +331,9 @@ def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStat
     m_rows, n_rows = m_present + m_missing, window.rows
     base: dict[str, Any] = {"column": column, "kind": "numeric", "window_rows": n_rows,
                             "reference_rows": m_rows, "summary": window.summary()}
-    if n_rows == 0:
-        return ColumnDrift(status=ColumnStatus.NO_DATA, drifted=False, severity=Severity.NONE,
-                           reason="the window has no rows", **base)
-    if m_rows == 0:
-        return ColumnDrift(status=ColumnStatus.NO_REFERENCE, drifted=False, severity=Severity.NONE,
-                           reason="the reference has no rows for this column", **base)
+    empty = _empty_side(base, n_rows, m_rows)
+    if empty is not None:
+        return empty
     grid = reference["grid"]
     edges = np.asarray(grid["edges"], dtype=float)
     ref_cells = np.asarray(grid["counts"], dtype=float)
@@ -398,12 +406,9 @@ def categorical_drift(column: str, reference: Mapping[str, Any], window: Categor
     m_rows, n_rows = int(ref_counts.sum()), window.rows
     base: dict[str, Any] = {"column": column, "kind": "categorical", "window_rows": n_rows,
                             "reference_rows": m_rows, "summary": window.summary()}
-    if n_rows == 0:
-        return ColumnDrift(status=ColumnStatus.NO_DATA, drifted=False, severity=Severity.NONE,
-                           reason="the window has no rows", **base)
-    if m_rows == 0:
-        return ColumnDrift(status=ColumnStatus.NO_REFERENCE, drifted=False, severity=Severity.NONE,
-                           reason="the reference has no rows for this column", **base)
+    empty = _empty_side(base, n_rows, m_rows)
+    if empty is not None:
+        return empty
     chi, p_value = chi_square_test(ref_counts, win_counts, thresholds.mc_samples, thresholds.seed)
     distance = tvd(ref_counts, win_counts)
     miss_ref, miss_win = ref_counts[-1] / m_rows, win_counts[-1] / n_rows
