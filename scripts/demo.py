@@ -120,14 +120,12 @@ def main() -> int:
             if "success" not in state:
                 failures.append(window.label)
             if action == "retrain":
-                decision = json.loads(decision_file.read_text())
                 key = decision["idempotency_key"]
                 if key not in retrained:
                     retrained.add(key)
                     retrain(settings, config, retrain_dag, decision, sink)
-            version = served.model_version or "kept"
             share_text = f"{share:6.2f}" if share is not None else "     -"
-            say(f"   {window.label:10s} {served.rows or 0:6d} {('v' + version) if served.model_version else 'kept':>4s} "
+            say(f"   {window.label:10s} {served.rows or 0:6d} {('v' + served.model_version) if served.model_version else 'kept':>4s} "
                 f"{state.split('.')[-1]:8s} {share_text} {action:8s} {time.time() - t0:5.1f}")
 
     say()
