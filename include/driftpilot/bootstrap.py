@@ -60,6 +60,30 @@ def write_baseline(config: ModelConfig, reference: pd.DataFrame, metadata: dict[
     return directory
 
 
+def reference_sample(config: ModelConfig, holdout: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """The holdout as scored by the model (features, target, segments, outputs), seeded and capped."""
+    extra_segments = [c for c in config.segments if c not in config.features.all]
+    reference = holdout[[*config.features.all, config.target, *extra_segments]].join(scored)
+    if len(reference) > config.retraining.reference_rows:
+        reference = reference.sample(n=config.retraining.reference_rows, random_state=config.retraining.seed)
+        reference = reference.sort_index()
+    return reference.reset_index(drop=True)
+
+
+def baseline_metadata(config: ModelConfig, model: Any, holdout: pd.DataFrame, metrics: dict[str, float],
+                      extra: dict[str, Any]) -> dict[str, Any]:
+    """metadata.json of a baseline: what the model is, how it did on its holdout, what it relies on."""
+    return {
+        "model_name": config.name,
+        "task": config.task.value,
+        "features": {"numeric": list(config.features.numeric), "categorical": list(config.features.categorical)},
+        "target": config.target,
+        "holdout_metrics": metrics,
+        "feature_importance": training.feature_importance(config, model, holdout),
+        **extra,
+    }
+
+
 def bootstrap_champion(config: ModelConfig, settings: Settings) -> BootstrapResult:
     client = registry.connect(settings)
     key = f"bootstrap:{config.fingerprint}"
@@ -77,24 +101,14 @@ def bootstrap_champion(config: ModelConfig, settings: Settings) -> BootstrapResu
         model = training.fit(config, fit_rows)
         scored = training.predict(config, model, holdout)
         metrics = training.evaluate(config, holdout[config.target], scored)
-        reference = holdout[[*config.features.all, config.target, *[s for s in config.segments if s not in config.features.all]]].copy()
-        reference = reference.join(scored)
-        if len(reference) > config.retraining.reference_rows:
-            reference = reference.sample(n=config.retraining.reference_rows, random_state=config.retraining.seed)
-            reference = reference.sort_index().reset_index(drop=True)
-        metadata = {
-            "model_name": config.name,
-            "task": config.task.value,
-            "features": {"numeric": list(config.features.numeric), "categorical": list(config.features.categorical)},
-            "target": config.target,
+        reference = reference_sample(config, holdout, scored)
+        metadata = baseline_metadata(config, model, holdout, metrics, {
             "dataset": config.source.dataset,
             "training_rows": [0, cut],
             "holdout_rows": [cut, len(period)],
-            "holdout_metrics": metrics,
-            "feature_importance": training.feature_importance(config, model, holdout),
             "reason": "initial training on the first period",
             "fingerprint": config.fingerprint,
-        }
+        })
         with tempfile.TemporaryDirectory(prefix="baseline-", dir=_tmp(settings)) as tmp:
             baseline_dir = write_baseline(config, reference, metadata, Path(tmp))
             version = registry.log_and_register(

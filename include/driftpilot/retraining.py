@@ -28,7 +28,12 @@ import numpy as np
 import pandas as pd
 
 from driftpilot import datasets, gate, promotion, registry, storage, training
-from driftpilot.bootstrap import training_experiment, write_baseline
+from driftpilot.bootstrap import (
+    baseline_metadata,
+    reference_sample,
+    training_experiment,
+    write_baseline,
+)
 from driftpilot.config import ApprovalMode, ModelConfig, TaskType
 from driftpilot.contracts import EVENT_TIME, PREDICTION, SCORE
 from driftpilot.errors import InsufficientData
@@ -157,23 +162,13 @@ def train_candidate_step(config: ModelConfig, settings: Settings, request: Retra
     model = training.fit(config, train)
     scored = training.predict(config, model, holdout)
     metrics = training.evaluate(config, holdout[config.target], scored)
-    extra_segments = [c for c in config.segments if c not in config.features.all]
-    reference = holdout[[*config.features.all, config.target, *extra_segments]].join(scored)
-    if len(reference) > config.retraining.reference_rows:
-        reference = reference.sample(n=config.retraining.reference_rows, random_state=config.retraining.seed)
-    metadata = {
-        "model_name": config.name,
-        "task": config.task.value,
-        "features": {"numeric": list(config.features.numeric), "categorical": list(config.features.categorical)},
-        "target": config.target,
-        "holdout_metrics": metrics,
-        "feature_importance": training.feature_importance(config, model, holdout),
+    metadata = baseline_metadata(config, model, holdout, metrics, {
         "reason": request.reason,
         "trigger_window": request.window,
         "idempotency_key": request.idempotency_key,
         "train_rows": len(train),
-    }
-    baseline_dir = write_baseline(config, reference.reset_index(drop=True), metadata, out / "baseline")
+    })
+    baseline_dir = write_baseline(config, reference_sample(config, holdout, scored), metadata, out / "baseline")
     run_id = registry.log_model_run(
         settings,
         experiment=experiment,
