@@ -10,7 +10,8 @@ scheduled once per monitoring window (daily by default):
    unreadable files go to the quarantine area with a reason (`read = accepted + quarantined`);
    a window over the configured failure rate fails with a message that says what broke;
 2. **labels**: join delayed ground truth by `prediction_id`, as of the window end, and
-   recompute the performance of earlier windows whose labels matured since;
+   recompute the performance of earlier windows whose labels matured since; it runs even
+   when this window had no traffic, so the last windows of a period still mature;
 3. **drift**: full-data drift statistics against the serving version's baseline from MLflow,
    Evidently HTML/JSON reports and operational metrics, upserted into the metrics history;
 4. **decide**: the pure trigger policy turns the evidence into `none` / `alert` / `retrain`
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import pendulum
 from airflow.providers.standard.operators.empty import EmptyOperator
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Param, TriggerRule, task
 from airflow.timetables.interval import CronDataIntervalTimetable, DeltaDataIntervalTimetable
 
 from dag_support import (
@@ -92,8 +93,10 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
             with task_errors():
                 return validate_step(config_, settings, window_for(config_, window_start))
 
-        @task
-        def labels(window_start: str, validated: dict) -> dict:
+        @task(trigger_rule=TriggerRule.ALL_DONE)
+        def labels(window_start: str) -> dict:
+            """Runs whatever validate and drift did: matured windows are recomputed even when this
+            window had no traffic (validate skipped) or bad data."""
             from driftpilot.monitoring import performance_step, window_for
 
             config_, settings = load(model)
@@ -150,7 +153,7 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         approvals >> validated
         # Sequential on purpose: both write report folders, and labels may touch this window's.
         drift_summary = drift(start, validated)
-        label_summary = labels(start, validated)
+        label_summary = labels(start)
         drift_summary >> label_summary
         decision = decide(start, validated, drift_summary, label_summary)
         branch = route(decision)

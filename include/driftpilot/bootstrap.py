@@ -79,6 +79,7 @@ def baseline_metadata(config: ModelConfig, model: Any, holdout: pd.DataFrame, me
         "features": {"numeric": list(config.features.numeric), "categorical": list(config.features.categorical)},
         "target": config.target,
         "holdout_metrics": metrics,
+        "classes": training.fitted_classes(model),
         "feature_importance": training.feature_importance(config, model, holdout),
         **extra,
     }

@@ -206,6 +206,7 @@ class ModelConfig:
     segments: tuple[str, ...] = ()
     positive_label: Any = 1
     path: str = ""
+    classes: tuple[Any, ...] = ()  # declared classes of a classifier (else: the baseline's)
 
     @property
     def fingerprint(self) -> str:
@@ -514,13 +515,51 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         segments=segments,
         positive_label=top.raw("positive_label", 1),
         path=where,
+        classes=_parse_classes(top, task),
     )
     top.done()
+    _check_positive_label(top, config)
     return config
 
 
 # Per-column scores the drift step stores (``drift.<name>`` in the metrics history).
 DRIFT_METRICS = ("psi", "jensen_shannon", "wasserstein_norm", "ks", "tvd", "effect", "unseen_share")
+
+
+def _parse_classes(top: _Section, task: TaskType) -> tuple[Any, ...]:
+    """``classes``: the classes a classifier predicts, in any scalar spelling (see ``categories``)."""
+    from driftpilot.categories import category_key
+
+    raw = top.raw("classes", None)
+    if raw is None:
+        return ()
+    if task is TaskType.REGRESSION:
+        raise top.fail("classes", "is for classifiers only; a regression model has no classes")
+    if not isinstance(raw, list) or not all(isinstance(v, str | int | float | bool) for v in raw):
+        raise top.fail("classes", f"must be a list of class values (numbers or strings), got {raw!r}")
+    keys = [category_key(v) for v in raw]
+    if any(k is None or k == "" for k in keys):
+        raise top.fail("classes", f"holds a missing or empty class: {raw!r}")
+    if len(set(keys)) != len(keys):
+        raise top.fail("classes", f"names one class twice (1, 1.0 and true are the same class): {raw!r}")
+    if task is TaskType.BINARY and len(keys) != 2:
+        raise top.fail("classes", f"of a binary model must name exactly 2 classes, got {len(keys)}: {raw!r}")
+    if len(keys) < 2:
+        raise top.fail("classes", f"must name at least 2 classes, got {raw!r}")
+    return tuple(raw)
+
+
+def _check_positive_label(top: _Section, config: ModelConfig) -> None:
+    from driftpilot.categories import category_key
+
+    if config.task is not TaskType.BINARY:
+        return
+    positive = category_key(config.positive_label)
+    if positive is None or positive == "":
+        raise top.fail("positive_label", f"must be a class value, got {config.positive_label!r}")
+    declared = [category_key(v) for v in config.classes]
+    if declared and positive not in declared:
+        raise top.fail("positive_label", f"{config.positive_label!r} is not one of `classes` {list(config.classes)}")
 
 
 def _parse_feature_rule(data: Any, where: str, key: str, features: Features) -> FeatureRule:

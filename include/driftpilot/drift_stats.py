@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from driftpilot.categories import category_key
 from driftpilot.errors import SchemaViolation
 from driftpilot.profile import grid_counts
 
@@ -183,7 +184,7 @@ def merge_numeric(a: NumericStats, b: NumericStats) -> NumericStats:
 
 
 def categorical_batch(array: pa.Array, categories: Sequence[str]) -> CategoricalStats:
-    """Counts of one batch; values are compared as ``str(value)``, like the profile does."""
+    """Counts of one batch; values are compared by ``category_key``, like the profile does."""
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     missing = array.null_count
@@ -197,7 +198,10 @@ def categorical_batch(array: pa.Array, categories: Sequence[str]) -> Categorical
     unseen = 0
     names: dict[str, int] = {}
     for value, count in zip(tallies.field("values").to_pylist(), tallies.field("counts").to_pylist(), strict=True):
-        key = str(value)
+        key = category_key(value)
+        if key is None:  # a value that is missing in another spelling (e.g. NaN in an object column)
+            missing += count
+            continue
         if key in index:
             counts[index[key]] += count
         else:

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from driftpilot.categories import category_keys
+
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "brier", "log_loss"})
 MIN_SEGMENT_ROWS = 30
 
@@ -155,7 +157,7 @@ def evaluate_gate(
             reasons.append(f"guard {name} regresses by {regression:.4f} (> {tolerance:.4f}): champion {ch:.4f}, challenger {cand:.4f}")
     if segments is not None and metric != "rmse":
         for column in segments.columns:
-            values = segments[column].astype(str).to_numpy()
+            values = category_keys(segments[column]).fillna("<missing>").to_numpy(dtype=object)
             for value in sorted(set(values)):
                 mask = values == value
                 if mask.sum() < MIN_SEGMENT_ROWS:

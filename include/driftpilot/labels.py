@@ -12,6 +12,12 @@ never, and sometimes for prediction ids that were never logged. The rules:
   performance reported as a number. Before that its label coverage is reported.
 
 Nothing here imputes a label: rows without one are simply not part of the performance sample.
+
+Before any of that a label row is **screened** (``screen_labels``): a missing label, a label
+that is not one of the model's classes, or a regression label that is not a finite number is
+quarantined with a reason and counted, never scored as an error of the model. Prediction ids are
+matched by canonical key (``categories.category_key``), so an id logged as ``123`` matches a
+label written as ``"123"``.
 """
 
 from __future__ import annotations
@@ -19,11 +25,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 
+from driftpilot.categories import ClassSet, category_keys
 from driftpilot.contracts import LABEL, LABEL_SOURCE, LABEL_TIME, PREDICTION_ID
 
+QUARANTINE_REASON = "quarantine_reason"
+
 _SOURCE_PRIORITY = {"correction": 2, "expert": 1}
+
+
+@dataclass(frozen=True, eq=False)
+class ScreenedLabels:
+    """Label rows split into usable ones (label as a class key or a float) and quarantined ones."""
+
+    accepted: pd.DataFrame
+    quarantined: pd.DataFrame  # the original columns + ``quarantine_reason``
+
+    @property
+    def rows_read(self) -> int:
+        return len(self.accepted) + len(self.quarantined)
+
+
+def screen_labels(labels: pd.DataFrame, classes: ClassSet | None) -> ScreenedLabels:
+    """Quarantine label rows that cannot be scored; canonicalise the rest.
+
+    ``classes`` is the classifier's class set (``None`` for a regression model, whose labels
+    must be finite numbers). Accepted rows carry ``label`` as the class key (classifiers) or a
+    float (regression), so every later comparison is dtype-independent.
+    """
+    raw = labels[LABEL]
+    reasons = np.full(len(labels), "", dtype=object)
+    missing = raw.isna().to_numpy()
+    reasons[missing] = "label is missing"
+    if classes is None:
+        numbers = pd.to_numeric(raw, errors="coerce").astype(float)
+        bad = ~missing & ~np.isfinite(numbers.to_numpy())
+        reasons[bad] = [f"label {v!r} is not a finite number" for v in raw[bad]]
+        clean = numbers
+    else:
+        clean = classes.keys_of(raw)
+        unknown = ~missing & ~clean.isin(set(classes.keys)).to_numpy()
+        reasons[unknown] = [f"label {v!r} is not a class of the model {classes.describe()}" for v in raw[unknown]]
+    bad_rows = reasons != ""
+    accepted = labels.loc[~bad_rows].copy()
+    accepted[LABEL] = clean[~bad_rows].to_numpy()
+    quarantined = labels.loc[bad_rows].copy()
+    quarantined[QUARANTINE_REASON] = reasons[bad_rows]
+    return ScreenedLabels(accepted.reset_index(drop=True), quarantined.reset_index(drop=True))
 
 
 def known_as_of(labels: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
@@ -81,15 +131,19 @@ def join_labels(
     window_end: datetime,
     maturity_hours: float,
 ) -> LabelJoin:
-    """Join the labels known at ``as_of`` to ``predictions`` by ``prediction_id``."""
+    """Join the labels known at ``as_of`` to ``predictions`` by ``prediction_id`` (canonical key)."""
     known = known_as_of(labels, as_of)
-    ids = set(predictions[PREDICTION_ID])
-    mine = known[known[PREDICTION_ID].isin(ids)] if not known.empty else known
+    prediction_keys = category_keys(predictions[PREDICTION_ID])
+    if not known.empty:
+        known = known.assign(**{PREDICTION_ID: category_keys(known[PREDICTION_ID]).to_numpy()})
+    mine = known[known[PREDICTION_ID].isin(set(prediction_keys))] if not known.empty else known
     latest = latest_labels(mine)
     corrected = 0
     if not mine.empty:
         corrected = int((mine.groupby(PREDICTION_ID)[LABEL].nunique() > 1).sum())
-    joined = predictions.merge(latest[[PREDICTION_ID, LABEL, LABEL_TIME]], on=PREDICTION_ID, how="inner")
+    keyed = predictions.assign(_prediction_key=prediction_keys.to_numpy())
+    found = latest[[PREDICTION_ID, LABEL, LABEL_TIME]].rename(columns={PREDICTION_ID: "_prediction_key"})
+    joined = keyed.merge(found, on="_prediction_key", how="inner").drop(columns="_prediction_key")
     return LabelJoin(
         joined=joined,
         predictions=len(predictions),
@@ -101,8 +155,12 @@ def join_labels(
 
 
 def unknown_id_count(labels: pd.DataFrame, known_ids: set[str], as_of: datetime) -> int:
-    """Distinct prediction ids in the labels known at ``as_of`` that no logged prediction has."""
+    """Distinct prediction ids in the labels known at ``as_of`` that no logged prediction has.
+
+    ``known_ids`` are canonical keys (``categories.category_keys`` of the logged ids).
+    """
     known = known_as_of(labels, as_of)
     if known.empty:
         return 0
-    return int((~known[PREDICTION_ID].drop_duplicates().isin(known_ids)).sum())
+    ids = category_keys(known[PREDICTION_ID]).drop_duplicates()
+    return int((~ids.isin(known_ids)).sum())

@@ -24,14 +24,24 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from driftpilot import history, registry, storage
-from driftpilot.config import ModelConfig
-from driftpilot.contracts import MODEL_VERSION, PREDICTION, PREDICTION_ID, SCORE, check_labels
-from driftpilot.errors import CorruptFile, InsufficientData
+from driftpilot.categories import ClassSet, category_keys, model_classes, with_canonical_columns
+from driftpilot.config import ModelConfig, TaskType
+from driftpilot.contracts import (
+    EVENT_TIME,
+    LABEL_TIME,
+    MODEL_VERSION,
+    PREDICTION,
+    PREDICTION_ID,
+    SCORE,
+    check_labels,
+)
+from driftpilot.errors import BaselineNotFound, CorruptFile, InsufficientData, SchemaViolation
 from driftpilot.history import MetricRow
-from driftpilot.labels import join_labels, known_as_of, unknown_id_count
+from driftpilot.labels import join_labels, known_as_of, screen_labels, unknown_id_count
 from driftpilot.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
 from driftpilot.settings import Settings
 
@@ -91,42 +101,88 @@ def _now_iso(window: Window) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _quarantine_file(settings: Settings, window: Window, path: Path, error: CorruptFile) -> Path:
-    """Copy an unreadable file to the quarantine area with its reason; the original stays put."""
-    target_dir = storage.partition_dir(settings.lake, storage.QUARANTINE, window.model, window.start.date()) / "files"
+def _quarantine_file(settings: Settings, kind: str, model: str, day: date, path: Path, error: Exception) -> dict[str, Any]:
+    """Copy an unreadable or contract-breaking file to quarantine with its reason; the original stays put."""
+    target_dir = storage.partition_dir(settings.lake, kind, model, day) / "files"
     target_dir.mkdir(parents=True, exist_ok=True)
     target = target_dir / f"{path.parent.name}-{path.name}"
     shutil.copyfile(path, target)
     storage.write_json_atomic({"source": str(path), "reason": str(error)}, target.with_suffix(".reason.json"))
-    return target
+    log.error("quarantined file %s: %s", path, error)
+    return {"path": str(path), "quarantined_as": str(target), "reason": str(error), "bytes": path.stat().st_size}
 
 
-def read_window(settings: Settings, window: Window) -> tuple[pd.DataFrame, list[dict[str, str]]]:
+def _utc_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``column`` as UTC timestamps in this file's own terms: naive times are UTC, aware ones converted.
+
+    Done per file, before files are concatenated: one writer's tz-aware times and another's naive
+    ones would otherwise make an object column that fails the whole window.
+    """
+    if column in frame.columns and pd.api.types.is_datetime64_any_dtype(frame[column]):
+        times = frame[column]
+        frame = frame.assign(**{column: times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")})
+    return frame
+
+
+def read_window(settings: Settings, window: Window) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """The window's inference-log rows, and the files that could not be read (quarantined)."""
     frames = []
-    bad_files: list[dict[str, str]] = []
+    bad_files: list[dict[str, Any]] = []
     for day in window.days:
         directory = storage.partition_dir(settings.lake, storage.INFERENCE, window.model, day)
         for path in storage.partition_files(directory):
             try:
-                frames.append(storage.read_parquet(path))
+                frames.append(_utc_times(storage.read_parquet(path), EVENT_TIME))
             except CorruptFile as exc:
-                copy = _quarantine_file(settings, window, path, exc)
-                log.error("quarantined unreadable file %s: %s", path, exc)
-                bad_files.append({"path": str(path), "quarantined_as": str(copy), "reason": str(exc)})
+                bad_files.append(_quarantine_file(settings, storage.QUARANTINE, window.model, window.start.date(), path, exc))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return frame, bad_files
 
 
+@dataclass(frozen=True)
+class ServingVersions:
+    """Who served a window: rows per version, the baselines found, and versions without one."""
+
+    rows: dict[str, int]  # version -> rows, most rows first
+    serving: str  # the version with most rows among those that have a baseline
+    unknown: dict[str, str]  # version -> why its baseline could not be found
+
+
+def serving_versions(frame: pd.DataFrame, settings: Settings, model: str) -> ServingVersions:
+    """The versions named in the window's log, checked against the registry.
+
+    Rows of a version the registry does not know cannot be judged against any baseline; they are
+    quarantined by validation with the reason. When no version of the window is known the window
+    fails at once (``BaselineNotFound``) with what to do.
+    """
+    versions = category_keys(frame[MODEL_VERSION]) if MODEL_VERSION in frame.columns else pd.Series(dtype=object)
+    counts = {str(k): int(v) for k, v in versions.dropna().value_counts().items()}
+    if not counts:
+        client = registry.connect(settings)
+        champion = registry.alias_version(client, model, registry.CHAMPION)
+        if champion is None:
+            raise InsufficientData(f"model {model!r} has no champion and its log names no model_version")
+        return ServingVersions({}, champion, {})
+    unknown: dict[str, str] = {}
+    for version in counts:
+        try:
+            registry.load_baseline(settings, model, version)
+        except BaselineNotFound as exc:
+            unknown[version] = str(exc)
+    known = [v for v in counts if v not in unknown]
+    if not known:
+        raise BaselineNotFound(
+            f"{model}: the window's rows name model_version {sorted(unknown)}, and the registry has no "
+            f"baseline for any of them ({'; '.join(unknown.values())}). Register the version with "
+            f"driftpilot (`driftpilot bootstrap --model {model}` for the initial model, or the retraining "
+            "DAG), or fix the model_version the serving code logs."
+        )
+    return ServingVersions(counts, known[0], unknown)
+
+
 def serving_version(frame: pd.DataFrame, settings: Settings, model: str) -> str:
-    """The version that served most of the window (the champion if the log does not say)."""
-    if MODEL_VERSION in frame.columns and frame[MODEL_VERSION].notna().any():
-        return str(frame[MODEL_VERSION].astype(str).value_counts().idxmax())
-    client = registry.connect(settings)
-    version = registry.alias_version(client, model, registry.CHAMPION)
-    if version is None:
-        raise InsufficientData(f"model {model!r} has no champion and its log names no model_version")
-    return version
+    """The version that served most of the window among those with a baseline."""
+    return serving_versions(frame, settings, model).serving
 
 
 def validate_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:
@@ -141,10 +197,15 @@ def validate_step(config: ModelConfig, settings: Settings, window: Window) -> di
         )
     if frame.empty:
         raise CorruptFile(bad_files[0]["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
-    version = serving_version(frame, settings, config.name)
+    versions = serving_versions(frame, settings, config.name)
+    version = versions.serving
     baseline = registry.load_baseline(settings, config.name, version)
     out_dir = report_dir(settings, window)
-    result = validation.validate_window(frame, config, baseline.profile, window.start, window.end, out_dir)
+    result = validation.validate_window(
+        frame, config, baseline.profile, window.start, window.end, out_dir,
+        classes=_classes(config, baseline), pre_flagged=_unknown_version_rows(frame, versions),
+        files_quarantined=bad_files,
+    )
     validation.write_quarantine(result, settings.lake, config.name, window.start.date())
     target = validated_path(settings, config.name, window.start.date())
     if result.failed:
@@ -152,10 +213,15 @@ def validate_step(config: ModelConfig, settings: Settings, window: Window) -> di
         # inference log and the quarantine, and a fixed re-run validates them again.
         target.unlink(missing_ok=True)
     else:
-        storage.write_parquet_atomic(result.accepted, target)
+        key_columns = [PREDICTION_ID, MODEL_VERSION, *config.features.categorical, *config.segments]
+        if config.task is not TaskType.REGRESSION:
+            key_columns.append(PREDICTION)
+        storage.write_parquet_atomic(with_canonical_columns(result.accepted, key_columns), target)
     summary = {
         "window": window.label,
         "serving_version": version,
+        "rows_by_version": versions.rows,
+        "unregistered_versions": sorted(versions.unknown),
         "rows_read": result.rows_read,
         "rows_accepted": result.rows_accepted,
         "rows_quarantined": result.rows_quarantined,
@@ -164,18 +230,42 @@ def validate_step(config: ModelConfig, settings: Settings, window: Window) -> di
         "validated_path": str(target),
     }
     storage.write_json_atomic({**summary, "validation": result.to_summary()}, out_dir / "validation_summary.json")
-    history.replace_window_metrics(
-        metrics_db(settings), config.name, window.label, "validation.",
-        [
-            MetricRow(config.name, version, window.label, "validation.rows_read", "", float(result.rows_read)),
-            MetricRow(config.name, version, window.label, "validation.rows_quarantined", "", float(result.rows_quarantined)),
-            MetricRow(config.name, version, window.label, "validation.quarantined_share", "", result.quarantined_share),
-            MetricRow(config.name, version, window.label, "validation.files_quarantined", "", float(len(bad_files))),
-        ],
-        _now_iso(window),
-    )
+    rows = [
+        MetricRow(config.name, version, window.label, "validation.rows_read", "", float(result.rows_read)),
+        MetricRow(config.name, version, window.label, "validation.rows_quarantined", "", float(result.rows_quarantined)),
+        MetricRow(config.name, version, window.label, "validation.quarantined_share", "", result.quarantined_share),
+        MetricRow(config.name, version, window.label, "validation.files_quarantined", "", float(len(bad_files))),
+        MetricRow(config.name, version, window.label, "validation.bytes_quarantined", "",
+                  float(sum(int(f["bytes"]) for f in bad_files))),
+    ]
+    rows += [MetricRow(config.name, version, window.label, "validation.rows_by_version", v, float(n),
+                       "no baseline: quarantined" if v in versions.unknown else "")
+             for v, n in versions.rows.items()]
+    history.replace_window_metrics(metrics_db(settings), config.name, window.label, "validation.", rows, _now_iso(window))
+    if versions.unknown:
+        log.warning("%s window %s: rows of model_version %s have no baseline and were quarantined",
+                    config.name, window.label, sorted(versions.unknown))
     validation.raise_if_failed(result)
     return summary
+
+
+def _classes(config: ModelConfig, baseline: registry.Baseline) -> ClassSet | None:
+    """The classifier's classes (config, else baseline); ``None`` for a regression model."""
+    if config.task is TaskType.REGRESSION:
+        return None
+    return model_classes(config.classes, config.target, baseline)
+
+
+def _unknown_version_rows(frame: pd.DataFrame, versions: ServingVersions) -> list[tuple[str, np.ndarray]]:
+    """Rows whose ``model_version`` has no baseline, as a quarantine reason and row positions."""
+    if not versions.unknown:
+        return []
+    keys = category_keys(frame[MODEL_VERSION]).reset_index(drop=True)
+    out = []
+    for version in sorted(versions.unknown):
+        positions = np.flatnonzero((keys == version).to_numpy())
+        out.append((f"unregistered_model_version({MODEL_VERSION}={version}): no baseline in the registry", positions))
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -187,29 +277,52 @@ def drift_step(config: ModelConfig, settings: Settings, window: Window, version:
     """Full-data drift verdicts, Evidently HTML/JSON reports and operational metrics."""
     from driftpilot import drift, drift_stats, operations, reports
 
-    baseline = registry.load_baseline(settings, config.name, version)
     path = validated_path(settings, config.name, window.start.date())
     accepted = storage.read_parquet(path)
     out_dir = report_dir(settings, window)
-    prediction_columns = [c for c in (SCORE, PREDICTION) if c in baseline.profile.get("predictions", {})]
-    numeric = [*config.features.numeric, *[c for c in prediction_columns
-                                           if baseline.profile["predictions"][c]["kind"] == "numeric"]]
-    categorical = [*config.features.categorical, *[c for c in prediction_columns
-                                                   if baseline.profile["predictions"][c]["kind"] == "categorical"]]
-    stats = drift_stats.stats_from_parquet([path], baseline.profile, numeric, categorical)
+    served_by = category_keys(accepted[MODEL_VERSION]) if MODEL_VERSION in accepted.columns else None
+    several = served_by is not None and served_by.nunique() > 1
     thresholds = drift.DriftThresholds(drift_share=config.drift.drift_share, seed=0)
-    importance = baseline.metadata.get("feature_importance")
-    verdict = drift.score_window(baseline.profile, stats, importance=importance, thresholds=thresholds)
+
+    def judge(rows_of: pd.DataFrame | None, baseline: registry.Baseline) -> drift.DatasetDrift:
+        """Drift of ``rows_of`` (``None``: the whole validated file, streamed) against ``baseline``."""
+        predictions = baseline.profile.get("predictions", {})
+        outputs = [c for c in (SCORE, PREDICTION) if c in predictions]
+        numeric = [*config.features.numeric, *[c for c in outputs if predictions[c]["kind"] == "numeric"]]
+        categorical = [*config.features.categorical, *[c for c in outputs if predictions[c]["kind"] == "categorical"]]
+        if rows_of is None:
+            stats = drift_stats.stats_from_parquet([path], baseline.profile, numeric, categorical)
+        else:
+            stats = drift_stats.stats_from_frame(rows_of, baseline.profile, numeric, categorical)
+        return drift.score_window(baseline.profile, stats, importance=baseline.metadata.get("feature_importance"),
+                                  thresholds=thresholds)
+
+    # Each version's rows are judged against that version's own baseline; the window's verdict
+    # (and its Evidently pages) is the serving version's. Other versions are reported beside it.
+    baseline = registry.load_baseline(settings, config.name, version)
+    mine = accepted[(served_by == version).to_numpy()] if several and served_by is not None else accepted
+    verdict = judge(mine if several else None, baseline)
     storage.write_json_atomic(verdict.to_dict(), out_dir / "drift_stats.json")
+    others: dict[str, drift.DatasetDrift] = {}
+    if several and served_by is not None:
+        for other in sorted(set(served_by.dropna()) - {version}):
+            rows_of = accepted[(served_by == other).to_numpy()]
+            others[other] = judge(rows_of, registry.load_baseline(settings, config.name, other))
+        storage.write_json_atomic({v: d.to_dict() for v, d in others.items()}, out_dir / "drift_stats_other_versions.json")
 
     bundle = reports.build_window_reports(
-        config, baseline.reference, accepted, None, out_dir, window.label, seed=0, reuse=("performance",)
+        config, baseline.reference, mine, None, out_dir, window.label, seed=0, reuse=("performance",)
     )
 
     rows: list[MetricRow] = []
 
     def add(metric: str, column: str, value: float | None, detail: str = "") -> None:
         rows.append(MetricRow(config.name, version, window.label, metric, column, value, detail))
+
+    for other, other_verdict in others.items():
+        add("drift.version_share", other, other_verdict.drift_share,
+            f"rows of version {other} against its own baseline: {other_verdict.status.value}")
+        add("drift.version_rows", other, float(other_verdict.rows))
 
     add("drift.share", "", verdict.drift_share, verdict.status.value)
     add("drift.weighted_share", "", verdict.weighted_drift_share)
@@ -278,35 +391,115 @@ def windows_to_recompute(config: ModelConfig, window: Window) -> list[Window]:
     return out
 
 
-def read_labels(settings: Settings, model: str, first: date, as_of: datetime) -> pd.DataFrame:
-    """Label rows that arrived from ``first`` up to ``as_of`` (arrival partitions)."""
-    dates = [d for d in storage.list_partition_dates(settings.lake, storage.LABELS, model) if first <= d <= as_of.date()]
-    frame = storage.read_partitions(storage.partition_dir(settings.lake, storage.LABELS, model, d) for d in dates)
-    if frame.empty:
-        return frame
-    check_labels(frame, f"labels of {model} arriving {dates[0]}..{dates[-1]}")
-    return known_as_of(frame, as_of)
+@dataclass(frozen=True, eq=False)
+class LabelRead:
+    """Usable label rows known at ``as_of``, and what was set aside on the way, per arrival day."""
+
+    labels: pd.DataFrame  # ``label`` as the class key (classifiers) or a float (regression)
+    rows_read: dict[date, int]
+    rows_quarantined: dict[date, int]
+    files_quarantined: dict[date, list[dict[str, Any]]]
+
+
+def label_classes(config: ModelConfig, settings: Settings, version: str | None) -> ClassSet | None:
+    """The class set labels are screened with: the config's, else that of ``version``'s baseline.
+
+    ``version`` is the window's serving version; a window without traffic uses the champion's.
+    """
+    if config.task is TaskType.REGRESSION:
+        return None
+    if config.classes:
+        return ClassSet.of(config.classes, "config")
+    if version is None:
+        version = registry.alias_version(registry.connect(settings), config.name, registry.CHAMPION)
+        if version is None:
+            raise InsufficientData(f"{config.name}: no champion yet, so no classes to check labels against")
+    return _classes(config, registry.load_baseline(settings, config.name, version))
+
+
+def read_labels(settings: Settings, config: ModelConfig, first: date, as_of: datetime,
+                classes: ClassSet | None) -> LabelRead:
+    """Label rows that arrived from ``first`` up to ``as_of`` (arrival partitions), screened.
+
+    Per arrival partition: a file that cannot be read or breaks the label contract is copied to
+    ``label_quarantine/`` with its reason and the other files are used; rows that cannot be
+    scored (missing label, unknown class, not a number) go to that partition's
+    ``label_quarantine/.../part-0.parquet`` with ``quarantine_reason``. The quarantine of a
+    partition is a function of its content, so re-runs rewrite the same files.
+    """
+    dates = [d for d in storage.list_partition_dates(settings.lake, storage.LABELS, config.name) if first <= d <= as_of.date()]
+    accepted: list[pd.DataFrame] = []
+    read: dict[date, int] = {}
+    quarantined: dict[date, int] = {}
+    bad_files: dict[date, list[dict[str, Any]]] = {}
+    for day in dates:
+        frames = []
+        for path in storage.partition_files(storage.partition_dir(settings.lake, storage.LABELS, config.name, day)):
+            try:
+                part = storage.read_parquet(path)
+                check_labels(part, str(path))
+            except (CorruptFile, SchemaViolation) as exc:
+                bad_files.setdefault(day, []).append(
+                    _quarantine_file(settings, storage.LABEL_QUARANTINE, config.name, day, path, exc))
+                continue
+            frames.append(_utc_times(part, LABEL_TIME))
+        if not frames:
+            continue
+        screened = screen_labels(pd.concat(frames, ignore_index=True), classes)
+        _write_label_quarantine(settings, config.name, day, screened.quarantined)
+        read[day] = screened.rows_read
+        quarantined[day] = len(screened.quarantined)
+        accepted.append(screened.accepted)
+    frame = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame()
+    return LabelRead(known_as_of(frame, as_of) if not frame.empty else frame, read, quarantined, bad_files)
+
+
+def _write_label_quarantine(settings: Settings, model: str, day: date, rows: pd.DataFrame) -> None:
+    path = storage.partition_dir(settings.lake, storage.LABEL_QUARANTINE, model, day) / "part-0.parquet"
+    if rows.empty:
+        path.unlink(missing_ok=True)
+        return
+    storage.write_parquet_atomic(storage.parquet_safe(rows), path)
+
+
+def _window_version(settings: Settings, config: ModelConfig, window: Window) -> str | None:
+    path = validated_path(settings, config.name, window.start.date())
+    if not path.exists():
+        return None
+    versions = category_keys(storage.read_parquet(path, columns=[MODEL_VERSION])[MODEL_VERSION]).dropna()
+    return str(versions.value_counts().idxmax()) if len(versions) else None
 
 
 def performance_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:
-    """Join matured labels for this and earlier windows and (re)compute their performance."""
+    """Join matured labels for this and earlier windows and (re)compute their performance.
+
+    Runs for every window, with or without traffic, so the last windows of a period get their
+    matured performance. **Final figures are frozen at maturity**: a window's performance is
+    computed from the labels known at ``window end + labels.maturity_hours`` and never changes
+    after that; labels that arrive later are counted (``labels.late``) and kept in the lake, but
+    do not move a figure that was reported as final. Before maturity the history holds coverage.
+    """
     from driftpilot import reports, training
 
     as_of = window.end
     targets = windows_to_recompute(config, window)
-    labels = read_labels(settings, config.name, targets[0].start.date(), as_of)
+    classes = label_classes(config, settings, _window_version(settings, config, window))
+    read = read_labels(settings, config, targets[0].start.date(), as_of, classes)
+    labels = read.labels
     db = metrics_db(settings)
     logged_ids: set[str] = set()
     results = []
+    maturity = timedelta(hours=config.labels.maturity_hours)
     for target in targets:
         path = validated_path(settings, config.name, target.start.date())
         for day in target.days:
             inference_dir = storage.partition_dir(settings.lake, storage.INFERENCE, config.name, day)
             for file in storage.partition_files(inference_dir):
                 try:
-                    logged_ids.update(storage.read_parquet(file, columns=[PREDICTION_ID])[PREDICTION_ID])
+                    ids = storage.read_parquet(file, columns=[PREDICTION_ID])[PREDICTION_ID]
                 except (CorruptFile, KeyError):
                     continue  # reported by validation; a broken file has no ids to match
+                logged_ids.update(category_keys(ids).dropna())
         if not path.exists():
             continue
         later = history.computed_at(db, config.name, target.label, "perf.status")
@@ -315,13 +508,20 @@ def performance_step(config: ModelConfig, settings: Settings, window: Window) ->
         accepted = storage.read_parquet(path)
         if accepted.empty:
             continue
-        version = str(accepted[MODEL_VERSION].astype(str).value_counts().idxmax())
-        joined = join_labels(accepted, labels, as_of, target.end, config.labels.maturity_hours)
+        version = str(category_keys(accepted[MODEL_VERSION]).value_counts().idxmax())
+        frozen_at = min(as_of, target.end + maturity)
+        joined = join_labels(accepted, labels, frozen_at, target.end, config.labels.maturity_hours)
+        late = 0
+        if joined.mature and not labels.empty:
+            after = labels[labels[LABEL_TIME] > pd.Timestamp(frozen_at)]
+            late = join_labels(accepted, after, as_of, target.end, config.labels.maturity_hours).label_rows_seen
         rows = [
             MetricRow(config.name, version, target.label, "labels.coverage", "", joined.coverage),
             MetricRow(config.name, version, target.label, "labels.labelled", "", float(joined.labelled)),
             MetricRow(config.name, version, target.label, "labels.corrected", "", float(joined.corrected)),
             MetricRow(config.name, version, target.label, "labels.mature", "", float(joined.mature)),
+            MetricRow(config.name, version, target.label, "labels.late", "", float(late),
+                      "label rows that arrived after maturity: kept, not counted in the final figures"),
         ]
         status = "insufficient labels"
         metrics: dict[str, float] = {}
@@ -333,7 +533,7 @@ def performance_step(config: ModelConfig, settings: Settings, window: Window) ->
             status = "final"
             rows += [MetricRow(config.name, version, target.label, f"perf.{k}", "", v) for k, v in metrics.items()]
             target_dir = report_dir(settings, target)
-            newly_mature = target.end + timedelta(hours=config.labels.maturity_hours) > window.start
+            newly_mature = target.end + maturity > window.start
             if newly_mature or not (target_dir / "performance.html").exists():
                 baseline = registry.load_baseline(settings, config.name, version)
                 reports.build_window_reports(
@@ -344,14 +544,38 @@ def performance_step(config: ModelConfig, settings: Settings, window: Window) ->
         history.replace_window_metrics(db, config.name, target.label, "labels.", [r for r in rows if r.metric.startswith("labels.")], as_of.isoformat())
         history.replace_window_metrics(db, config.name, target.label, "perf.", [r for r in rows if r.metric.startswith("perf.")], as_of.isoformat())
         _write_window_metrics(settings, config.name, target)
-        results.append({"window": target.label, "status": status, **joined.to_dict(),
+        results.append({"window": target.label, "status": status, **joined.to_dict(), "late": late,
                         config.promotion.primary_metric: metrics.get(config.promotion.primary_metric)})
-    arrived_now = labels[labels["label_time"] >= pd.Timestamp(window.start)] if not labels.empty else labels
+    arrivals = _arrivals(config, window, read, labels, logged_ids, as_of)
+    history.replace_window_metrics(db, config.name, window.label, "arrivals.", arrivals, as_of.isoformat())
+    _write_window_metrics(settings, config.name, window)
+    counts = {r.metric.removeprefix("arrivals."): r.value for r in arrivals}
+    return {"window": window.label, "recomputed": results, "unknown_label_ids": counts["unknown_ids"],
+            "labels_quarantined": counts["quarantined_rows"], "label_files_quarantined": counts["quarantined_files"]}
+
+
+def _arrivals(config: ModelConfig, window: Window, read: LabelRead, labels: pd.DataFrame,
+              logged_ids: set[str], as_of: datetime) -> list[MetricRow]:
+    """Figures about the labels that *arrived* in this window (not about its predictions).
+
+    Kept apart from ``labels.*`` (which describe a window's own predictions and are replaced
+    when a later run recomputes it) so a recomputation never deletes them.
+    """
+    days = set(window.days)
+    arrived_now = labels[labels[LABEL_TIME] >= pd.Timestamp(window.start)] if not labels.empty else labels
     unknown = unknown_id_count(arrived_now, logged_ids, as_of) if not arrived_now.empty else 0
-    history.upsert_metrics(db, [MetricRow(config.name, "", window.label, "labels.unknown_ids", "", float(unknown),
-                                          "label ids arriving in this window with no logged prediction in the label horizon")],
-                           as_of.isoformat())
-    return {"window": window.label, "recomputed": results, "unknown_label_ids": unknown}
+    files = [f for d, found in read.files_quarantined.items() if d in days for f in found]
+
+    def row(metric: str, value: float, detail: str = "") -> MetricRow:
+        return MetricRow(config.name, "", window.label, f"arrivals.{metric}", "", value, detail)
+
+    return [
+        row("unknown_ids", float(unknown), "label ids arriving in this window with no logged prediction in the label horizon"),
+        row("label_rows", float(sum(n for d, n in read.rows_read.items() if d in days))),
+        row("quarantined_rows", float(sum(n for d, n in read.rows_quarantined.items() if d in days)),
+            "label rows set aside (missing label, unknown class, not a number): label_quarantine/"),
+        row("quarantined_files", float(len(files)), "; ".join(f"{f['path']}: {f['reason']}" for f in files)[:1000]),
+    ]
 
 
 # --------------------------------------------------------------------------------------------

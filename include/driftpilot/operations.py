@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from driftpilot.categories import category_keys
 from driftpilot.config import ModelConfig, TaskType
 from driftpilot.contracts import LATENCY_MS, PREDICTION, SCORE
 
@@ -49,7 +50,7 @@ def operational_metrics(
         if config.task is TaskType.REGRESSION:
             rows.append(("ops.prediction_mean", "", float(pd.to_numeric(window[PREDICTION], errors="coerce").mean()), ""))
         else:
-            shares = window[PREDICTION].astype(str).value_counts(normalize=True)
+            shares = category_keys(window[PREDICTION]).value_counts(normalize=True)
             for label, share in shares.sort_index().items():
                 rows.append(("ops.prediction_share", str(label), float(share), ""))
     return rows

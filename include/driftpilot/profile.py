@@ -26,12 +26,17 @@ edges.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-PROFILE_VERSION = 2  # 2: numeric columns carry a fine ``grid`` for KS / Wasserstein
+from driftpilot.categories import key_counts, legacy_profile_keys
+
+# 2: numeric columns carry a fine ``grid`` for KS / Wasserstein; 3: categorical frequencies are
+# keyed by ``categories.category_key`` (earlier profiles are re-keyed by ``canonical_profile``)
+PROFILE_VERSION = 3
 QUANTILE_LEVELS = np.linspace(0.0, 1.0, 101)
 GRID_SIZE = 1000  # max quantile edges of the fine grid (plus coarse edges, min and max)
 
@@ -154,14 +159,34 @@ def numeric_profile(series: pd.Series, n_bins: int = 10) -> dict[str, Any]:
 
 
 def categorical_profile(series: pd.Series) -> dict[str, Any]:
-    missing = int(series.isna().sum())
-    counts = series.dropna().astype(str).value_counts()
+    """Frequencies by canonical key: ``1``, ``1.0`` and ``np.int64(1)`` are one category."""
+    frequencies = key_counts(series)
     return {
         "kind": "categorical",
-        "count": int(counts.sum()),
-        "missing": missing,
-        "frequencies": {str(k): int(v) for k, v in counts.sort_index().items()},
+        "count": int(sum(frequencies.values())),
+        "missing": int(len(series) - sum(frequencies.values())),
+        "frequencies": frequencies,
     }
+
+
+def canonical_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """``profile`` with categorical frequencies keyed canonically, whatever version wrote it.
+
+    Profiles before version 3 keyed categories as ``str(value)`` (``'1.0'`` for an integer code
+    in a column with a missing value); monitoring a window against them would call every value
+    unseen. They are re-keyed here, once, when a baseline is loaded.
+    """
+    if int(profile.get("profile_version", 0)) >= PROFILE_VERSION:
+        return dict(profile)
+    out = dict(profile)
+    for section in ("columns", "predictions"):
+        entries = dict(profile.get(section, {}))
+        for name, entry in entries.items():
+            if isinstance(entry, Mapping) and entry.get("kind") == "categorical":
+                entries[name] = {**entry, "frequencies": legacy_profile_keys(entry.get("frequencies", {}))}
+        out[section] = entries
+    out["profile_version"] = PROFILE_VERSION
+    return out
 
 
 def build_profile(

@@ -269,7 +269,18 @@ def delete_alias(settings: Settings, model_name: str, alias: str) -> None:
 
 
 def version_run_id(client: Any, model_name: str, version: str) -> str:
-    mv = client.get_model_version(model_name, str(version))
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mv = client.get_model_version(model_name, str(version))
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise  # transient or unknown: Airflow retries it
+        raise BaselineNotFound(
+            f"{model_name} version {version} is not registered in the MLflow registry; register it with "
+            f"driftpilot (`driftpilot bootstrap --model {model_name}` for the initial model, or the "
+            "retraining DAG) so it has a baseline, or fix the model_version the serving code logs"
+        ) from exc
     run_id = (mv.tags or {}).get("driftpilot.run_id") or mv.run_id
     if not run_id:
         raise BaselineNotFound(f"{model_name} version {version} has no training run to hold its baseline")
@@ -305,6 +316,7 @@ def load_baseline(settings: Settings, model_name: str, version: str) -> Baseline
         shutil.rmtree(cache, ignore_errors=True)
         (staging / BASELINE_PATH).rename(cache)
         shutil.rmtree(staging, ignore_errors=True)
+    from driftpilot.profile import canonical_profile
     from driftpilot.storage import read_parquet
 
     return Baseline(
@@ -312,7 +324,7 @@ def load_baseline(settings: Settings, model_name: str, version: str) -> Baseline
         version=str(version),
         directory=cache,
         reference=read_parquet(cache / "reference.parquet"),
-        profile=json.loads((cache / "profile.json").read_text()),
+        profile=canonical_profile(json.loads((cache / "profile.json").read_text())),
         metadata=json.loads((cache / "metadata.json").read_text()),
     )
 
@@ -341,24 +353,40 @@ def log_monitoring_run(
     tags: Mapping[str, str],
     artifacts_dir: Path | None,
 ) -> str:
-    """Record one monitoring window as one MLflow run (found again by tag, never duplicated).
+    """Record one monitoring window as one MLflow run; a re-run of the window replaces it.
 
-    A re-run of the window logs into the same run: metric values are replaced (their latest value
-    is what MLflow shows) and artifacts are overwritten path by path.
+    MLflow appends every logged value to a metric's history, so logging a re-run into the same run
+    would list each metric once per run (93 -> 186 -> 279 points). Instead the window's run is
+    written anew, complete, and only then are the earlier runs of the window (found by tag)
+    deleted with their artifacts: at any moment the window has at least one complete run, and
+    after the call exactly one.
     """
     import mlflow
 
     client = connect(settings)
     experiment_id = ensure_experiment(settings, f"driftpilot/{model_name}/monitoring")
-    found = client.search_runs(
-        [experiment_id], filter_string=f"tags.`{WINDOW_TAG}` = '{window}'", max_results=1
+    earlier = client.search_runs(
+        [experiment_id], filter_string=f"tags.`{WINDOW_TAG}` = '{window}'", max_results=100
     )
-    run_id = found[0].info.run_id if found else None
-    with mlflow.start_run(run_id=run_id, experiment_id=experiment_id, run_name=f"{model_name} {window}") as run:
+    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_name} {window}") as run:
         mlflow.set_tags({WINDOW_TAG: window, "driftpilot.model_version": model_version, **dict(tags)})
         finite = {k: float(v) for k, v in metrics.items() if v is not None and v == v and abs(float(v)) != float("inf")}
         if finite:
             mlflow.log_metrics(finite, step=0)
         if artifacts_dir is not None and artifacts_dir.exists():
             mlflow.log_artifacts(str(artifacts_dir), artifact_path="reports")
-        return str(run.info.run_id)
+        run_id = str(run.info.run_id)
+    for old in earlier:
+        _delete_run(client, old)
+    return run_id
+
+
+def _delete_run(client: Any, run: Any) -> None:
+    """Delete a superseded run and its artifacts (a soft delete alone would keep every report)."""
+    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
+
+    try:
+        get_artifact_repository(run.info.artifact_uri).delete_artifacts()
+    except Exception as exc:  # an artifact store that cannot delete keeps the files; the run still goes
+        log.warning("could not delete the artifacts of superseded run %s: %s", run.info.run_id, exc)
+    client.delete_run(run.info.run_id)

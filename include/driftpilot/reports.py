@@ -77,6 +77,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from driftpilot.categories import category_key, category_keys
 from driftpilot.config import ModelConfig, TaskType
 from driftpilot.contracts import EVENT_TIME, PREDICTION, PREDICTION_ID, SCORE
 from driftpilot.errors import ConfigError
@@ -484,12 +485,8 @@ def json_safe(value: Any) -> Any:
 
 
 def _positive_mask(values: pd.Series, positive: Any) -> pd.Series:
-    """Which values are the positive class (``1``, ``1.0`` and ``"1"`` compare equal)."""
-    if isinstance(positive, int | float) and not isinstance(positive, bool):
-        numeric = pd.to_numeric(values, errors="coerce")
-        if numeric.notna().sum() == values.notna().sum():
-            return numeric == float(positive)
-    return values.astype(str) == str(positive)
+    """Which values are the positive class (``1``, ``1.0``, ``True`` and ``"1"`` compare equal)."""
+    return category_keys(values) == category_key(positive)
 
 
 def _prepare(
@@ -526,9 +523,7 @@ def _prepare(
         if column == PREDICTION and binary:
             out[column] = _binary_codes(values, config.positive_label)
         else:
-            out[column] = values.astype(object).where(values.notna(), None).map(
-                lambda v: v if v is None else str(v)
-            )
+            out[column] = category_keys(values)
     if with_target:
         target = frame[config.target]
         if binary:
@@ -536,7 +531,7 @@ def _prepare(
         elif config.task is TaskType.REGRESSION:
             out[config.target] = pd.to_numeric(target, errors="coerce").astype(float)
         else:
-            out[config.target] = target.astype(str)
+            out[config.target] = category_keys(target)
     return out.reset_index(drop=True)
 
 
@@ -937,7 +932,7 @@ def _usable_labels(config: ModelConfig, labelled: pd.DataFrame | None) -> pd.Dat
     rows = labelled[labelled[config.target].notna()]
     if len(rows) < config.labels.min_labelled_rows:
         return None
-    if config.task is not TaskType.REGRESSION and rows[config.target].astype(str).nunique() < 2:
+    if config.task is not TaskType.REGRESSION and category_keys(rows[config.target]).nunique() < 2:
         return None
     return rows
 

@@ -34,10 +34,11 @@ from driftpilot.bootstrap import (
     training_experiment,
     write_baseline,
 )
+from driftpilot.categories import category_key, category_keys
 from driftpilot.config import ApprovalMode, ModelConfig, TaskType
-from driftpilot.contracts import EVENT_TIME, PREDICTION, SCORE
+from driftpilot.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
 from driftpilot.errors import InsufficientData
-from driftpilot.labels import latest_labels, window_is_mature
+from driftpilot.labels import join_labels, window_is_mature
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ def work_dir(settings: Settings, request: RetrainRequest) -> Path:
 
 def labelled_production_rows(config: ModelConfig, settings: Settings, request: RetrainRequest) -> pd.DataFrame:
     """Validated rows of mature windows in the training range, with their latest known label."""
-    from driftpilot.monitoring import VALIDATED, read_labels
+    from driftpilot.monitoring import VALIDATED, label_classes, read_labels
 
     end = datetime.fromisoformat(request.train_end).date() if request.train_end else request.as_of.date()
     start = (datetime.fromisoformat(request.train_start).date() if request.train_start
@@ -98,11 +99,13 @@ def labelled_production_rows(config: ModelConfig, settings: Settings, request: R
     if not mature:
         return pd.DataFrame()
     rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in mature)
-    labels = read_labels(settings, config.name, mature[0], request.as_of)
-    if labels.empty or rows.empty:
+    if rows.empty:
         return pd.DataFrame()
-    latest = latest_labels(labels)[["prediction_id", "label"]]
-    joined = rows.merge(latest, on="prediction_id", how="inner")
+    classes = label_classes(config, settings, None)
+    labels = read_labels(settings, config, mature[0], request.as_of, classes).labels
+    if labels.empty:
+        return pd.DataFrame()
+    joined = join_labels(rows, labels, request.as_of, request.as_of, 0).joined.drop(columns=[LABEL_TIME])
     joined[config.target] = joined["label"]
     return joined.sort_values(EVENT_TIME, kind="stable").reset_index(drop=True)
 
@@ -126,6 +129,10 @@ def training_set_step(config: ModelConfig, settings: Settings, request: RetrainR
         original = datasets.training_period(config, source)
         parts.insert(0, original[[*features, config.target]].assign(_origin="original"))
     train = pd.concat(parts, ignore_index=True)
+    # One type per class in the files the candidate learns from and is judged on, whatever mix
+    # of dtypes the original data and the label writers used.
+    train[config.target] = training.training_target(config, train[config.target]).to_numpy()
+    holdout = holdout.assign(**{config.target: training.training_target(config, holdout[config.target]).to_numpy()})
     out = work_dir(settings, request)
     storage.write_parquet_atomic(train, out / "train.parquet")
     storage.write_parquet_atomic(holdout.reset_index(drop=True), out / "holdout.parquet")
@@ -193,20 +200,26 @@ def train_candidate_step(config: ModelConfig, settings: Settings, request: Retra
 
 
 def _arrays(config: ModelConfig, frame: pd.DataFrame, scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Truth, predictions and scores of both models as the gate compares them.
+
+    Classes are compared by canonical key (``categories``), so a holdout label written ``1.0``
+    and a champion that predicts ``1`` agree, whatever dtype either side came in.
+    """
     if config.task is TaskType.REGRESSION:
         truth = frame[config.target].astype(float).to_numpy()
         pred = scored[PREDICTION].astype(float).to_numpy()
         return truth, pred, pred
+    truth_keys = category_keys(frame[config.target]).fillna("").to_numpy(dtype=object)
+    pred_keys = category_keys(scored[PREDICTION]).fillna("").to_numpy(dtype=object)
     if config.task is TaskType.MULTICLASS:
         # class labels as shared integer codes: accuracy compares classes, not "positive or not"
-        classes = sorted(set(frame[config.target].astype(str)) | set(scored[PREDICTION].astype(str)))
-        codes = {c: i for i, c in enumerate(classes)}
-        truth = frame[config.target].astype(str).map(codes).to_numpy()
-        pred = scored[PREDICTION].astype(str).map(codes).to_numpy()
+        codes = {c: i for i, c in enumerate(sorted(set(truth_keys) | set(pred_keys)))}
+        truth = np.asarray([codes[k] for k in truth_keys])
+        pred = np.asarray([codes[k] for k in pred_keys])
         return truth, pred, np.zeros(len(pred))
-    positive = str(config.positive_label)
-    truth = (frame[config.target].astype(str) == positive).astype(int).to_numpy()
-    pred = (scored[PREDICTION].astype(str) == positive).astype(int).to_numpy()
+    positive = category_key(config.positive_label)
+    truth = (truth_keys == positive).astype(int)
+    pred = (pred_keys == positive).astype(int)
     score = scored[SCORE].astype(float).to_numpy() if SCORE in scored.columns else pred.astype(float)
     return truth, pred, score
 
@@ -335,14 +348,14 @@ def compare_on_served_windows(config: ModelConfig, settings: Settings, windows: 
     """
     from datetime import date as date_type
 
-    from driftpilot.monitoring import VALIDATED, read_labels
+    from driftpilot.monitoring import VALIDATED, label_classes, read_labels
 
     days = [date_type.fromisoformat(w) for w in windows]
     rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in days)
     if rows.empty:
         raise InsufficientData(f"no validated rows in windows {windows}")
-    labels = read_labels(settings, config.name, min(days), as_of)
-    joined = rows.merge(latest_labels(labels)[["prediction_id", "label"]], on="prediction_id", how="inner")
+    labels = read_labels(settings, config, min(days), as_of, label_classes(config, settings, None)).labels
+    joined = join_labels(rows, labels, as_of, as_of, 0).joined if not labels.empty else labels
     if joined.empty:
         raise InsufficientData(f"no labels known as of {as_of} for windows {windows}")
     truth = joined["label"].rename(config.target)

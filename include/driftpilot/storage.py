@@ -5,6 +5,7 @@ Layout under the lake root (one folder per kind of data, Hive-style partitions):
     inference/model=<name>/date=<YYYY-MM-DD>/part-0.parquet        one file per served day
     labels/model=<name>/date=<arrival YYYY-MM-DD>/part-<origin>.parquet
     quarantine/, reports/, metrics/                               written by monitoring
+    label_quarantine/model=<name>/date=<arrival YYYY-MM-DD>/      label rows and files set aside
 
 Every write goes to a temporary name in the same folder and is renamed into place, so a reader
 never sees half a file and a re-run replaces a partition instead of adding to it. This module is
@@ -31,6 +32,7 @@ from driftpilot.errors import CorruptFile
 INFERENCE = "inference"
 LABELS = "labels"
 QUARANTINE = "quarantine"
+LABEL_QUARANTINE = "label_quarantine"  # by arrival date, like the label partitions it screens
 REPORTS = "reports"
 METRICS = "metrics"
 
@@ -98,6 +100,19 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
         raise
     except (pa.ArrowException, OSError, ValueError) as exc:
         raise CorruptFile(str(path), exc) from exc
+
+
+def parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns holding mixed types become strings (Parquet needs one type per column).
+
+    Used for quarantined rows, which are kept as the writer sent them, dtype mix included.
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object and pd.api.types.infer_dtype(out[column], skipna=True).startswith("mixed"):
+            values = out[column]
+            out[column] = values.where(values.isna(), values.map(str))
+    return out
 
 
 def partition_files(directory: Path) -> list[Path]:

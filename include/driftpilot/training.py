@@ -34,9 +34,10 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
+from driftpilot.categories import ClassSet, category_key, category_keys
 from driftpilot.config import ModelConfig, TaskType
 from driftpilot.contracts import PREDICTION, SCORE
-from driftpilot.errors import InsufficientData
+from driftpilot.errors import InsufficientData, SchemaViolation
 
 
 def _estimator(config: ModelConfig) -> Any:
@@ -94,11 +95,34 @@ def fit(config: ModelConfig, frame: pd.DataFrame) -> Pipeline:
     labelled = frame[frame[config.target].notna()]
     if len(labelled) < len(frame):
         raise InsufficientData(f"{len(frame) - len(labelled)} training rows have no label; drop them first")
-    if config.task is not TaskType.REGRESSION and labelled[config.target].nunique() < 2:
+    target = training_target(config, labelled[config.target])
+    if config.task is not TaskType.REGRESSION and target.nunique() < 2:
         raise InsufficientData("training rows hold a single class; a classifier cannot be fitted")
     pipeline = build_pipeline(config)
-    pipeline.fit(feature_frame(config, labelled), labelled[config.target])
+    pipeline.fit(feature_frame(config, labelled), target)
     return pipeline
+
+
+def training_target(config: ModelConfig, target: pd.Series) -> pd.Series:
+    """The target as the estimator sees it: floats, or one type of class whatever the mix.
+
+    Training rows come from several writers (the original data, labels joined from production),
+    so the same class may arrive as ``1``, ``1.0`` and ``"1"``; fitted as they are, the model
+    would learn three classes. Classes are the config's ``classes`` when declared (a row of any
+    other class is an error: monitoring quarantines such labels before they get here).
+    """
+    if config.task is TaskType.REGRESSION:
+        return pd.to_numeric(target, errors="coerce").astype(float)
+    classes = ClassSet.of(config.classes or target, "config" if config.classes else "training rows")
+    try:
+        return classes.typed(target)
+    except ValueError as exc:
+        raise SchemaViolation(f"{config.name}: training target {config.target!r}: {exc}") from exc
+
+
+def fitted_classes(model: Any) -> list[str]:
+    """The canonical keys of the classes a fitted classifier predicts (``[]`` for regressors)."""
+    return [k for k in (category_key(c) for c in getattr(model, "classes_", [])) if k is not None]
 
 
 def predict(config: ModelConfig, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
@@ -122,8 +146,9 @@ def predict(config: ModelConfig, model: Any, frame: pd.DataFrame) -> pd.DataFram
 
 
 def _positive_index(config: ModelConfig, classes: list[Any]) -> int:
+    positive = category_key(config.positive_label)
     for i, cls in enumerate(classes):
-        if str(cls) == str(config.positive_label):
+        if category_key(cls) == positive:
             return i
     raise InsufficientData(f"positive_label {config.positive_label!r} is not among the classes {classes}")
 
@@ -143,11 +168,12 @@ def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> di
             "r2": float(r2_score(y_true, pred)) if n > 1 else float("nan"),
             "n": float(n),
         }
-    truth = y_true.astype(str).to_numpy()
-    predicted = scored[PREDICTION].astype(str).to_numpy()
+    # Classes compare by canonical key: a label written 1.0 is the prediction 1.
+    truth = category_keys(y_true).to_numpy(dtype=object)
+    predicted = category_keys(scored[PREDICTION]).fillna("").to_numpy(dtype=object)
     metrics = {"accuracy": float(accuracy_score(truth, predicted)), "n": float(n)}
     if config.task is TaskType.BINARY:
-        positive = str(config.positive_label)
+        positive = category_key(config.positive_label)
         is_pos = (truth == positive).astype(int)
         score = scored[SCORE].astype(float).to_numpy()
         metrics["f1"] = float(f1_score(is_pos, (predicted == positive).astype(int), zero_division=0))
@@ -168,7 +194,7 @@ def feature_importance(config: ModelConfig, model: Any, frame: pd.DataFrame, max
 
     sample = frame.sample(n=min(max_rows, len(frame)), random_state=config.retraining.seed)
     result = permutation_importance(
-        model, feature_frame(config, sample), sample[config.target],
+        model, feature_frame(config, sample), training_target(config, sample[config.target]),
         n_repeats=3, random_state=config.retraining.seed, n_jobs=1,
     )
     columns = list(config.features.numeric) + list(config.features.categorical)

@@ -82,6 +82,7 @@ import numpy as np
 import pandas as pd
 
 from driftpilot import storage
+from driftpilot.categories import ClassSet, category_keys
 from driftpilot.config import ModelConfig, TaskType
 from driftpilot.contracts import (
     EVENT_TIME,
@@ -210,6 +211,7 @@ def build_rules(
     *,
     plausible_bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
     optional_columns: Sequence[str] = (),
+    classes: ClassSet | None = None,
 ) -> list[Rule]:
     """The row-level rules of a window, derived from the contract and the baseline ``profile``.
 
@@ -282,11 +284,11 @@ def build_rules(
                           {"value_set": known, **_mostly(quality.max_failed_row_share)}, Action.QUARANTINE,
                           f"unseen categories allowed up to {quality.max_failed_row_share:.1%}"))
     if config.task is not TaskType.REGRESSION:
-        pred_profile = predictions_profile.get(PREDICTION)
-        if pred_profile and pred_profile.get("frequencies"):
-            known = sorted(str(k) for k in pred_profile["frequencies"])
+        pred_profile = predictions_profile.get(PREDICTION) or {}
+        known = sorted({*map(str, pred_profile.get("frequencies", {})), *(classes.keys if classes else ())})
+        if known:
             rules.append(Rule(f"known:{PREDICTION}", EXPECT_IN_SET, PREDICTION, {"value_set": known},
-                              Action.REPORT, "classes predicted in the reference"))
+                              Action.REPORT, "classes of the model"))
     return rules
 
 
@@ -368,6 +370,7 @@ class ValidationResult:
     notes: tuple[str, ...] = ()  # report-only findings (drift signals), one line each
     reason_counts: Mapping[str, int] = field(default_factory=dict)  # label -> quarantined rows
     docs_path: Path | None = None
+    files_quarantined: tuple[Mapping[str, Any], ...] = ()  # unreadable files: path, reason, bytes
 
     @property
     def quarantined_share(self) -> float:
@@ -391,6 +394,8 @@ class ValidationResult:
             "notes": list(self.notes),
             "expectations": [e.to_dict() for e in self.expectations],
             "docs_path": str(self.docs_path) if self.docs_path else None,
+            "files_quarantined": [dict(f) for f in self.files_quarantined],
+            "bytes_quarantined": sum(int(f.get("bytes", 0)) for f in self.files_quarantined),
         }
 
 
@@ -563,17 +568,14 @@ def _trim_lists(payload: Any) -> Any:
 
 
 def _prepare(frame: pd.DataFrame, config: ModelConfig, broken: set[str]) -> pd.DataFrame:
-    """The frame GX sees: RangeIndex, categories as strings (like the profile), UTC event times."""
+    """The frame GX sees: RangeIndex, categories as canonical keys (like the profile), UTC times."""
     out = frame.reset_index(drop=True).copy()
-    as_strings = list(config.features.categorical)
+    as_keys = list(config.features.categorical)
     if config.task is not TaskType.REGRESSION:
-        as_strings.append(PREDICTION)
-    for column in as_strings:
+        as_keys.append(PREDICTION)
+    for column in as_keys:
         if column in out.columns and column not in broken:
-            values = out[column]
-            if pd.api.types.infer_dtype(values, skipna=True) != "string":
-                values = values.astype(object)
-                out[column] = values.where(values.isna(), values.map(str))
+            out[column] = category_keys(out[column])
     if EVENT_TIME in out.columns and EVENT_TIME not in broken:
         times = out[EVENT_TIME]
         out[EVENT_TIME] = times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
@@ -594,6 +596,9 @@ def validate_window(
     docs_dir: Path | None,
     *,
     plausible_bounds: Mapping[str, tuple[float | None, float | None]] | None = None,
+    classes: ClassSet | None = None,
+    pre_flagged: Sequence[tuple[str, np.ndarray]] = (),
+    files_quarantined: Sequence[Mapping[str, Any]] = (),
 ) -> ValidationResult:
     """Validate one window's inference log against the contract and the baseline ``profile``.
 
@@ -602,6 +607,10 @@ def validate_window(
     data: a failed window is reported in ``failed`` / ``failure_message`` (see
     ``raise_if_failed``). When ``docs_dir`` is given, ``validation.html`` and
     ``validation.json`` are written into it.
+
+    ``pre_flagged`` are rows the caller already knows to quarantine (rows of a model version
+    without a baseline), as ``(reason, row positions)``; ``files_quarantined`` are the window's
+    files that could not be read, shown in the summary and the page (their rows are unknown).
     """
     source = frame.reset_index(drop=True)
     n_rows = len(source)
@@ -609,7 +618,7 @@ def validate_window(
     broken = {p.column for p in schema}
     optional = [c for c in (LATENCY_MS,) if c in source.columns]
     all_rules = build_rules(config, profile, window_start, window_end,
-                            plausible_bounds=plausible_bounds, optional_columns=optional)
+                            plausible_bounds=plausible_bounds, optional_columns=optional, classes=classes)
     runnable = [r.column in source.columns and r.column not in broken for r in all_rules]
     rules = [r for r, ok in zip(all_rules, runnable, strict=True) if ok]
     skipped = [r for r, ok in zip(all_rules, runnable, strict=True) if not ok]
@@ -619,7 +628,8 @@ def validate_window(
     if rules and n_rows:
         runs, gx_document = run_gx(prepared, rules, f"driftpilot.{config.name}")
 
-    flagged: list[tuple[str, np.ndarray]] = []
+    flagged: list[tuple[str, np.ndarray]] = [(label, np.asarray(rows, dtype=np.int64))
+                                             for label, rows in pre_flagged if len(rows)]
     outcomes: list[ExpectationOutcome] = [
         ExpectationOutcome(f"schema:{p.column}", p.expectation, p.column, Action.QUARANTINE.value, False, True,
                            n_rows, 1.0 if n_rows else None, n_rows, p.problem)
@@ -674,6 +684,7 @@ def validate_window(
         notes=tuple(notes),
         reason_counts=dict(sorted(reason_counts.items())),
         docs_path=(docs_dir / DOCS_HTML) if docs_dir is not None else None,
+        files_quarantined=tuple(files_quarantined),
     )
     assert result.rows_read == result.rows_accepted + result.rows_quarantined
     if docs_dir is not None:
@@ -748,6 +759,10 @@ def render_html(result: ValidationResult) -> str:
     notes = "".join(f"<li>{esc(n)}</li>" for n in result.notes) or "<li>none</li>"
     reasons = "".join(f"<li><code>{esc(k)}</code>: {v} rows</li>" for k, v in result.reason_counts.items()) or "<li>none</li>"
     failure = f"<p class='bad'>{esc(result.failure_message)}</p>" if result.failed else ""
+    files = "".join(
+        f"<li><code>{esc(str(f.get('path', '')))}</code> ({int(f.get('bytes', 0))} bytes): {esc(str(f.get('reason', '')))}</li>"
+        for f in result.files_quarantined
+    ) or "<li>none</li>"
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <title>Validation: {esc(result.model)} {esc(result.window_start.isoformat())}</title>
@@ -759,10 +774,12 @@ tr.bad td{{background:#fde2e2}} tr.warn td{{background:#fff6d6}} p.bad{{color:#a
 <h1>Validation of {esc(result.model)}: {status}</h1>
 <p>Window [{esc(result.window_start.isoformat())}, {esc(result.window_end.isoformat())}) &middot;
 {result.rows_read} rows read, {result.rows_accepted} accepted, {result.rows_quarantined} quarantined
-({result.quarantined_share:.2%}; the window fails above {result.max_failed_row_share:.0%}).
+({result.quarantined_share:.2%}; the window fails above {result.max_failed_row_share:.0%});
+{len(result.files_quarantined)} unreadable file(s) quarantined whole.
 Checked with Great Expectations (row rules) and pandas (schema).</p>
 {failure}
 <h2>Quarantine reasons</h2><ul>{reasons}</ul>
+<h2>Unreadable files (quarantined whole)</h2><ul>{files}</ul>
 <h2>Kept, reported as drift signals</h2><ul>{notes}</ul>
 <h2>Expectations</h2>
 <table><tr><th>expectation</th><th>column</th><th>action</th><th>result</th><th>unexpected</th>
@@ -770,16 +787,6 @@ Checked with Great Expectations (row rules) and pandas (schema).</p>
 {''.join(rows)}
 </table></body></html>
 """
-
-
-def _parquet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Object columns holding mixed types become strings (Parquet needs one type per column)."""
-    out = frame.copy()
-    for column in out.columns:
-        if out[column].dtype == object and pd.api.types.infer_dtype(out[column], skipna=True).startswith("mixed"):
-            values = out[column]
-            out[column] = values.where(values.isna(), values.map(str))
-    return out
 
 
 def write_quarantine(result: ValidationResult, lake: Path, model: str, window_date: date) -> Path | None:
@@ -797,6 +804,6 @@ def write_quarantine(result: ValidationResult, lake: Path, model: str, window_da
         if directory.exists() and not any(directory.iterdir()):
             directory.rmdir()
         return None
-    storage.write_parquet_atomic(_parquet_safe(result.quarantined), path)
+    storage.write_parquet_atomic(storage.parquet_safe(result.quarantined), path)
     storage.write_json_atomic(result.to_summary(), summary)
     return path

@@ -54,7 +54,10 @@ def test_every_window_succeeds_and_is_decided(monitored, elec2_config, shared_se
 
 
 def test_matured_window_has_the_true_accuracy(monitored, elec2_config, shared_settings) -> None:
-    """Window 1 matured (96 h) by the run of window 5: its accuracy equals the lake's truth."""
+    """Window 1 matured (96 h) by the run of window 5: its accuracy is the truth known at maturity.
+
+    Final figures are frozen at ``window end + maturity_hours``: labels arriving later do not move them.
+    """
     frame = _metrics(shared_settings, elec2_config.name, "2026-01-01").set_index(["metric", "column"])
     accuracy = frame.loc[("perf.accuracy", ""), "value"]
     log = storage.read_parquet(monitoring.validated_path(shared_settings, elec2_config.name, pd.Timestamp("2026-01-01").date()))
@@ -62,8 +65,8 @@ def test_matured_window_has_the_true_accuracy(monitored, elec2_config, shared_se
         storage.partition_dir(shared_settings.lake, storage.LABELS, elec2_config.name, d)
         for d in storage.list_partition_dates(shared_settings.lake, storage.LABELS, elec2_config.name)
     )
-    window = monitoring.window_for(elec2_config, "2026-01-06")
-    known = latest_labels(labels[labels["label_time"] <= pd.Timestamp(window.end)])
+    matured_at = monitoring.window_for(elec2_config, "2026-01-01").end + timedelta(hours=elec2_config.labels.maturity_hours)
+    known = latest_labels(labels[labels["label_time"] <= pd.Timestamp(matured_at)])
     joined = log.merge(known, on="prediction_id")
     assert accuracy == pytest.approx((joined["prediction"].astype(str) == joined["label"].astype(str)).mean())
     assert frame.loc[("perf.status", ""), "detail"] == "final"
