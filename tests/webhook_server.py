@@ -28,7 +28,7 @@ def webhook_server(path: str = "/services/T0DRIFT/B0PILOT/s3cr3t-t0ken-do-not-lo
     hook = Hook(url="", statuses=list(statuses))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             hook.posts.append(json.loads(body))
             hook.paths.append(self.path)
@@ -37,7 +37,7 @@ def webhook_server(path: str = "/services/T0DRIFT/B0PILOT/s3cr3t-t0ken-do-not-lo
             self.end_headers()
             self.wfile.write(b"ok")
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (keep the request line out of stderr)
+        def log_message(self, format: str, *args: Any) -> None:  # keep the request line (and its path) out of stderr
             return
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

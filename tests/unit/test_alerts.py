@@ -12,16 +12,10 @@ import pytest
 
 from driftpilot import alerts, history
 from driftpilot.errors import ConfigError
-from driftpilot.settings import Settings
+from tests.fakes import local_settings
 from tests.webhook_server import webhook_server
 
 ALERT = {"model": "m", "window": "2026-01-05", "action": "alert", "reasons": ["drift share 0.40 >= 0.30"]}
-
-
-def settings_in(tmp_path: Path) -> Settings:
-    return Settings(home=tmp_path, lake=tmp_path / "lake", config_dir=tmp_path / "config", data_dir=tmp_path / "data",
-                    mlflow_tracking_uri="sqlite:///unused.db", mlflow_artifacts=tmp_path / "mlflow",
-                    metrics_db=tmp_path / "metrics" / "history.sqlite")
 
 
 def no_secret_anywhere(secret: str, results: object, caplog: pytest.LogCaptureFixture, folder: Path) -> None:
@@ -34,7 +28,7 @@ def no_secret_anywhere(secret: str, results: object, caplog: pytest.LogCaptureFi
 
 def test_webhook_from_an_environment_variable_is_posted_and_never_echoed(tmp_path, monkeypatch, caplog) -> None:
     caplog.set_level(logging.DEBUG)
-    settings = settings_in(tmp_path)
+    settings = local_settings(tmp_path)
     with webhook_server() as hook:
         monkeypatch.setenv("DRIFTPILOT_TEST_HOOK", hook.url)
         results = alerts.notify(("file", "webhook_env:DRIFTPILOT_TEST_HOOK"), settings, ALERT)
@@ -46,7 +40,7 @@ def test_webhook_from_an_environment_variable_is_posted_and_never_echoed(tmp_pat
 
 def test_a_retry_does_not_resend_what_was_sent(tmp_path, monkeypatch) -> None:
     """First POST answered 500: the task fails (Airflow retries); the retry sends once; a third attempt sends nothing."""
-    settings = settings_in(tmp_path)
+    settings = local_settings(tmp_path)
     with webhook_server(statuses=(500, 200)) as hook:
         monkeypatch.setenv("DRIFTPILOT_TEST_HOOK", hook.url)
         channels = ("webhook_env:DRIFTPILOT_TEST_HOOK", "file")
@@ -64,7 +58,7 @@ def test_a_retry_does_not_resend_what_was_sent(tmp_path, monkeypatch) -> None:
 
 
 def test_another_window_is_a_new_delivery(tmp_path, monkeypatch) -> None:
-    settings = settings_in(tmp_path)
+    settings = local_settings(tmp_path)
     with webhook_server() as hook:
         monkeypatch.setenv("DRIFTPILOT_TEST_HOOK", hook.url)
         alerts.notify(("webhook_env:DRIFTPILOT_TEST_HOOK",), settings, ALERT)
@@ -73,7 +67,7 @@ def test_another_window_is_a_new_delivery(tmp_path, monkeypatch) -> None:
 
 
 def test_connection_channels_are_resolved_by_the_caller(tmp_path) -> None:
-    settings = settings_in(tmp_path)
+    settings = local_settings(tmp_path)
     seen: list[str] = []
     with webhook_server() as hook:
         def lookup(conn_id: str) -> str:
@@ -88,7 +82,7 @@ def test_connection_channels_are_resolved_by_the_caller(tmp_path) -> None:
 
 
 def test_a_missing_or_malformed_variable_says_what_to_set(tmp_path, monkeypatch) -> None:
-    settings = settings_in(tmp_path)
+    settings = local_settings(tmp_path)
     monkeypatch.delenv("DRIFTPILOT_NO_HOOK", raising=False)
     with pytest.raises(ConfigError, match=r"DRIFTPILOT_NO_HOOK is not set"):
         alerts.notify(("webhook_env:DRIFTPILOT_NO_HOOK",), settings, ALERT)

@@ -16,6 +16,7 @@ import pytest
 from driftpilot import history
 from driftpilot.config import TriggerPolicy
 from driftpilot.policy import Action, WindowEvidence, decide
+from tests.fakes import local_settings
 
 MODEL = "m"
 
@@ -107,3 +108,62 @@ def test_cooldown_and_budget_count_only_retrains_that_ran(tmp_path: Path, earlie
     decision = decide(DRIFTED, [], None, POLICY, times, NOW)
     assert decision.action is action
     assert reason in " ".join(decision.reasons)
+
+
+# --------------------------------------------------------------------------------------------
+# the task functions of both DAGs, on a real store
+# --------------------------------------------------------------------------------------------
+
+DECISION = {"model": MODEL, "window": "2026-01-05", "window_end": "2026-01-06T00:00:00+00:00",
+            "reasons": ["accuracy dropped"], "idempotency_key": "m:2026-01-05:v1"}
+
+
+def test_a_task_that_died_between_record_and_emit_emits_on_retry(tmp_path: Path, elec2_config) -> None:
+    from driftpilot import monitoring
+
+    settings = local_settings(tmp_path)
+    config = elec2_config
+    first = monitoring.request_retrain(config, settings, {**DECISION, "model": config.name})
+    assert first["emit"] and first["state"] == history.RECORDED
+    # ... the worker dies here: no Asset event, no confirmation. Airflow retries the task:
+    retry = monitoring.request_retrain(config, settings, {**DECISION, "model": config.name})
+    assert retry["emit"], "a request recorded but never emitted must be emitted by the retry"
+    assert monitoring.confirm_retrain_emitted(config, settings, retry) == {"idempotency_key": DECISION["idempotency_key"], "marked": True}
+    # a later re-run of the window finds it emitted: no second event
+    again = monitoring.request_retrain(config, settings, {**DECISION, "model": config.name})
+    assert (again["emit"], again["state"]) == (False, history.EMITTED)
+    assert set(monitoring.RETRAIN_EVENT_KEYS) <= set(first)
+
+
+def _event(key: str, as_of: str, window: str) -> dict:
+    return {"model": MODEL, "window": window, "reason": f"reason {key}", "as_of": as_of, "idempotency_key": key}
+
+
+def test_queued_events_are_handled_or_superseded_never_dropped(tmp_path: Path) -> None:
+    from driftpilot.retraining import request_from_events
+
+    settings = local_settings(tmp_path)
+    db = settings.metrics_db
+    for key, as_of, window in (("k5", "2026-01-06T00:00:00+00:00", "2026-01-05"), ("k6", "2026-01-07T00:00:00+00:00", "2026-01-06")):
+        history.record_retrain(db, MODEL, key, window, as_of, f"reason {key}")  # recorded; emission not yet confirmed
+    events = [_event("k6", "2026-01-07T00:00:00+00:00", "2026-01-06"), _event("k5", "2026-01-06T00:00:00+00:00", "2026-01-05"),
+              _event("k6", "2026-01-07T00:00:00+00:00", "2026-01-06"),  # re-emitted by a retry: the same request
+              {"reason": "from elsewhere", "as_of": "2026-01-06T12:00:00+00:00"}]  # no key of its own
+    request = request_from_events(settings, MODEL, {"reason": "manual retrain", "window": "manual", "idempotency_key": None},
+                                  events, "2026-01-08T00:00:00+00:00", f"{MODEL}:run-1")
+    assert (request["idempotency_key"], request["as_of"], request["reason"]) == ("k6", "2026-01-07T00:00:00+00:00", "reason k6")
+    assert sorted(request["superseded"]) == sorted(["k5", f"{MODEL}:run-1#event3"])
+    states = history.read_retrains(db, MODEL).set_index("idempotency_key")
+    assert states.loc["k6", "state"] == history.EMITTED  # receipt proves emission
+    assert states.loc["k5", ["state", "superseded_by"]].tolist() == [history.SUPERSEDED, "k6"]
+    assert states.loc[f"{MODEL}:run-1#event3", ["state", "superseded_by", "reason"]].tolist() == [history.SUPERSEDED, "k6", "from elsewhere"]
+
+
+def test_without_events_the_params_are_the_request(tmp_path: Path) -> None:
+    from driftpilot.retraining import request_from_events
+
+    request = request_from_events(local_settings(tmp_path), MODEL, {"reason": "person asked", "train_start": "2026-01-01"},
+                                  [], "2026-01-08T00:00:00+00:00", f"{MODEL}:run-2")
+    assert (request["reason"], request["window"], request["idempotency_key"], request["train_start"]) == (
+        "person asked", "manual", f"{MODEL}:run-2", "2026-01-01")
+    assert history.read_retrains(local_settings(tmp_path).metrics_db, MODEL).empty  # counted only once it ran
