@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+TOKEN = "s3cr3t-t0ken-do-not-log"  # the secret part of the default webhook path: tests look for it too
+
 
 @dataclass
 class Hook:
@@ -24,7 +26,7 @@ class Hook:
 
 
 @contextmanager
-def webhook_server(path: str = "/services/T0DRIFT/B0PILOT/s3cr3t-t0ken-do-not-log", statuses: tuple[int, ...] = (200,)) -> Iterator[Hook]:
+def webhook_server(path: str = f"/services/T0DRIFT/B0PILOT/{TOKEN}", statuses: tuple[int, ...] = (200,)) -> Iterator[Hook]:
     hook = Hook(url="", statuses=list(statuses))
 
     class Handler(BaseHTTPRequestHandler):

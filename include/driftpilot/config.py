@@ -328,11 +328,12 @@ ALERT_CHANNEL_FORMS = {
 
 def _parse_alert_channels(top: _Section) -> tuple[str, ...]:
     raw = top.raw("alert_channels", ["file"])
-    for i, entry in enumerate(raw if isinstance(raw, list) else []):
+    entries = list(enumerate(raw)) if isinstance(raw, list) else [(None, raw)]
+    for i, entry in entries:
         if isinstance(entry, str) and ("://" in entry or entry.startswith("webhook:")):
-            # Checked before anything echoes the list: the message must not repeat the URL.
+            # Checked before anything echoes the value: the message must not repeat the URL.
             raise top.fail(
-                f"alert_channels[{i}]",
+                "alert_channels" if i is None else f"alert_channels[{i}]",
                 "is a webhook URL, which is a secret and must not be in the versioned config. Store it in "
                 "an Airflow Connection (e.g. the environment variable AIRFLOW_CONN_DRIFTPILOT_SLACK='<the URL>') "
                 "and write `webhook_conn:<conn_id>`, or in an environment variable of the workers and write "

@@ -21,7 +21,7 @@ import pytest
 import yaml
 
 from driftpilot import history, monitoring
-from tests.webhook_server import webhook_server
+from tests.webhook_server import TOKEN, webhook_server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,13 +102,14 @@ def test_webhook_alert_through_a_connection_leaves_no_url_behind(isolated, caplo
     xcoms = xcom_values(run)
     assert xcoms["send_alert"] == [{"channel": "file", "status": "sent", "detail": str(settings.home / "alerts" / MODEL / f"{window.label}.json")},
                                    {"channel": f"webhook_conn:{CONN_ID}", "status": "sent", "detail": "HTTP 200"}]
-    assert hook.url not in json.dumps(xcoms, default=str)
     assert any(f"webhook_conn:{CONN_ID}" in r.getMessage() for r in caplog.records), "the delivery is logged by name"
-    assert not [r.getMessage() for r in caplog.records if hook.url in r.getMessage()]
-    for folder in (settings.lake, settings.home / "alerts", settings.metrics_db.parent):
-        for path in folder.rglob("*"):
-            if path.is_file():
-                assert hook.url.encode() not in path.read_bytes(), f"{path} holds the webhook URL"
+    for secret in (hook.url, TOKEN):  # the whole URL, and its token alone
+        assert secret not in json.dumps(xcoms, default=str)
+        assert not [r.getMessage() for r in caplog.records if secret in r.getMessage()]
+        for folder in (settings.lake, settings.home / "alerts", settings.metrics_db.parent):
+            for path in folder.rglob("*"):
+                if path.is_file():
+                    assert secret.encode() not in path.read_bytes(), f"{path} holds the webhook URL"
     deliveries = history.read_alert_deliveries(settings.metrics_db, MODEL)
     assert deliveries[["window", "channel", "status"]].values.tolist() == [
         [window.label, "file", "sent"], [window.label, f"webhook_conn:{CONN_ID}", "sent"]]

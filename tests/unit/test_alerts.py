@@ -13,17 +13,20 @@ import pytest
 from driftpilot import alerts, history
 from driftpilot.errors import ConfigError
 from tests.fakes import local_settings
-from tests.webhook_server import webhook_server
+from tests.webhook_server import TOKEN, webhook_server
 
 ALERT = {"model": "m", "window": "2026-01-05", "action": "alert", "reasons": ["drift share 0.40 >= 0.30"]}
 
 
-def no_secret_anywhere(secret: str, results: object, caplog: pytest.LogCaptureFixture, folder: Path) -> None:
-    assert secret not in repr(results)
-    assert not [r for r in caplog.records if secret in r.getMessage()]
-    for path in folder.rglob("*"):
-        if path.is_file():
-            assert secret.encode() not in path.read_bytes(), f"{path} holds the webhook URL"
+def no_secret_anywhere(url: str, results: object, caplog: pytest.LogCaptureFixture, folder: Path) -> None:
+    """Neither the URL nor its token part in the results, any log record or any file written."""
+    assert caplog.records, "nothing was logged: the log check would prove nothing"
+    for secret in (url, TOKEN):
+        assert secret not in repr(results)
+        assert not [r for r in caplog.records if secret in r.getMessage()]
+        for path in folder.rglob("*"):
+            if path.is_file():
+                assert secret.encode() not in path.read_bytes(), f"{path} holds the webhook URL"
 
 
 def test_webhook_from_an_environment_variable_is_posted_and_never_echoed(tmp_path, monkeypatch, caplog) -> None:

@@ -151,6 +151,14 @@ def test_a_webhook_url_in_the_config_is_refused_without_echoing_it(tmp_path: Pat
     assert "webhook_conn:<conn_id>" in message and "webhook_env:<VAR>" in message
 
 
+def test_a_webhook_url_instead_of_a_list_is_refused_without_echoing_it(tmp_path: Path, raw: dict) -> None:
+    data = copy.deepcopy(raw)
+    data["alert_channels"] = "https://hooks.slack.com/services/T000/B000/s3cr3t"
+    with pytest.raises(ConfigError, match=r"`alert_channels` is a webhook URL") as info:
+        load_config(write(tmp_path, data))
+    assert "s3cr3t" not in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("channels", "ok"),
     [
