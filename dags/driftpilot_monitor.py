@@ -16,9 +16,11 @@ scheduled once per monitoring window (daily by default):
    Evidently HTML/JSON reports and operational metrics, upserted into the metrics history;
 4. **decide**: the pure trigger policy turns the evidence into `none` / `alert` / `retrain`
    with readable reasons, stored with the window;
-5. **branch**: `retrain` records the request (idempotency key) and emits the
-   `driftpilot://<model>/retrain-requests` Asset event the retraining DAG listens to; `alert`
-   notifies the configured channels; `none` ends.
+5. **branch**: `retrain` puts the request in the outbox (state `recorded`, idempotency key),
+   emits the `driftpilot://<model>/retrain-requests` Asset event the retraining DAG listens to,
+   and `confirm_retrain_emitted` then marks it `emitted` (a retry re-emits a request still
+   `recorded`); `alert` sends the decision once per window to each configured channel (webhook
+   URLs come from Airflow Connections or environment variables, never from the config); `none` ends.
 
 Runs of one model are serialised (`max_active_runs=1`): the policy reads the history of earlier
 windows, so window *n* must see window *n-1*. Manual runs accept a `window_start` override.
@@ -40,6 +42,7 @@ from dag_support import (
     model_configs,
     retrain_asset,
     task_errors,
+    webhook_url,
 )
 
 
@@ -125,27 +128,41 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
 
         @task(outlets=[retrain_asset(model)])
         def request_retrain(decision: dict, outlet_events=None) -> dict:
+            """Outbox, step 1-2: record the request, then emit its Asset event (on this task's success)."""
             from airflow.sdk.exceptions import AirflowSkipException
 
+            from driftpilot.monitoring import RETRAIN_EVENT_KEYS
             from driftpilot.monitoring import request_retrain as record
 
             config_, settings = load(model)
             with task_errors():
                 conf = record(config_, settings, decision)
-            if not conf["new_request"]:
-                # A re-run of this window: the request was made before; asking again would retrain twice.
-                raise AirflowSkipException(f"retrain {conf['idempotency_key']} was already requested")
+            if not conf["emit"]:
+                # A re-run of this window: the request went out before; asking again would retrain twice.
+                raise AirflowSkipException(f"retrain {conf['idempotency_key']} was already {conf['state']}")
+            # Still `recorded` (first attempt, or a retry after a crash before the emission was
+            # confirmed): Airflow registers the event when this task succeeds.
             if outlet_events is not None:
-                outlet_events[retrain_asset(model)].extra = conf
+                outlet_events[retrain_asset(model)].extra = {k: conf[k] for k in RETRAIN_EVENT_KEYS}
             return conf
 
         @task
+        def confirm_retrain_emitted(emitted: dict) -> dict:
+            """Outbox, step 3: runs only after `request_retrain` succeeded, i.e. its event exists."""
+            from driftpilot.monitoring import confirm_retrain_emitted as confirm
+
+            config_, settings = load(model)
+            with task_errors():
+                return confirm(config_, settings, emitted)
+
+        @task
         def send_alert(decision: dict) -> list:
+            """Each channel once per window; returns channel names and statuses only (no URL)."""
             from driftpilot.alerts import notify
 
             config_, settings = load(model)
             with task_errors():
-                return notify(config_.alert_channels, settings, decision)
+                return notify(config_.alert_channels, settings, decision, connection_url=webhook_url)
 
         start = window_bounds()
         approvals = reconcile_approvals(start)
@@ -157,7 +174,9 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         drift_summary >> label_summary
         decision = decide(start, validated, drift_summary, label_summary)
         branch = route(decision)
-        branch >> [request_retrain(decision), send_alert(decision), EmptyOperator(task_id="no_action")]
+        retrain_request = request_retrain(decision)
+        branch >> [retrain_request, send_alert(decision), EmptyOperator(task_id="no_action")]
+        confirm_retrain_emitted(retrain_request)
     return dag
 
 

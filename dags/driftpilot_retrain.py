@@ -57,23 +57,15 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
 
         @task
         def request(params=None, triggering_asset_events=None, logical_date=None, run_id=None) -> dict:
-            """The retrain request: from the triggering Asset event, else from the params."""
-            from driftpilot.retraining import RetrainRequest
+            """The retrain request: the newest triggering Asset event (the others are recorded as
+            superseded by it), else the params."""
+            from driftpilot.retraining import request_from_events
 
-            conf = dict(params or {})
-            for events in (triggering_asset_events or {}).values():
-                for event in events:
-                    conf.update({k: v for k, v in (event.extra or {}).items() if v is not None})
-            as_of = conf.get("as_of") or (logical_date or pendulum.now("UTC")).isoformat()
-            return RetrainRequest.from_dict({
-                "model": model,
-                "reason": conf.get("reason") or "manual retrain",
-                "window": conf.get("window") or "manual",
-                "as_of": as_of,
-                "idempotency_key": conf.get("idempotency_key") or f"{model}:{run_id}",
-                "train_start": conf.get("train_start"),
-                "train_end": conf.get("train_end"),
-            }).to_dict()
+            events = [dict(event.extra or {}) for queued in (triggering_asset_events or {}).values() for event in queued]
+            _, settings = load(model)
+            with task_errors():
+                return request_from_events(settings, model, dict(params or {}), events,
+                                           (logical_date or pendulum.now("UTC")).isoformat(), f"{model}:{run_id}")
 
         @task
         def training_set(req: dict) -> dict:

@@ -17,3 +17,12 @@ class ThresholdModel:
         x = pd.to_numeric(frame[self.column], errors="coerce").fillna(0.0).to_numpy()
         p = 1.0 / (1.0 + np.exp(-(x - 0.5) * 8))
         return np.column_stack([1 - p, p])
+
+
+def local_settings(home):  # type: ignore[no-untyped-def]
+    """Settings whose every location is under ``home`` (no MLflow is touched by the callers)."""
+    from driftpilot.settings import Settings
+
+    return Settings(home=home, lake=home / "lake", config_dir=home / "config", data_dir=home / "data",
+                    mlflow_tracking_uri="sqlite:///unused.db", mlflow_artifacts=home / "mlflow",
+                    metrics_db=home / "metrics" / "history.sqlite")

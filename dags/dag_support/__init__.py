@@ -74,3 +74,32 @@ def retrain_asset(model: str) -> Any:
     from airflow.sdk import Asset
 
     return Asset(name=f"driftpilot_retrain_requests__{model}", uri=f"driftpilot://{model}/retrain-requests")
+
+
+def webhook_url(conn_id: str) -> str:
+    """The webhook URL held by the Airflow Connection ``conn_id``, for ``webhook_conn:<conn_id>`` channels.
+
+    Airflow's own lookup (secrets backend, ``AIRFLOW_CONN_<ID>`` environment variable, metadata
+    DB), so the URL lives wherever the deployment keeps its secrets. The URL is registered with
+    Airflow's secrets masker before it is returned, in case anything ever prints it; driftpilot
+    itself only passes it to the HTTP request (see ``driftpilot.alerts``).
+    """
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+    from airflow.sdk.log import mask_secret
+
+    from driftpilot.alerts import webhook_url_from_connection
+    from driftpilot.errors import ConfigError
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        raise ConfigError(
+            f"alert channel webhook_conn:{conn_id}: Airflow has no Connection `{conn_id}`; create it in the "
+            f"UI, with `airflow connections add`, in your secrets backend, or as the environment variable "
+            f"AIRFLOW_CONN_{conn_id.upper()}"
+        ) from None
+    url = webhook_url_from_connection(conn_id, conn.conn_type, conn.host, conn.schema, conn.port, conn.password,
+                                      conn.extra_dejson)
+    mask_secret(url)
+    return url

@@ -1,27 +1,58 @@
-"""Alert channels: where an ``alert`` decision goes. Pluggable, local by default.
+"""Alert channels: where an ``alert`` decision goes. Local by default; secrets never in config.
 
 ``file`` (default) writes one JSON document per model and window under
-``<home>/alerts/<model>/<window>.json`` (a re-run replaces it: one alert per window, never two).
-``webhook:<url>`` POSTs the same JSON to a URL (timeouts and HTTP errors raise, so Airflow retries);
-a Slack incoming webhook is a URL of this kind. Channels are validated when the config loads.
-Not yet built: e-mail and Slack through Airflow notifiers and Connections.
+``<home>/alerts/<model>/<window>.json``. ``webhook_conn:<conn_id>`` POSTs the same JSON to the URL
+held by an Airflow Connection, ``webhook_env:<VAR>`` to the URL in an environment variable of the
+workers; a Slack incoming webhook is a URL of this kind. The config names where the URL lives,
+never the URL (``config.py`` refuses one): a webhook URL is a secret.
+
+Secrets: the core does not import Airflow, so a Connection is looked up by the caller (the DAG
+layer passes ``connection_url``, which uses Airflow's own lookup: secrets backends, the metadata
+DB, ``AIRFLOW_CONN_<ID>``). The resolved URL is used for the request and nothing else: results,
+log lines, errors and the delivery store carry only the channel's name (``webhook_conn:<id>``) and
+a status such as ``HTTP 200``. Errors are raised without their cause chained (an ``HTTPError``
+holds the URL).
+
+Idempotent per window and channel: each delivery is recorded in the store (``alert_deliveries``,
+key model, window, channel) as ``sending`` before the attempt and ``sent`` after a 2xx answer; a
+channel already ``sent`` for the window is skipped, so a retried task (or a re-run of the window)
+does not post twice. This is at-least-once: a crash between the 2xx and the ``sent`` record makes
+the retry post once more. Every channel is tried even if one fails; the failures are raised
+together afterwards, so Airflow's retry only re-attempts the channels that did not go out.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import quote, urlencode
 
-from driftpilot.errors import ConfigError
+from driftpilot import history
+from driftpilot.errors import ConfigError, DriftpilotError
 from driftpilot.settings import Settings
 from driftpilot.storage import write_json_atomic
 
+log = logging.getLogger(__name__)
+
+SENT = "sent"
+ALREADY_SENT = "already sent"
+DEFAULT_SLACK_WEBHOOK_BASE = "https://hooks.slack.com/services"
+
+
+class AlertDeliveryError(DriftpilotError):
+    """One or more channels did not take the alert; transient (Airflow retries the task)."""
+
 
 class AlertChannel(Protocol):
-    def send(self, alert: Mapping[str, Any]) -> str: ...
+    def send(self, alert: Mapping[str, Any]) -> str:
+        """Deliver ``alert``; returns a status that is safe to log (never a secret)."""
+        ...
 
 
 class FileChannel:
@@ -35,32 +66,115 @@ class FileChannel:
 
 
 class WebhookChannel:
+    """POSTs JSON to a URL it keeps to itself: its status and errors never contain the URL."""
+
     def __init__(self, url: str, timeout: float = 10.0) -> None:
-        self.url = url
+        self._url = url
         self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return "WebhookChannel(<url hidden>)"
 
     def send(self, alert: Mapping[str, Any]) -> str:
         body = json.dumps(dict(alert), default=str).encode()
-        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:
-            return f"{self.url} -> HTTP {response.status}"
+        request = urllib.request.Request(self._url, data=body, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return f"HTTP {response.status}"
+        except urllib.error.HTTPError as exc:
+            problem = f"HTTP {exc.code}"
+        except urllib.error.URLError as exc:
+            problem = f"{type(exc.reason).__name__}: {exc.reason}" if isinstance(exc.reason, OSError) else type(exc).__name__
+        except OSError as exc:
+            problem = f"{type(exc).__name__}: {exc.strerror or exc}"
+        # `from None`: the original exception (and its traceback locals) may carry the URL.
+        raise AlertDeliveryError(problem.replace(self._url, "<webhook url>")) from None
 
 
-def channel_for(spec: str, settings: Settings) -> AlertChannel:
-    """The channel named by ``spec`` (``file`` or ``webhook:<url>``)."""
-    factories: dict[str, Callable[[str], AlertChannel]] = {
-        "file": lambda _: FileChannel(settings.home / "alerts"),
-        "webhook": lambda rest: WebhookChannel(rest),
-    }
+def webhook_url_from_connection(conn_id: str, conn_type: str | None, host: str | None, schema: str | None,
+                                port: int | None, password: str | None, extra: Mapping[str, Any]) -> str:
+    """The webhook URL an Airflow Connection holds, from its plain fields (no Airflow import).
+
+    Three shapes are understood: the URI form (``AIRFLOW_CONN_X='https://host/path'`` parses into
+    type ``https``, host, port, path as schema, query as extra), the whole URL in Host (JSON or UI
+    form), and the Slack provider's ``slackwebhook`` connection (base URL in Host, default
+    ``https://hooks.slack.com/services``, the ``T…/B…/…`` token in Password).
+    """
+    if conn_type == "slackwebhook" and password:
+        base = host if host and "://" in host else DEFAULT_SLACK_WEBHOOK_BASE
+        return f"{base.rstrip('/')}/{password.lstrip('/')}"
+    if host and host.startswith(("http://", "https://")):
+        return host
+    if conn_type in ("http", "https") and host:
+        url = f"{conn_type}://{host}{f':{port}' if port else ''}"
+        if schema:
+            url += "/" + quote(schema.lstrip("/"), safe="/:@-._~!$&'()*+,;=")
+        if extra:
+            url += "?" + urlencode({k: str(v) for k, v in extra.items()})
+        return url
+    raise ConfigError(
+        f"Airflow Connection `{conn_id}` (type {conn_type!r}) holds no webhook URL: give it the URL "
+        "(e.g. AIRFLOW_CONN_" + conn_id.upper() + "='https://hooks.slack.com/services/...'), a Host that is "
+        "the whole http(s) URL, or make it a `slackwebhook` connection with the token as password"
+    )
+
+
+def _url_from_environment(variable: str) -> str:
+    value = os.environ.get(variable)
+    if not value:
+        raise ConfigError(
+            f"environment variable {variable} is not set: the alert channel `webhook_env:{variable}` "
+            "expects the webhook URL there (set it in the environment of the Airflow workers)"
+        )
+    if not value.startswith(("http://", "https://")):
+        raise ConfigError(f"environment variable {variable} is not an http(s) URL: set it to the whole webhook URL")
+    return value
+
+
+def channel_for(spec: str, settings: Settings, connection_url: Callable[[str], str] | None = None) -> AlertChannel:
+    """The channel named by ``spec`` (``file``, ``webhook_conn:<conn_id>`` or ``webhook_env:<VAR>``)."""
     kind, _, rest = spec.partition(":")
-    if kind not in factories or (kind == "webhook" and not rest):
-        raise ConfigError(f"unknown alert channel {spec!r}: use file or webhook:<url>")
-    return factories[kind](rest)
+    if kind == "file":
+        return FileChannel(settings.home / "alerts")
+    if kind == "webhook_env" and rest:
+        return WebhookChannel(_url_from_environment(rest))
+    if kind == "webhook_conn" and rest:
+        if connection_url is None:
+            raise ConfigError(
+                f"alert channel {spec!r} names an Airflow Connection, which only the DAG layer can look "
+                "up: send alerts from the monitoring DAG, or use `webhook_env:<VAR>` outside Airflow"
+            )
+        return WebhookChannel(connection_url(rest))
+    raise ConfigError(f"unknown alert channel {spec!r}: use file, webhook_conn:<conn_id> or webhook_env:<VAR>")
 
 
-def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, Any]) -> list[str]:
-    """Send ``alert`` through every configured channel; returns where it went."""
-    sent = []
+def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, Any],
+           connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]:
+    """Send ``alert`` once per channel and window; returns each channel's name and status (no secret)."""
+    model, window = str(alert["model"]), str(alert["window"])
+    db = settings.metrics_db
+    results: list[dict[str, str]] = []
+    failures: list[str] = []
     for spec in channels:
-        sent.append(channel_for(spec, settings).send(alert))
-    return sent
+        if history.alert_delivery_status(db, model, window, spec) == SENT:
+            log.info("alert of %s window %s: %s already sent, not sent again", model, window, spec)
+            results.append({"channel": spec, "status": ALREADY_SENT, "detail": ""})
+            continue
+        channel = channel_for(spec, settings, connection_url)
+        history.begin_alert_delivery(db, model, window, spec)
+        try:
+            detail = channel.send(alert)
+        except AlertDeliveryError as exc:
+            history.finish_alert_delivery(db, model, window, spec, "failed", str(exc))
+            log.warning("alert of %s window %s: %s failed: %s", model, window, spec, exc)
+            failures.append(f"{spec}: {exc}")
+            continue
+        history.finish_alert_delivery(db, model, window, spec, SENT, detail)
+        log.info("alert of %s window %s sent to %s (%s)", model, window, spec, detail)
+        results.append({"channel": spec, "status": SENT, "detail": detail})
+    if failures:
+        raise AlertDeliveryError(
+            f"alert of {model} window {window} not delivered to {'; '.join(failures)} "
+            f"(delivered: {', '.join(r['channel'] for r in results) or 'none'}; a retry sends only the rest)"
+        )
+    return results

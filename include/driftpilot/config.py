@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -316,6 +317,43 @@ class _Section:
             raise self.fail(unknown[0], f"is not a known setting (known here: {', '.join(sorted(self._seen))})")
 
 
+# Alert channels name where a secret lives, never the secret: a webhook URL (a Slack incoming
+# webhook is one) grants anyone who reads it the right to post, so it belongs in an Airflow
+# Connection or an environment variable, not in this versioned file.
+ALERT_CHANNEL_FORMS = {
+    "file": None,
+    "webhook_conn": re.compile(r"[A-Za-z0-9_.-]+"),  # an Airflow Connection id
+    "webhook_env": re.compile(r"[A-Z_][A-Z0-9_]*"),  # an environment variable of the workers
+}
+
+
+def _parse_alert_channels(top: _Section) -> tuple[str, ...]:
+    raw = top.raw("alert_channels", ["file"])
+    entries = list(enumerate(raw)) if isinstance(raw, list) else [(None, raw)]
+    for i, entry in entries:
+        if isinstance(entry, str) and ("://" in entry or entry.startswith("webhook:")):
+            # Checked before anything echoes the value: the message must not repeat the URL.
+            raise top.fail(
+                "alert_channels" if i is None else f"alert_channels[{i}]",
+                "is a webhook URL, which is a secret and must not be in the versioned config. Store it in "
+                "an Airflow Connection (e.g. the environment variable AIRFLOW_CONN_DRIFTPILOT_SLACK='<the URL>') "
+                "and write `webhook_conn:<conn_id>`, or in an environment variable of the workers and write "
+                "`webhook_env:<VAR>`",
+            )
+    channels = top.strings("alert_channels", ["file"])
+    for spec in channels:
+        kind, sep, rest = spec.partition(":")
+        form = ALERT_CHANNEL_FORMS.get(kind)
+        known = kind in ALERT_CHANNEL_FORMS and (form.fullmatch(rest) is not None if form else not sep)
+        if not known:
+            raise top.fail(
+                "alert_channels",
+                f"has unknown channel {spec!r}: use `file`, `webhook_conn:<conn_id>` (an Airflow Connection "
+                "id) or `webhook_env:<VAR>` (an upper-case environment variable name)",
+            )
+    return channels
+
+
 def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
     """Validate a parsed YAML document into a ``ModelConfig``; ``where`` names it in errors."""
     top = _Section(data, where, "")
@@ -458,11 +496,7 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
             "approval", f"must be one of {', '.join(m.value for m in ApprovalMode)}; got {approval_raw!r}"
         ) from None
 
-    alert_channels = top.strings("alert_channels", ["file"])
-    for spec in alert_channels:
-        kind, _, rest = spec.partition(":")
-        if kind not in ("file", "webhook") or (kind == "webhook" and not rest.startswith(("http://", "https://"))):
-            raise top.fail("alert_channels", f"has unknown channel {spec!r}: use `file` or `webhook:https://...`")
+    alert_channels = _parse_alert_channels(top)
 
     rp = top.section("replay", {})
     ld = rp.section("label_delay", {})

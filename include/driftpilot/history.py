@@ -88,6 +88,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     connection = sqlite3.connect(path, timeout=30)
     try:
         connection.executescript(SCHEMA)
+        _migrate_outbox(connection)
         yield connection
         connection.commit()
     finally:
@@ -166,22 +167,188 @@ def read_decisions(path: Path, model: str) -> pd.DataFrame:
     return frame
 
 
-def record_retrain(path: Path, model: str, key: str, window: str, requested_at: str, reason: str) -> bool:
-    """Remember a retrain request; False when the same idempotency key was recorded before."""
+# --------------------------------------------------------------------------------------------
+# Retrain requests: an outbox. States, in order:
+#   recorded    the monitoring DAG decided to retrain (row written before the Asset event)
+#   emitted     the Asset event went out (marked by the task after the emitting one, or by the
+#               retraining DAG on receipt): a retry re-emits every key still `recorded`
+#   superseded  queued with a newer request for the same retraining run (`superseded_by`)
+#   ran         the retraining DAG trained a candidate for it: only these count for the
+#               cooldown and the 30-day budget (a request that never ran cost nothing)
+# Rows written before the outbox existed have no state column; the guarded migration gives them
+# `emitted` (the old code emitted right after recording), so they are kept and not re-emitted.
+# --------------------------------------------------------------------------------------------
+
+RECORDED, EMITTED, SUPERSEDED, RAN = "recorded", "emitted", "superseded", "ran"
+COUNTED_RETRAIN_STATES = (RAN,)
+
+_RETRAIN_COLUMNS = {
+    "state": f"TEXT NOT NULL DEFAULT '{EMITTED}'",
+    "emitted_at": "TEXT",
+    "superseded_by": "TEXT",
+    "ran_at": "TEXT",
+}
+_ALERT_SCHEMA = """
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+    model TEXT NOT NULL,
+    window TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    detail TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (model, window, channel)
+);
+"""
+# Audit stamps come from the store's own clock; no decision ever reads them.
+_STAMP = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')"
+
+
+def _migrate_outbox(db: sqlite3.Connection) -> None:
+    """Additive, idempotent migration: new columns on `retrains`, the `alert_deliveries` table."""
+    db.executescript(_ALERT_SCHEMA)
+    present = {row[1] for row in db.execute("PRAGMA table_info(retrains)")}
+    for name, declaration in _RETRAIN_COLUMNS.items():
+        if name not in present:
+            try:
+                db.execute(f"ALTER TABLE retrains ADD COLUMN {name} {declaration}")
+            except sqlite3.OperationalError as exc:  # another process added it a moment ago
+                if "duplicate column" not in str(exc):
+                    raise
+
+
+def record_retrain(path: Path, model: str, key: str, window: str, requested_at: str, reason: str) -> str:
+    """Put a retrain request in the outbox (state ``recorded``) once per key; returns its state now.
+
+    ``recorded`` means "emit it" (a first attempt, or a retry after a crash before the emission
+    was confirmed); any later state means the request already went out.
+    """
+    with connect(path) as db:
+        db.execute(
+            "INSERT OR IGNORE INTO retrains (model, idempotency_key, window, requested_at, reason, state) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (model, key, window, requested_at, reason, RECORDED),
+        )
+        return str(db.execute("SELECT state FROM retrains WHERE model = ? AND idempotency_key = ?",
+                              (model, key)).fetchone()[0])
+
+
+def mark_retrain_emitted(path: Path, model: str, key: str) -> bool:
+    """``recorded`` -> ``emitted``; False when the key was not waiting for emission."""
     with connect(path) as db:
         cursor = db.execute(
-            "INSERT OR IGNORE INTO retrains (model, idempotency_key, window, requested_at, reason) VALUES (?, ?, ?, ?, ?)",
-            (model, key, window, requested_at, reason),
+            f"UPDATE retrains SET state = ?, emitted_at = {_STAMP} WHERE model = ? AND idempotency_key = ? AND state = ?",
+            (EMITTED, model, key, RECORDED),
         )
         return cursor.rowcount == 1
 
 
-def retrain_times(path: Path, model: str, before: str | None = None) -> list[str]:
-    """When retrains were requested (ISO timestamps), optionally only those before a time."""
+def supersede_retrains(path: Path, model: str, requests: Iterable[tuple[str, str, str, str]], by: str) -> list[str]:
+    """Mark queued requests ``(key, window, requested_at, reason)`` as superseded by request ``by``.
+
+    A key the store does not know (an event from elsewhere) is recorded as superseded too, so no
+    queued request disappears without a trace; a request that already ran keeps ``ran``.
+    Returns the keys marked.
+    """
+    marked = []
     with connect(path) as db:
-        rows = db.execute("SELECT requested_at FROM retrains WHERE model = ? ORDER BY requested_at", (model,)).fetchall()
+        for key, window, requested_at, reason in requests:
+            db.execute(
+                "INSERT OR IGNORE INTO retrains (model, idempotency_key, window, requested_at, reason, state) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (model, key, window, requested_at, reason, EMITTED),
+            )
+            cursor = db.execute(
+                "UPDATE retrains SET state = ?, superseded_by = ?, emitted_at = COALESCE(emitted_at, "
+                f"{_STAMP}) WHERE model = ? AND idempotency_key = ? AND state != ?",
+                (SUPERSEDED, by, model, key, RAN),
+            )
+            if cursor.rowcount:
+                marked.append(key)
+    return marked
+
+
+def mark_retrain_ran(path: Path, model: str, key: str, window: str, requested_at: str, reason: str) -> None:
+    """The retraining DAG trained a candidate for ``key`` (manual requests are recorded here too)."""
+    with connect(path) as db:
+        db.execute(
+            "INSERT OR IGNORE INTO retrains (model, idempotency_key, window, requested_at, reason, state) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (model, key, window, requested_at, reason, RAN),
+        )
+        db.execute(
+            f"UPDATE retrains SET state = ?, ran_at = COALESCE(ran_at, {_STAMP}), "
+            f"emitted_at = COALESCE(emitted_at, {_STAMP}) WHERE model = ? AND idempotency_key = ?",
+            (RAN, model, key),
+        )
+
+
+def read_retrains(path: Path, model: str) -> pd.DataFrame:
+    """The outbox of ``model``: every request with its state (for people and tests)."""
+    with connect(path) as db:
+        return pd.read_sql_query(
+            "SELECT idempotency_key, window, requested_at, reason, state, emitted_at, superseded_by, ran_at "
+            "FROM retrains WHERE model = ? ORDER BY requested_at, idempotency_key",
+            db, params=[model],
+        )
+
+
+def retrain_times(path: Path, model: str, before: str | None = None) -> list[str]:
+    """When the retrains that ran were requested (ISO as-of times), optionally only those before a time.
+
+    Only state ``ran`` counts: a request that was recorded, emitted or superseded but never
+    trained a candidate must not hold back the next one (cooldown) or use up the budget.
+    """
+    marks = ",".join("?" * len(COUNTED_RETRAIN_STATES))
+    with connect(path) as db:
+        rows = db.execute(
+            f"SELECT requested_at FROM retrains WHERE model = ? AND state IN ({marks}) ORDER BY requested_at",
+            (model, *COUNTED_RETRAIN_STATES),
+        ).fetchall()
     times = [r[0] for r in rows]
     return [t for t in times if before is None or t < before]
+
+
+# --------------------------------------------------------------------------------------------
+# Alert deliveries: one row per (model, window, channel); the channel is its config name, never
+# a URL. `sending` before an attempt, `sent` after a 2xx, `failed` with a safe detail otherwise.
+# --------------------------------------------------------------------------------------------
+
+
+def alert_delivery_status(path: Path, model: str, window: str, channel: str) -> str | None:
+    with connect(path) as db:
+        row = db.execute("SELECT status FROM alert_deliveries WHERE model = ? AND window = ? AND channel = ?",
+                         (model, window, channel)).fetchone()
+    return row[0] if row else None
+
+
+def begin_alert_delivery(path: Path, model: str, window: str, channel: str) -> None:
+    with connect(path) as db:
+        db.execute(
+            f"""INSERT INTO alert_deliveries (model, window, channel, status, attempts, updated_at)
+               VALUES (?, ?, ?, 'sending', 1, {_STAMP})
+               ON CONFLICT (model, window, channel) DO UPDATE SET status = 'sending',
+               attempts = attempts + 1, updated_at = excluded.updated_at""",
+            (model, window, channel),
+        )
+
+
+def finish_alert_delivery(path: Path, model: str, window: str, channel: str, status: str, detail: str) -> None:
+    with connect(path) as db:
+        db.execute(
+            f"UPDATE alert_deliveries SET status = ?, detail = ?, updated_at = {_STAMP} "
+            "WHERE model = ? AND window = ? AND channel = ?",
+            (status, detail, model, window, channel),
+        )
+
+
+def read_alert_deliveries(path: Path, model: str) -> pd.DataFrame:
+    with connect(path) as db:
+        return pd.read_sql_query(
+            "SELECT window, channel, status, attempts, detail, updated_at FROM alert_deliveries "
+            "WHERE model = ? ORDER BY window, channel",
+            db, params=[model],
+        )
 
 
 def _finite(value: float | None) -> float | None:

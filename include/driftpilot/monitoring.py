@@ -694,14 +694,27 @@ def _mlflow_key(name: str) -> str:
     return "".join(ch if ch.isalnum() or ch in "_-./ " else "_" for ch in name)
 
 
+RETRAIN_EVENT_KEYS = ("model", "window", "reason", "as_of", "idempotency_key")
+
+
 def request_retrain(config: ModelConfig, settings: Settings, decision: dict[str, Any]) -> dict[str, Any]:
-    """Record a retrain request once per idempotency key; returns the conf for the retrain DAG."""
+    """Put the retrain request in the outbox; ``emit`` says whether the Asset event must go out.
+
+    First the request is recorded (``recorded``), then the DAG task emits the event, then the
+    next task calls ``confirm_retrain_emitted``. A task that died after recording finds the key
+    still ``recorded`` on retry and emits again; a key that went out (or ran) is not re-sent.
+    """
     key = decision["idempotency_key"]
-    created = history.record_retrain(
-        metrics_db(settings), config.name, key, decision["window"], decision["window_end"], "; ".join(decision["reasons"])
-    )
-    return {"model": config.name, "window": decision["window"], "reason": "; ".join(decision["reasons"]),
-            "as_of": decision["window_end"], "idempotency_key": key, "new_request": created}
+    reason = "; ".join(decision["reasons"])
+    state = history.record_retrain(metrics_db(settings), config.name, key, decision["window"], decision["window_end"], reason)
+    return {"model": config.name, "window": decision["window"], "reason": reason, "as_of": decision["window_end"],
+            "idempotency_key": key, "state": state, "emit": state == history.RECORDED}
+
+
+def confirm_retrain_emitted(config: ModelConfig, settings: Settings, request: dict[str, Any]) -> dict[str, Any]:
+    """Mark the request ``emitted``: called only after the task that emitted its event succeeded."""
+    marked = history.mark_retrain_emitted(metrics_db(settings), config.name, request["idempotency_key"])
+    return {"idempotency_key": request["idempotency_key"], "marked": marked}
 
 
 # --------------------------------------------------------------------------------------------

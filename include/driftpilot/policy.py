@@ -2,7 +2,7 @@
 
 ``decide`` reads no clock, no file and no registry: everything it needs is passed in (the current
 window's evidence, the history of earlier windows, the label-confirmed performance, the times of
-earlier retrains, and ``now``). Given the same inputs it returns the same decision, so any past
+earlier retrains that ran, and ``now``). Given the same inputs it returns the same decision, so any past
 decision can be replayed and explained.
 
 Rules, in order:
@@ -103,6 +103,12 @@ def decide(
     retrain_times: Sequence[datetime],
     now: datetime,
 ) -> Decision:
+    """The action for ``current``, with reasons.
+
+    ``retrain_times`` are the as-of times of earlier retrains that **ran** (trained a candidate;
+    ``history.retrain_times``): the cooldown and the circuit breaker spend on work done, so a
+    request that was lost, superseded or is still on its way must not be passed in.
+    """
     reasons: list[str] = []
     evidence: dict[str, Any] = {"window": current.window, "rows": current.rows, "drift_share": current.drift_share}
     wants_retrain = False

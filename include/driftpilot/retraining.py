@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot import datasets, gate, promotion, registry, storage, training
+from driftpilot import datasets, gate, history, promotion, registry, storage, training
 from driftpilot.bootstrap import (
     baseline_metadata,
     reference_sample,
@@ -69,6 +69,45 @@ class RetrainRequest:
             as_of=_utc(datetime.fromisoformat(str(data["as_of"]))), idempotency_key=str(data["idempotency_key"]),
             train_start=data.get("train_start"), train_end=data.get("train_end"),
         )
+
+
+def request_from_events(settings: Settings, model: str, params: dict[str, Any], events: list[dict[str, Any]],
+                        default_as_of: str, default_key: str) -> dict[str, Any]:
+    """The request one retraining run handles: the newest queued event, else the Params.
+
+    Airflow may queue several retrain-request events for one run (``triggering_asset_events``).
+    One candidate trained on the newest as-of time covers them all, so the newest is handled and
+    every other one is recorded as ``superseded`` by its key in the store; none is dropped
+    silently. Receiving an event also proves it was emitted (the outbox is marked if it was not).
+    Event values take precedence over the Params, which fill what the event leaves out.
+    """
+    db = settings.metrics_db
+    conf = {k: v for k, v in params.items() if v is not None}
+    queued: dict[str, RetrainRequest] = {}
+    for i, extra in enumerate(events):
+        # The Params' key is for a manual run: an event without a key of its own gets a distinct
+        # one, so two such events are never merged into one.
+        merged = {"model": model, "reason": "retrain request", "window": "manual", "as_of": default_as_of,
+                  **conf, "idempotency_key": f"{default_key}#event{i}",
+                  **{k: v for k, v in extra.items() if v is not None}}
+        event = RetrainRequest.from_dict(merged)
+        queued[event.idempotency_key] = event
+    if not queued:
+        return RetrainRequest.from_dict({
+            "model": model, "reason": conf.get("reason") or "manual retrain", "window": conf.get("window") or "manual",
+            "as_of": conf.get("as_of") or default_as_of, "idempotency_key": conf.get("idempotency_key") or default_key,
+            "train_start": conf.get("train_start"), "train_end": conf.get("train_end"),
+        }).to_dict()
+    chosen = max(queued.values(), key=lambda r: (r.as_of, r.idempotency_key))
+    for key in queued:
+        history.mark_retrain_emitted(db, model, key)
+    others = [r for r in queued.values() if r is not chosen]
+    superseded = history.supersede_retrains(
+        db, model, [(r.idempotency_key, r.window, r.as_of.isoformat(), r.reason) for r in others], by=chosen.idempotency_key)
+    if others:
+        log.info("%s: %d queued retrain requests; handling %s, superseded: %s", model, len(queued),
+                 chosen.idempotency_key, ", ".join(r.idempotency_key for r in others))
+    return {**chosen.to_dict(), "superseded": superseded}
 
 
 def _utc(moment: datetime) -> datetime:
@@ -163,6 +202,7 @@ def train_candidate_step(config: ModelConfig, settings: Settings, request: Retra
     key = f"candidate:{request.idempotency_key}"
     existing = registry.find_run_by_key(settings, experiment, key)
     if existing is not None:
+        _mark_ran(settings, request)
         return {"run_id": existing, "reused": True}
     train = storage.read_parquet(out / "train.parquet")
     holdout = storage.read_parquet(out / "holdout.parquet")
@@ -191,7 +231,14 @@ def train_candidate_step(config: ModelConfig, settings: Settings, request: Retra
         tags={"driftpilot.reason": request.reason[:4000], "driftpilot.trigger_window": request.window},
         artifacts={"training_set": out / "training_set.json"},
     )
+    _mark_ran(settings, request)
     return {"run_id": run_id, "reused": False, "holdout_metrics": metrics}
+
+
+def _mark_ran(settings: Settings, request: RetrainRequest) -> None:
+    """A candidate exists for the request: from now on it counts for the cooldown and the budget."""
+    history.mark_retrain_ran(settings.metrics_db, request.model, request.idempotency_key, request.window,
+                             request.as_of.isoformat(), request.reason)
 
 
 # --------------------------------------------------------------------------------------------

@@ -129,3 +129,50 @@ def test_fingerprint_changes_with_the_recipe(raw: dict) -> None:
 def test_description_is_optional(raw: dict) -> None:
     del raw["description"]
     assert parse_config(raw).description == ""
+
+
+@pytest.mark.parametrize(
+    "channel",
+    [
+        "webhook:https://hooks.slack.com/services/T000/B000/s3cr3t",
+        "webhook_conn:https://hooks.slack.com/services/T000/B000/s3cr3t",
+        "https://hooks.slack.com/services/T000/B000/s3cr3t",
+    ],
+    ids=["webhook-url", "url-as-conn-id", "bare-url"],  # ids: the temporary path must not hold the URL
+)
+def test_a_webhook_url_in_the_config_is_refused_without_echoing_it(tmp_path: Path, raw: dict, channel: str) -> None:
+    data = copy.deepcopy(raw)
+    data["alert_channels"] = ["file", channel, channel]  # listed twice: still no echo of the URL
+    with pytest.raises(ConfigError, match=r"`alert_channels\[1\]` is a webhook URL") as info:
+        load_config(write(tmp_path, data))
+    message = str(info.value)
+    assert "model.yaml" in message
+    assert "s3cr3t" not in message and "hooks.slack.com" not in message
+    assert "webhook_conn:<conn_id>" in message and "webhook_env:<VAR>" in message
+
+
+def test_a_webhook_url_instead_of_a_list_is_refused_without_echoing_it(tmp_path: Path, raw: dict) -> None:
+    data = copy.deepcopy(raw)
+    data["alert_channels"] = "https://hooks.slack.com/services/T000/B000/s3cr3t"
+    with pytest.raises(ConfigError, match=r"`alert_channels` is a webhook URL") as info:
+        load_config(write(tmp_path, data))
+    assert "s3cr3t" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("channels", "ok"),
+    [
+        (["file", "webhook_conn:driftpilot_slack", "webhook_env:DRIFTPILOT_ALERT_HOOK"], True),
+        (["webhook_conn:"], False),
+        (["webhook_env:lower-case-dash"], False),
+        (["webhook_conn:bad id"], False),
+    ],
+)
+def test_alert_channels_name_a_connection_or_a_variable(tmp_path: Path, raw: dict, channels: list[str], ok: bool) -> None:
+    data = copy.deepcopy(raw)
+    data["alert_channels"] = channels
+    if ok:
+        assert load_config(write(tmp_path, data)).alert_channels == tuple(channels)
+    else:
+        with pytest.raises(ConfigError, match=r"`alert_channels` has unknown channel"):
+            load_config(write(tmp_path, data))

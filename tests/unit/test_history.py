@@ -56,9 +56,10 @@ def test_decisions_and_retrain_keys(tmp_path: Path) -> None:
     decisions = history.read_decisions(db, "m")
     assert decisions["action"].tolist() == ["retrain"]
     assert decisions["reasons"].tolist() == [["b"]]
-    assert history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift")
-    assert not history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift")
-    assert history.retrain_times(db, "m") == ["2026-01-06T00:00"]
+    assert history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift") == history.RECORDED
+    history.mark_retrain_emitted(db, "m", "k1")
+    assert history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "other") == history.EMITTED
+    assert history.read_retrains(db, "m")["reason"].tolist() == ["drift"]  # one row per key
 
 
 def test_trend_command_prints_the_window_values(tmp_path: Path, monkeypatch, capsys) -> None:
