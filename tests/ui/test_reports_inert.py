@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import numpy as np
 import pandas as pd
@@ -39,6 +40,8 @@ HOSTILE_VALUES = (
 HOSTILE_COLUMN = "seg</script><img src=x onerror=alert(3)>"
 HOSTILE_WINDOW = "2026-01-05'><img src=x onerror=alert(6)>"
 DAY = "2026-01-05"
+BROWSER_MODEL = "m'><img src=x onerror=alert(7)>"
+BROWSER_FILE = "x'><img src=x onerror=alert(9)>.html"
 
 # What the page looks like once it has settled: its title, elements a payload could have added
 # (any element with an inline event handler, the payloads' <img src=x>, the injected <div>),
@@ -106,12 +109,13 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
     assert result.rows_accepted == len(log), result.failure_message  # the payloads are valid categories
     accepted = labelled[labelled[PREDICTION_ID].isin(result.accepted[PREDICTION_ID])]
     bundle = reports.build_window_reports(config, reference, result.accepted, accepted, out, HOSTILE_WINDOW, seed=0)
-    # The report browser's index over a lake whose folder and file names are payloads too.
-    hostile_dir = lake / storage.REPORTS / "model=m'><img src=x onerror=alert(7)>" / 'date=1"><svg onload=alert(8)>'
-    hostile_dir.mkdir(parents=True)
-    (hostile_dir / "x'><img src=x onerror=alert(9)>.html").write_text("<p>report</p>")
+    # The report browser's index: the listing skips folders it could not serve, so its entries
+    # are built here with payloads for names (as a decision.json could hold one for the action).
+    entries = [*browse.list_windows(lake),
+               browse.WindowEntry(BROWSER_MODEL, '1"><svg onload=alert(8)>', "<b id=dp-injected>", None,
+                                  (BROWSER_FILE, "drift.html"))]
     browser_index = lake / "browser-index.html"
-    browser_index.write_text(browse.index_html(browse.list_windows(lake), "/driftpilot/reports"))
+    browser_index.write_text(browse.index_html(entries, "/driftpilot/reports"))
     files = {kind: bundle.paths[f"{kind}_html"] for kind in ("drift", "quality", "performance")}
     return Written({**files, "validation": out / "validation.html", "index": bundle.paths["index"],
                     "browser_index": browser_index}, start)
@@ -154,10 +158,12 @@ def test_evidently_reports_are_inert_and_still_render(written: Written, page: An
     _assert_inert(facts, "")  # Evidently's page has no <title>
     assert facts["scripts"] == EVIDENTLY_SCRIPTS, "a payload added or swallowed a <script> element"
     assert not hasattr(page, "rendered_error"), f"the report did not render: {page.rendered_error}"
-    assert "driftpilot" in facts["text"]  # the banner
-    assert "x1" in facts["text"] or kind == "performance"  # a column of the dashboard itself
-    if kind == "performance":
-        assert "Accuracy" in facts["text"]
+    assert "driftpilot · " in facts["text"]  # the banner
+    # The dashboard itself, with the payloads shown as plain text where Evidently shows them.
+    expected = {"drift": ["Drifted Columns", HOSTILE_COLUMN], "quality": ["Dataset Summary", HOSTILE_COLUMN, HOSTILE_VALUES[2]],
+                "performance": ["Accuracy", "Confusion Matrix"]}[kind]
+    for text in expected:
+        assert text in facts["text"], text
 
 
 def test_validation_page_is_inert_and_shows_the_values_as_text(written: Written, page: Any) -> None:
@@ -179,8 +185,26 @@ def test_window_index_is_inert(written: Written, page: Any) -> None:
 def test_report_browser_index_is_inert_and_links_the_hostile_names(written: Written, page: Any) -> None:
     facts = _open(page, written.files["browser_index"])
     _assert_inert(facts, "driftpilot reports")
-    assert "m'><img src=x onerror=alert(7)>" in facts["text"]
-    link = page.locator("a", has_text="x'><img src=x onerror=alert(9)>.html")
+    assert BROWSER_MODEL in facts["text"]
+    assert page.locator("a", has_text="drift.html").count() == 2  # the real window and the hostile one
+    link = page.locator("a", has_text=BROWSER_FILE)
     assert link.count() == 1
     href = link.get_attribute("href")
-    assert href is not None and "<" not in href and "'" not in href
+    assert href == browse.report_href("/driftpilot/reports", BROWSER_MODEL, '1"><svg onload=alert(8)>', BROWSER_FILE)
+    assert unquote(href.split("/")[-1]) == BROWSER_FILE  # each part percent-encoded, nothing lost
+
+
+def test_a_report_served_with_the_plugin_headers_renders_in_an_opaque_origin(written: Written, page: Any) -> None:
+    """The plugin's headers, enforced by Chromium: the report's scripts still draw the dashboard,
+    but run in an opaque origin that cannot read the session cookie of the site serving it."""
+    url = "http://airflow.test/driftpilot/reports/toy/2026-01-05/drift.html"
+    page.context.add_cookies([{"name": "session", "value": "secret", "url": url}])
+    page.route(url, lambda route: route.fulfill(path=written.files["drift"], status=200,
+                                                headers={**browse.RESPONSE_HEADERS, "content-type": "text/html"}))
+    page.goto(url, wait_until="load")
+    page.wait_for_function(EVIDENTLY_READY, timeout=30_000)
+    assert page.evaluate("window.origin") == "null"
+    cookie = page.evaluate("() => { try { return document.cookie; } catch (e) { return 'refused: ' + e.name; } }")
+    assert cookie == "refused: SecurityError"
+    assert HOSTILE_COLUMN in page.evaluate("document.body.innerText")
+    assert page.dialogs == []
