@@ -54,6 +54,12 @@ Choices worth knowing:
   ``config.labels.min_labelled_rows`` labelled rows, or a single class for a classifier) there is
   no performance report and the bundle says ``"insufficient labels"``, never a number.
 
+* **Inert pages.** Evidently embeds the dashboard as JSON in an inline ``<script>``, where a
+  category value or column name ``</script>...`` would end the script and inject markup. Each
+  page goes through ``inert_evidently_html`` before it is written (``<``, ``>``, ``&`` in the
+  embedded JSON become ``\\u003c``-style escapes); a page of an unknown layout is refused.
+  ``index.html`` escapes every value and percent-encodes its links.
+
 Every file is written through a temporary name and renamed into place; a re-run of a window
 replaces its files and removes a performance report it no longer has labels for (unless
 ``reuse=("performance",)`` asks to keep it).
@@ -73,6 +79,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -1065,7 +1072,7 @@ def render_index(bundle: ReportBundle) -> str:
     for kind, label in (("drift_html", "Data drift"), ("quality_html", "Data summary / quality"),
                         ("performance_html", "Model performance")):
         if kind in bundle.paths:
-            items.append(f'<li><a href="{esc(bundle.paths[kind].name)}">{label}</a></li>')
+            items.append(f'<li><a href="{esc(quote(bundle.paths[kind].name))}">{label}</a></li>')
     if "performance_html" not in bundle.paths:
         items.append(f"<li>Model performance: {INSUFFICIENT_LABELS} (no report for this window yet)</li>")
     sample = (
