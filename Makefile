@@ -60,7 +60,7 @@ test-slow: install
 # Debian's chromium (Playwright cannot download its own browsers here); the ui tests' fixture
 # installs it too when they are run directly.
 test-ui: install
-	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
+	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
 	$(PY) -m pytest -m ui
 
 lint: install

@@ -20,13 +20,16 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 def ensure_chromium() -> Path:
     """``/usr/bin/chromium``, installed with apt-get first if it is missing."""
-    if not CHROMIUM.exists():
-        apt = shutil.which("apt-get")
-        if apt is None:
-            pytest.fail("Chromium is missing and apt-get is not available: install the Debian package chromium")
-        subprocess.run([apt, "update"], check=True, capture_output=True)
-        subprocess.run([apt, "install", "-y", "--no-install-recommends", "chromium"], check=True,
-                       capture_output=True, env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"})
+    if CHROMIUM.exists():
+        return CHROMIUM
+    apt = shutil.which("apt-get")
+    if apt is None:
+        pytest.fail("Chromium is missing and apt-get is not available: install Debian's chromium package")
+    env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    for command in ([apt, "update"], [apt, "install", "-y", "chromium"]):
+        done = subprocess.run(command, capture_output=True, text=True, env=env)
+        if done.returncode != 0:
+            pytest.fail(f"{' '.join(command)} failed (exit {done.returncode}); run it as root:\n{done.stderr[-2000:]}")
     return CHROMIUM
 
 
