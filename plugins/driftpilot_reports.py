@@ -1,11 +1,11 @@
 """Airflow plugin: browse driftpilot's HTML drift reports from the Airflow UI.
 
 Mounts a small FastAPI app on the api-server at `/driftpilot/reports` (login required, like the
-rest of the UI) and adds a "Drift reports" entry to the Browse menu. Every response carries
+rest of the UI) and adds a "Drift reports" entry to the Browse menu. What it lists and serves
+comes from `driftpilot.browse`; this file only wires it. Every response carries
 `Content-Security-Policy: sandbox allow-scripts` and `X-Content-Type-Options: nosniff`
 (`driftpilot.browse.RESPONSE_HEADERS`): reports are served on the Airflow origin, where a
-logged-in session lives, so their scripts must run in an opaque origin of their own. What it lists and serves
-comes from `driftpilot.browse`; this file only wires it. Airflow imports plugins in every
+logged-in session lives, so their scripts must run in an opaque origin of their own. Airflow imports plugins in every
 process (task workers too), so the app is a small ASGI shim that builds the real FastAPI app on
 its first request: importing this module costs nothing beyond `airflow.plugins_manager`.
 """

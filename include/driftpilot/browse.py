@@ -49,7 +49,10 @@ def safe_part(part: str) -> bool:
 
 def _inside(path: Path, root: Path) -> bool:
     """Whether ``path``, symlinks resolved, is ``root`` (already resolved) or below it."""
-    return path.resolve().is_relative_to(root)
+    try:
+        return path.resolve().is_relative_to(root)
+    except (OSError, RuntimeError):  # a symlink loop, an unreadable folder
+        return False
 
 
 def list_windows(lake: Path) -> list[WindowEntry]:
@@ -88,10 +91,10 @@ def report_file(lake: Path, model: str, window: str, name: str) -> Path:
     if Path(name).suffix not in SAFE_SUFFIXES:
         raise ReportNotFound(f"not a report file name: {name!r}")
     root = (lake / storage.REPORTS).resolve()
-    path = (root / f"model={model}" / f"date={window}" / name).resolve()
-    if not path.is_relative_to(root) or path.suffix not in SAFE_SUFFIXES or not path.is_file():
+    path = root / f"model={model}" / f"date={window}" / name
+    if not _inside(path, root) or path.resolve().suffix not in SAFE_SUFFIXES or not path.is_file():
         raise ReportNotFound(f"no report {name!r} for {model} window {window}")
-    return path
+    return path.resolve()
 
 
 def report_href(prefix: str, model: str, window: str, name: str) -> str:

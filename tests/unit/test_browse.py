@@ -105,3 +105,11 @@ def test_index_escapes_and_percent_encodes_every_part() -> None:
     assert "<b>" not in page and "<i>" not in page and "<script>" not in page and "<x>" not in page
     assert 'href="/driftpilot/reports/m%27%3E%3Cb%3E/2026%22%3E%3Ci%3E/a%20b%27%3Cx%3E.html"' in page
     assert "&lt;script&gt;" in page
+
+
+def test_a_symlink_loop_is_not_found_and_not_listed(lake: Path) -> None:
+    loop = lake / "reports" / "model=m" / "date=2026-01-05"
+    loop.symlink_to(loop)
+    with pytest.raises(browse.ReportNotFound):
+        browse.report_file(lake, "m", "2026-01-05", "drift.html")
+    assert "2026-01-05" not in [e.window for e in browse.list_windows(lake)]
