@@ -19,13 +19,14 @@ export DO_NOT_TRACK ?= true
 export GX_ANALYTICS_ENABLED ?= false
 export MLFLOW_SERVER_ENABLE_JOB_EXECUTION ?= false
 
-.PHONY: help install demo test test-slow lint typecheck bench lock clean reset airflow-ui mlflow-ui
+.PHONY: help install demo test test-slow test-ui lint typecheck bench lock clean reset airflow-ui mlflow-ui
 
 help:
 	@echo "make install     create .venv and install the pinned lock (done by every target that needs it)"
 	@echo "make demo        install, then run the whole loop (monitoring, retraining, approval, promotion) on the bundled Elec2 data"
 	@echo "make test        install, then run the test suite without slow tests (what CI runs)"
 	@echo "make test-slow   long scenarios (marker: slow): the full demo on census and Elec2, the Airflow approval task"
+	@echo "make test-ui     reports opened in headless Chromium (marker: ui); installs Debian's chromium if missing"
 	@echo "make lint        ruff, then mypy"
 	@echo "make typecheck   mypy only"
 	@echo "make bench       drift statistics benchmark against Evidently (benchmarks/drift_bench.py)"
@@ -51,10 +52,16 @@ demo: install
 	$(PY) scripts/demo.py
 
 test: install
-	$(PY) -m pytest -m "not slow"
+	$(PY) -m pytest -m "not slow and not ui"
 
 test-slow: install
 	$(PY) -m pytest -m slow
+
+# Debian's chromium (Playwright cannot download its own browsers here); the ui tests' fixture
+# installs it too when they are run directly.
+test-ui: install
+	test -x /usr/bin/chromium || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium; }
+	$(PY) -m pytest -m ui
 
 lint: install
 	$(VENV)/bin/ruff check include dags plugins tests benchmarks

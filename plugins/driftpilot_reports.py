@@ -2,7 +2,10 @@
 
 Mounts a small FastAPI app on the api-server at `/driftpilot/reports` (login required, like the
 rest of the UI) and adds a "Drift reports" entry to the Browse menu. What it lists and serves
-comes from `driftpilot.browse`; this file only wires it. Airflow imports plugins in every
+comes from `driftpilot.browse`; this file only wires it. Every response carries
+`Content-Security-Policy: sandbox allow-scripts` and `X-Content-Type-Options: nosniff`
+(`driftpilot.browse.RESPONSE_HEADERS`): reports are served on the Airflow origin, where a
+logged-in session lives, so their scripts must run in an opaque origin of their own. Airflow imports plugins in every
 process (task workers too), so the app is a small ASGI shim that builds the real FastAPI app on
 its first request: importing this module costs nothing beyond `airflow.plugins_manager`.
 """
@@ -16,13 +19,21 @@ PREFIX = "/driftpilot/reports"
 
 def build_app():  # type: ignore[no-untyped-def]
     from airflow.api_fastapi.core_api.security import requires_authenticated
-    from fastapi import Depends, FastAPI, HTTPException
+    from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.responses import FileResponse, HTMLResponse
 
     from driftpilot import browse
     from driftpilot.settings import load_settings
 
     app = FastAPI(title="driftpilot reports", dependencies=[Depends(requires_authenticated())])
+
+    @app.middleware("http")
+    async def inert(request: Request, call_next):  # type: ignore[no-untyped-def]
+        # Every answer (reports, JSON, the index, errors): a report's scripts run in an opaque
+        # origin, never with the Airflow session, and no file is sniffed into another type.
+        response = await call_next(request)
+        response.headers.update(browse.RESPONSE_HEADERS)
+        return response
 
     @app.get("/", response_class=HTMLResponse)
     def index() -> str:

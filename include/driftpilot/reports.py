@@ -54,6 +54,12 @@ Choices worth knowing:
   ``config.labels.min_labelled_rows`` labelled rows, or a single class for a classifier) there is
   no performance report and the bundle says ``"insufficient labels"``, never a number.
 
+* **Inert pages.** Evidently embeds the dashboard as JSON in an inline ``<script>``, where a
+  category value or column name ``</script>...`` would end the script and inject markup. Each
+  page goes through ``inert_evidently_html`` before it is written (``<``, ``>``, ``&`` in the
+  embedded JSON become ``\\u003c``-style escapes); a page of an unknown layout is refused.
+  ``index.html`` escapes every value and percent-encodes its links.
+
 Every file is written through a temporary name and renamed into place; a re-run of a window
 replaces its files and removes a performance report it no longer has labels for (unless
 ``reuse=("performance",)`` asks to keep it).
@@ -73,6 +79,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import numpy as np
 import pandas as pd
@@ -80,7 +87,7 @@ import pandas as pd
 from driftpilot.categories import category_key, category_keys
 from driftpilot.config import ModelConfig, TaskType
 from driftpilot.contracts import EVENT_TIME, PREDICTION, PREDICTION_ID, SCORE
-from driftpilot.errors import ConfigError
+from driftpilot.errors import ConfigError, DriftpilotError
 from driftpilot.storage import write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -604,12 +611,74 @@ def _with_banner(page: str, banner: str) -> str:
     return page[: match.end()] + banner + page[match.end():]
 
 
+class UnsafeReportPage(DriftpilotError):
+    """Evidently's page does not have the layout ``inert_evidently_html`` knows how to make safe."""
+
+
+# Evidently 0.7's page template (evidently/legacy/utils/dashboard.py, ``file_html_template``)
+# embeds the whole dashboard in one inline script in <head>:
+#     <script>
+#         var <id> = {json};
+#         var additional_graphs_<id> = {json};
+#     </script>
+# json.dumps leaves "<" and "/" alone, so a category value or column name "</script>..." ends the
+# script block and the rest of the value is parsed as markup.
+_DATA_BLOCK = re.compile(r"<script>\s*var (?P<id>[A-Za-z_][A-Za-z0-9_]*) = ")
+_SCRIPT_SAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                              "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
+def script_safe_json(text: str) -> str:
+    """JSON text that cannot end or alter the inline <script> it is embedded in.
+
+    ``<``, ``>`` and ``&`` (and the JavaScript line separators) become ``\\uXXXX`` escapes. JSON
+    has these characters only inside strings, where the escape means the same character, and a
+    backslash is never followed by one of them, so the decoded value is unchanged while no
+    ``</script``, ``<!--`` or ``<script`` (in any case) is left for the HTML parser to see.
+    """
+    return text.translate(_SCRIPT_SAFE)
+
+
+def inert_evidently_html(page: str) -> str:
+    """Evidently's standalone page with its embedded data made inert (``script_safe_json``).
+
+    The two JSON values are found with a JSON decoder (not by searching for ``</script>``, which a
+    hostile value may contain) and rewritten in place; the rest of the page, Evidently's own
+    library included, is left byte for byte. A page of another layout raises ``UnsafeReportPage``
+    rather than being written unsafe.
+    """
+    start = _DATA_BLOCK.search(page)
+    if start is None:
+        raise UnsafeReportPage(
+            "Evidently's HTML has no embedded data block where driftpilot expects it (did the Evidently "
+            "version change?); the report is not written because its data could not be made inert")
+    decoder = json.JSONDecoder()
+    try:
+        _, info_end = decoder.raw_decode(page, start.end())
+        graphs = re.compile(rf";\s*var additional_graphs_{start['id']} = ").match(page, info_end)
+        if graphs is None:
+            raise ValueError("no additional_graphs after the dashboard")
+        _, graphs_end = decoder.raw_decode(page, graphs.end())
+        if re.compile(r";\s*</script>").match(page, graphs_end) is None:
+            raise ValueError("no </script> right after the data")
+    except ValueError as exc:
+        raise UnsafeReportPage(
+            f"Evidently's embedded data block has an unexpected layout ({exc}); the report is not "
+            "written because its data could not be made inert") from exc
+    return "".join([
+        page[: start.end()], script_safe_json(page[start.end():info_end]),
+        page[info_end:graphs.end()], script_safe_json(page[graphs.end():graphs_end]),
+        page[graphs_end:],
+    ])
+
+
 def _write_snapshot(snapshot: Any, html_path: Path, json_path: Path, banner: str) -> dict[str, Any]:
     data = json_safe(json.loads(snapshot.json()))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         page = snapshot.get_html_str(as_iframe=False)
-    write_text_atomic(_with_banner(page, banner), html_path)
+    # Inert first: the banner goes after the first <body>, which must be the page's own.
+    write_text_atomic(_with_banner(inert_evidently_html(page), banner), html_path)
     write_json_atomic(data, json_path)
     return dict(data)
 
@@ -998,7 +1067,7 @@ def render_index(bundle: ReportBundle) -> str:
     for kind, label in (("drift_html", "Data drift"), ("quality_html", "Data summary / quality"),
                         ("performance_html", "Model performance")):
         if kind in bundle.paths:
-            items.append(f'<li><a href="{esc(bundle.paths[kind].name)}">{label}</a></li>')
+            items.append(f'<li><a href="{esc(quote(bundle.paths[kind].name))}">{label}</a></li>')
     if "performance_html" not in bundle.paths:
         items.append(f"<li>Model performance: {INSUFFICIENT_LABELS} (no report for this window yet)</li>")
     sample = (

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -253,3 +254,36 @@ def test_regression_window_reports_rmse_mae_r2(tmp_path: Path) -> None:
     residual = labelled[TARGET] - labelled[PREDICTION]
     assert bundle.performance["rmse"] == pytest.approx(float(np.sqrt((residual**2).mean())), rel=1e-6)
     assert _row(bundle, "value_drift", PREDICTION).method == "wasserstein"  # numeric output column
+
+
+class _Tags(HTMLParser):
+    """The start tags an HTML parser (like a browser's) sees in a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def test_hostile_values_and_column_names_cannot_leave_the_embedded_data(reference: pd.DataFrame, tmp_path: Path) -> None:
+    # The Chromium check is `make test-ui` (tests/ui); this one runs with `make test`.
+    hostile = "</SCRIPT><img src=x onerror=alert(1)>"
+    column = "c</script><script>alert(2)</script>"
+    config = dataclasses.replace(_config(), features=dataclasses.replace(
+        _config().features, categorical=("cat", column)))
+    ref = reference.assign(**{column: np.resize(np.array(["a", hostile], dtype=object), len(reference))})
+    frame = _rows(200, seed=9)
+    frame.loc[::3, "cat"] = hostile
+    log, _ = _window(frame.assign(**{column: hostile}))
+    bundle = reports.build_window_reports(config, ref, log, None, tmp_path, "hostile", seed=0)
+    for kind in ("drift_html", "quality_html"):
+        parser = _Tags()
+        parser.feed(bundle.paths[kind].read_text())
+        assert [t for t, _ in parser.tags].count("script") == 4, kind  # Evidently's own four, no more
+        assert [t for t, _ in parser.tags if t == "img"] == [], kind
+        assert parser.tags[[t for t, _ in parser.tags].index("body") + 1][1].get("id") == "driftpilot-banner"
+    page = bundle.paths["quality_html"].read_text()
+    assert hostile not in page and "\\u003c/SCRIPT\\u003e\\u003cimg src=x onerror=alert(1)\\u003e" in page
+    assert {r.column for r in bundle.metrics if r.metric == "value_drift"} >= {"cat", column}

@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from driftpilot import reports
 from driftpilot.errors import ConfigError
@@ -196,3 +198,65 @@ def test_the_adapter_module_does_not_import_evidently_at_import_time() -> None:
     source = Path(reports.__file__).read_text()
     top_level = [line for line in source.splitlines() if line.startswith(("import evidently", "from evidently"))]
     assert top_level == []
+
+
+HOSTILE = ["</script><script>alert(1)</script>", "</SCRIPT><img src=x onerror=alert(2)>", "</ScRiPt >",
+           "<!--<script>", "\"><img src=x onerror=document.title='pwned'>", "a & b", "\u2028\u2029", "\\</script>"]
+
+
+def _evidently_like_page(dashboard: object, graphs: object) -> str:
+    """The layout of Evidently 0.7's ``file_html_template`` (data block in <head>, library after)."""
+    return (
+        "\n    <!DOCTYPE html>\n    <html lang=\"en\">\n    <head>\n        <style>p{}</style>\n        <script>\n"
+        f"    var metric_0abc = {json.dumps(dashboard)};\n"
+        f"    var additional_graphs_metric_0abc = {json.dumps(graphs)};\n</script>\n    </head>\n    <body>\n"
+        "    <script>var global = globalThis</script>\n    <script>if (a < b && c) { x = '</' + 'div>'; }</script>\n"
+        "    </body>\n    </html>\n"
+    )
+
+
+hostile_text = st.lists(st.sampled_from([*"<>&/!-\\\"'sScript\u2028 é", *HOSTILE]), max_size=6).map("".join)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | hostile_text | st.text(max_size=5),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(hostile_text, children, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_script_safe_json_keeps_the_value_and_leaves_no_angle_bracket(value: object) -> None:
+    for text in (json.dumps(value), json.dumps(value, ensure_ascii=False)):
+        safe = reports.script_safe_json(text)
+        assert json.loads(safe) == value
+        assert not {"<", ">", "&", "\u2028", "\u2029"} & set(safe)
+
+
+def test_inert_evidently_html_rewrites_only_the_embedded_data() -> None:
+    dashboard = {"widgets": [{"title": value, value: [value]} for value in HOSTILE], "nan": float("nan")}
+    graphs = {"g": {"x": HOSTILE}}
+    page = _evidently_like_page(dashboard, graphs)
+    inert = reports.inert_evidently_html(page)
+    head, body = inert.split("</head>")
+    data = head[head.index("<script>") + len("<script>"): head.rindex("</script>")]
+    assert "<" not in data and ">" not in data
+    assert head.lower().count("<script") == 1 and head.lower().count("</script") == 1
+    assert body == page.split("</head>", 1)[1]  # the library and the rest of the page: unchanged
+    assert inert.startswith(page[: page.index("var metric_0abc = ")])
+    # The data still decodes to the same values (NaN as JavaScript's NaN).
+    lines = [line.strip() for line in data.strip().splitlines()]
+    decoded = [json.loads(line.split(" = ", 1)[1].rstrip(";")) for line in lines]
+    assert decoded[0]["widgets"] == dashboard["widgets"] and decoded[1] == graphs
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body>no data block</body></html>",
+        "<html><head><script>var metric_1 = {\"a\": </script></head></html>",  # truncated JSON
+        "<html><head><script>var metric_1 = {};\nvar something_else = {};</script></head></html>",
+        "<html><head><script>var metric_1 = {};\nvar additional_graphs_metric_1 = {} + 1;</script></head></html>",
+    ],
+)
+def test_a_page_of_another_layout_is_refused_not_written_unsafe(page: str) -> None:
+    with pytest.raises(reports.UnsafeReportPage):
+        reports.inert_evidently_html(page)
