@@ -101,10 +101,12 @@ class DriftThresholds:
     missing_floor: float = 0.02  # absolute change of the missing rate
     tvd_floor: float = 0.05
     unseen_floor: float = 0.02  # share of window rows with a category unseen in the reference
+    range_floor: float = 0.02  # excess share of window values outside the reference [min, max]
     drift_share: float = 0.3  # dataset drift when at least this share of features drifted
     medium_effect: float = 0.1
     high_effect: float = 0.2
     mc_samples: int = 10_000  # simulations for a chi-square p-value with small expected counts
+    mc_resolution: float = 10.0  # refined simulations reach p = alpha / mc_resolution (see chi_square_test)
     seed: int = 0
 
 
@@ -135,6 +137,8 @@ class ColumnDrift:
     missing_rate_reference: float | None = None
     missing_rate_window: float | None = None
     unseen_share: float | None = None
+    out_of_range_share: float | None = None  # window values below the reference min or above its max
+    out_of_range_p_value: float | None = None  # the out-of-range test, before the column's Bonferroni
     summary: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -276,13 +280,52 @@ def _null_chi_square(n: int, reference_counts: tuple[int, ...], samples: int, se
     return np.sort(_pearson(sim_r, sim_w))
 
 
+REFINE_BELOW = 10  # fewer simulated statistics at or above the observed one: refine (see below)
+REFINE_CHUNK = 20_000  # simulations per chunk of a refinement (bounds its memory)
+
+
+def _refined_p_value(statistic: float, n: int, reference: np.ndarray, samples: int, alpha: float,
+                     seed: int) -> float:
+    """Simulated p-value from ``samples`` fresh tables, stopping once it is certainly >= ``alpha``.
+
+    Independent of the first simulation (its own seed stream), so rejecting on this p-value alone
+    keeps the level whatever the first simulation said.
+    """
+    m = int(reference.sum())
+    probs = reference / m
+    rng = np.random.default_rng([seed, n, m, len(reference), 1])
+    stop = alpha * (1 + samples) - 1  # from this many exceedances on, p >= alpha for sure
+    exceed = done = 0
+    while done < samples:
+        size = min(REFINE_CHUNK, samples - done)
+        sim = _pearson(rng.multinomial(m, probs, size=size).astype(float),
+                       rng.multinomial(n, probs, size=size).astype(float))
+        exceed += int((sim >= statistic - 1e-9).sum())
+        done += size
+        if exceed >= stop:
+            break
+    return (1 + exceed) / (1 + done)
+
+
 def chi_square_test(reference: np.ndarray, window: np.ndarray, samples: int = 10_000,
-                    seed: int = 0) -> tuple[float, float]:
+                    seed: int = 0, alpha: float | None = None,
+                    resolution: float = 10.0) -> tuple[float, float]:
     """Chi-square test of homogeneity of two count vectors: ``(statistic, p_value)``.
 
     Asymptotic when every expected count is at least 5; otherwise the p-value is simulated
     from the reference proportions at the actual sizes (cells the reference never saw, like
     unseen categories, are impossible under that null, which is the point).
+
+    A simulated p-value is never below ``1 / (samples + 1)``, which is above the per-column level
+    of a table with more than ``family_alpha * samples`` columns (100 with the defaults): such a
+    column could never drift. So when the level ``alpha`` is given and the first simulation
+    cannot decide (fewer than ``REFINE_BELOW`` exceedances while ``samples + 1 < resolution /
+    alpha``), the p-value is taken from a second, independent simulation of
+    ``ceil(resolution / alpha)`` tables, which can reach ``alpha / resolution``. Rejecting on the
+    second p-value alone keeps the level; it stops early once it is certainly above ``alpha``
+    (then the p-value reported is that of the tables drawn so far, still >= ``alpha``). Stable
+    columns have thousands of exceedances and never refine; the cost falls on columns that are
+    really different.
     """
     statistic = float(_pearson(reference.astype(float), window.astype(float)))
     m, n = int(reference.sum()), int(window.sum())
@@ -293,9 +336,47 @@ def chi_square_test(reference: np.ndarray, window: np.ndarray, samples: int = 10
     smallest = float(min(m, n) * pooled[used].min())
     if smallest >= 5:
         return statistic, float(stats.chi2.sf(statistic, int(used.sum()) - 1))
-    null = _null_chi_square(n, tuple(int(c) for c in reference), samples, seed)
+    ref_counts = tuple(int(c) for c in reference)
+    null = _null_chi_square(n, ref_counts, samples, seed)
     exceed = null.size - int(np.searchsorted(null, statistic - 1e-9, side="left"))
+    if alpha is not None and exceed < REFINE_BELOW and samples + 1 < resolution / alpha:
+        refined = _refined_p_value(statistic, n, np.asarray(ref_counts, dtype=np.int64),
+                                   math.ceil(resolution / alpha), alpha, seed)
+        return statistic, refined
     return statistic, (1 + exceed) / (1 + null.size)
+
+
+def _log_comb(n: int, k: int) -> float:
+    return float(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1))
+
+
+def range_p_value(outside: int, n: int, m: int) -> float:
+    """P(at least ``outside`` of ``n`` window values fall outside the range of ``m`` reference
+    values) when window and reference rows are exchangeable (the null of every drift test here).
+
+    Distribution-free and exact for continuous values: the pooled ranks are a uniformly random
+    arrangement, and exactly ``t`` window ranks lie outside the reference's extreme ranks in
+    ``(t + 1) * C(m + n - t - 2, m - 2)`` of the ``C(m + n, m)`` arrangements. Summing over
+    ``t >= k`` (hockey-stick identity) gives, with ``N = m + n``::
+
+        P(K >= k) = (k * C(N - k - 1, m - 1) + C(N - k, m)) / C(N, m)
+
+    i.e. ``K`` is beta-binomial(n, 2, m - 1): the mass outside the range of ``m`` draws is
+    Beta(2, m - 1). With ties (discrete values) a value strictly outside is outside in any
+    tie-breaking, so the p-value is conservative. A plain binomial at the one-draw rate
+    ``2 / (m + 1)`` would be wrong: every window value shares the same random reference range,
+    so the counts are overdispersed and such a test rejects far above its level on large windows.
+    Fewer than 2 reference values give no range to test (p = 1).
+    """
+    if outside <= 0 or m < 2:
+        return 1.0
+    if outside > n:
+        return 0.0
+    total = m + n
+    log_all = _log_comb(total, m)
+    tail = math.exp(_log_comb(total - outside, m) - log_all)
+    tail += outside * math.exp(_log_comb(total - outside - 1, m - 1) - log_all)
+    return float(min(1.0, max(0.0, tail)))
 
 
 # --- per-column decisions -----------------------------------------------------------------------
@@ -340,8 +421,11 @@ def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStat
     win_cells = window.cell_counts.astype(float)
 
     miss_ref, miss_win = m_missing / m_rows, window.missing / n_rows
+    compared = bool(m_present and window.count)
+    tests = 3 if compared else 1  # missing rate, KS, out of range: Bonferroni within the column
     _, p_missing = chi_square_test(np.array([m_present, m_missing]), np.array([window.count, window.missing]),
-                                   thresholds.mc_samples, thresholds.seed)
+                                   thresholds.mc_samples, thresholds.seed, alpha / tests,
+                                   thresholds.mc_resolution)
     coarse_map = cell_to_coarse_bin(edges, list(reference["edges"]))
     n_coarse = len(reference["edges"]) + 3 if edges.size else 1
     ref_hist = np.append(np.bincount(coarse_map, weights=ref_cells, minlength=n_coarse), m_missing)
@@ -353,11 +437,17 @@ def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStat
         "missing_rate_reference": miss_ref,
         "missing_rate_window": miss_win,
     }
-    p_value = p_missing
+    p_main = p_missing
+    p_range, excess = 1.0, 0.0
     ks = w_norm = None
-    if m_present and window.count:
+    if compared:
         ks = ks_statistic(ref_cells, win_cells)
-        p_value = min(1.0, 2 * min(p_missing, ks_p_value(ks, window.count, m_present)))
+        p_main = min(p_missing, ks_p_value(ks, window.count, m_present))
+        # The outer grid cells are (-inf, reference min) and (reference max, +inf).
+        outside = int(win_cells[0] + win_cells[-1])
+        share = outside / window.count
+        p_range = range_p_value(outside, window.count, m_present)
+        excess = share - 2 / (m_present + 1)  # minus the share expected by chance (see range_p_value)
         exact = bool(grid["exact"]) and window.sample is not None
         points = np.asarray(ref_cells[1::2])
         if exact:
@@ -369,13 +459,20 @@ def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStat
                             _cell_means(window.cell_sums, win_cells), win_cells)
         scale = _scale(reference, window)
         w_norm = w / scale if scale > 0 else 0.0
-        out.update(ks=ks, wasserstein=w, wasserstein_norm=w_norm, exact=exact)
-    effect = max(ks or 0.0, abs(miss_win - miss_ref), min(1.0, (w_norm or 0.0) / 2.5))
+        out.update(ks=ks, wasserstein=w, wasserstein_norm=w_norm, exact=exact,
+                   out_of_range_share=share, out_of_range_p_value=p_range)
+    effect = max(ks or 0.0, abs(miss_win - miss_ref), min(1.0, (w_norm or 0.0) / 2.5), excess)
     relevant = ((ks or 0.0) >= thresholds.ks_floor or (w_norm or 0.0) >= thresholds.wasserstein_floor
                 or abs(miss_win - miss_ref) >= thresholds.missing_floor)
-    detail = (f"KS {_fmt(ks)}, W {_fmt(w_norm or 0.0)} sd, " if ks is not None else "no values to compare, ") + \
-        f"missing {_fmt(miss_ref)} -> {_fmt(miss_win)}"
-    return _decide(base, out, p_value, alpha, effect, relevant, detail, thresholds)
+    evidence = [(min(1.0, tests * p_main), relevant)]
+    if compared:
+        evidence.append((min(1.0, tests * p_range), excess >= thresholds.range_floor))
+        detail = (f"KS {_fmt(ks or 0.0)}, W {_fmt(w_norm or 0.0)} sd, out of range "
+                  f"{_fmt(out['out_of_range_share'])}, ")
+    else:
+        detail = "no values to compare, "
+    detail += f"missing {_fmt(miss_ref)} -> {_fmt(miss_win)}"
+    return _decide(base, out, evidence, alpha, effect, detail, thresholds)
 
 
 def _cell_means(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -409,7 +506,8 @@ def categorical_drift(column: str, reference: Mapping[str, Any], window: Categor
     empty = _empty_side(base, n_rows, m_rows)
     if empty is not None:
         return empty
-    chi, p_value = chi_square_test(ref_counts, win_counts, thresholds.mc_samples, thresholds.seed)
+    chi, p_value = chi_square_test(ref_counts, win_counts, thresholds.mc_samples, thresholds.seed, alpha,
+                                   thresholds.mc_resolution)
     distance = tvd(ref_counts, win_counts)
     miss_ref, miss_win = ref_counts[-1] / m_rows, win_counts[-1] / n_rows
     unseen = window.unseen / n_rows
@@ -425,13 +523,19 @@ def categorical_drift(column: str, reference: Mapping[str, Any], window: Categor
     }
     relevant = distance >= thresholds.tvd_floor or unseen >= thresholds.unseen_floor
     detail = f"TVD {_fmt(distance)}, unseen {_fmt(unseen)}, missing {_fmt(miss_ref)} -> {_fmt(miss_win)}"
-    return _decide(base, out, p_value, alpha, distance, relevant, detail, thresholds)
+    return _decide(base, out, [(p_value, relevant)], alpha, distance, detail, thresholds)
 
 
-def _decide(base: dict[str, Any], out: dict[str, Any], p_value: float, alpha: float, effect: float,
-            relevant: bool, detail: str, thresholds: DriftThresholds) -> ColumnDrift:
+def _decide(base: dict[str, Any], out: dict[str, Any], evidence: list[tuple[float, bool]], alpha: float,
+            effect: float, detail: str, thresholds: DriftThresholds) -> ColumnDrift:
+    """Verdict from ``(Bonferroni-adjusted p-value, effect above that test's floor)`` pairs.
+
+    A column drifts when one test is significant at ``alpha`` *and* its own effect clears its
+    floor; the reported p-value is the smallest adjusted one.
+    """
+    p_value = min(p for p, _ in evidence)
     significant = p_value < alpha
-    drifted = significant and relevant
+    drifted = any(p < alpha and relevant for p, relevant in evidence)
     if drifted:
         reason = f"drift: {detail} (p={p_value:.2g} < alpha={alpha:.2g}, effect above the floor)"
     elif significant:
