@@ -6,23 +6,46 @@ sizes: on a 200-row window a fixed threshold fires on identical distributions, o
 it may be too lax or flag shifts nobody cares about. driftpilot therefore decides per column with
 two questions, both answered from the statistics alone (no raw rows, see ``driftpilot.drift_stats``):
 
-1. **Is the change real?** A test whose null distribution is known at the actual window size
-   ``n`` and reference size ``m``: the two-sample Kolmogorov–Smirnov test on the fine grid for
-   numeric values, a chi-square test of homogeneity on categories + "unseen" + "missing" (and on
-   present/missing for numeric columns). When an expected cell count is below 5 the chi-square
-   p-value is simulated instead (multinomial draws from the reference proportions at sizes ``n``
-   and ``m``, seeded and cached per ``(n, reference counts)``). The per-column level is
-   ``family_alpha / number of columns`` (Bonferroni), so a stable window raises any alarm with
-   probability at most ``family_alpha`` (1 % by default) whatever its size or width.
-2. **Is it big enough to matter?** An effect-size floor: numeric columns need KS >= 0.05, or a
-   Wasserstein distance >= 0.1 reference standard deviations, or a missing-rate change >= 0.02;
-   categorical columns need a total-variation distance >= 0.05 or an unseen-category share
-   >= 0.02. A 0.02-sigma shift on a million rows is real but is not drift anyone should act on.
+1. **Is the change real?** Tests whose null distribution is known at the actual window size
+   ``n`` and reference size ``m``:
 
-A column drifts when both answers are yes. Its **severity** grows with the effect
-``e = max(KS, |missing-rate change|, min(1, W_norm / 2.5))`` (numeric; ``W_norm / 2.5`` is the KS a
-normal location shift of that size would give) or ``e = TVD`` (categorical): low below 0.1,
-medium below 0.2, high from 0.2.
+   * numeric columns: three tests, each at a third of the column's level (Bonferroni): the
+     two-sample Kolmogorov–Smirnov test on the fine grid; a chi-square test of present/missing;
+     and an **out-of-range test** of the count ``k`` of window values below the reference minimum
+     or above its maximum (the open outer bins). KS is nearly blind to a new tail: 5 % of the
+     values just beyond the maximum move the CDF by 0.05, which 200 rows cannot tell from noise.
+     The out-of-range test is exact and distribution-free: when window and reference rows are
+     exchangeable, ``P(K >= k) = (k C(N-k-1, m-1) + C(N-k, m)) / C(N, m)`` with ``N = m + n``
+     (``K`` is beta-binomial(n, 2, m - 1), see ``range_p_value``; conservative with ties). It is
+     not a binomial at the one-draw rate ``2 / (m + 1)``: all window values share one random
+     reference range, and that binomial rejects far above its level on large windows;
+   * categorical columns: a chi-square test of homogeneity on categories + "unseen" + "missing".
+     When an expected cell count is below 5 the p-value is simulated instead (multinomial draws
+     from the reference proportions at sizes ``n`` and ``m``, seeded and cached per
+     ``(n, reference counts)``). Both p-values only screen: the simulated one cannot go below
+     ``1 / (samples + 1)``, above the level of a table wider than 100 columns, and takes the
+     reference proportions for the truth; the asymptotic one is too small in the far tail when
+     expected counts are 5-10. When the screen is significant (or cannot decide), an exact Monte
+     Carlo permutation test of ``mc_resolution / level`` draws decides, unless an asymptotic
+     p-value is below ``level / 1000`` (see ``chi_square_test``).
+
+   The per-column level is ``family_alpha / number of columns`` (Bonferroni), so a stable window
+   raises any alarm with probability at most ``family_alpha`` (1 % by default) whatever its size
+   or width. The guarantee is over draws of reference and window; for one fixed reference the
+   rate can differ a little (the bench measures it).
+2. **Is it big enough to matter?** An effect-size floor per test: the KS / missing-rate tests
+   need KS >= 0.05, or a Wasserstein distance >= 0.1 reference standard deviations, or a
+   missing-rate change >= 0.02; the out-of-range test needs an **excess out-of-range share**
+   ``k / n - 2 / (m + 1)`` >= 0.02 (the share beyond what chance puts outside the range of ``m``
+   draws; the numeric counterpart of the unseen-category floor); categorical columns need a
+   total-variation distance >= 0.05 or an unseen-category share >= 0.02. A 0.02-sigma shift on a
+   million rows is real but is not drift anyone should act on.
+
+A column drifts when one test answers yes to both: it is significant and its own floor is met
+(``ColumnDrift.p_value`` is the smallest Bonferroni-adjusted p-value of the column). Its
+**severity** grows with the effect ``e = max(KS, |missing-rate change|, min(1, W_norm / 2.5),
+excess out-of-range share)`` (numeric; ``W_norm / 2.5`` is the KS a normal location shift of that
+size would give) or ``e = TVD`` (categorical): low below 0.1, medium below 0.2, high from 0.2.
 
 PSI, Jensen–Shannon (base 2, a distance in [0, 1]) and the raw / normalised Wasserstein distance
 are reported for people used to them; PSI comes with its noise floor ``(B - 1)(1/n + 1/m)``, the
@@ -33,9 +56,13 @@ Degenerate inputs have defined results, never NaN or a silent 0:
 * empty window: status ``no_data``, not counted in the drift share (which is ``None`` when no
   column could be evaluated, and so is the health score);
 * reference column with no rows (empty reference): status ``no_reference``, not counted either;
-* constant reference column (Elec2's Victoria columns): its grid has one point, so any other
-  window value lands in an outer cell; KS is then the share of window values off the constant
-  and drift is reported as such. Wasserstein is normalised by the pooled standard deviation when
+* constant reference column (Elec2's Victoria columns): its grid has one point, so every window
+  value off the constant is out of range. The rule is the out-of-range test's: with ``k`` of the
+  ``n`` present window values off the constant, the column drifts when
+  ``range_p_value(k, n, m) < level / 3`` and ``k / n - 2 / (m + 1) >= 0.02`` (or when the KS /
+  missing-rate tests fire). With a 5,000-row reference and 200 rows that is from 5 values off
+  (2.5 %: the floor decides, in any table of up to 7,000 columns); one value off is never enough (its p-value is about
+  ``2n / (m + n)``, 0.075 here). Wasserstein is normalised by the pooled standard deviation when
   the reference one is 0;
 * all values missing on one side: KS and Wasserstein are ``None`` (no values to compare) and the
   decision rests on the missing-rate test, which sees a 100 % missing window as high drift;
@@ -106,7 +133,7 @@ class DriftThresholds:
     medium_effect: float = 0.1
     high_effect: float = 0.2
     mc_samples: int = 10_000  # simulations for a chi-square p-value with small expected counts
-    mc_resolution: float = 10.0  # refined simulations reach p = alpha / mc_resolution (see chi_square_test)
+    mc_resolution: float = 10.0  # the exact permutation stage reaches p = alpha / mc_resolution
     seed: int = 0
 
 
@@ -280,26 +307,32 @@ def _null_chi_square(n: int, reference_counts: tuple[int, ...], samples: int, se
     return np.sort(_pearson(sim_r, sim_w))
 
 
-REFINE_BELOW = 10  # fewer simulated statistics at or above the observed one: refine (see below)
-REFINE_CHUNK = 20_000  # simulations per chunk of a refinement (bounds its memory)
+REFINE_BELOW = 10  # fewer simulated statistics at or above the observed one: the screen cannot decide
+REFINE_CHUNK = 20_000  # permutations per chunk of the exact stage (bounds its memory)
+CLEAR_FACTOR = 1e-3  # an asymptotic p-value below alpha * this needs no exact confirmation
 
 
-def _refined_p_value(statistic: float, n: int, reference: np.ndarray, samples: int, alpha: float,
-                     seed: int) -> float:
-    """Simulated p-value from ``samples`` fresh tables, stopping once it is certainly >= ``alpha``.
+def _permutation_p_value(statistic: float, reference: np.ndarray, window: np.ndarray, samples: int,
+                         alpha: float, seed: int) -> float:
+    """Monte Carlo permutation p-value of the chi-square statistic, stopping once it is >= ``alpha``.
 
-    Independent of the first simulation (its own seed stream), so rejecting on this p-value alone
-    keeps the level whatever the first simulation said.
+    Draws which of the pooled rows are the window's (multivariate hypergeometric on the pooled
+    counts): under exchangeability of reference and window rows every split is equally likely,
+    so ``(1 + exceedances) / (1 + draws)`` is a valid p-value at any level, with no
+    approximation of the unknown proportions. Draws the smaller side (cost per draw is the
+    number of cells either way).
     """
-    m = int(reference.sum())
-    probs = reference / m
-    rng = np.random.default_rng([seed, n, m, len(reference), 1])
+    pooled = (reference + window).astype(np.int64)
+    m, n = int(reference.sum()), int(window.sum())
+    side = min(m, n)
+    rng = np.random.default_rng([seed, n, m, len(pooled), 1])
     stop = alpha * (1 + samples) - 1  # from this many exceedances on, p >= alpha for sure
     exceed = done = 0
     while done < samples:
         size = min(REFINE_CHUNK, samples - done)
-        sim = _pearson(rng.multinomial(m, probs, size=size).astype(float),
-                       rng.multinomial(n, probs, size=size).astype(float))
+        drawn = rng.multivariate_hypergeometric(pooled, side, size=size, method="marginals").astype(float)
+        other = pooled - drawn
+        sim = _pearson(drawn, other) if side == m else _pearson(other, drawn)
         exceed += int((sim >= statistic - 1e-9).sum())
         done += size
         if exceed >= stop:
@@ -313,19 +346,27 @@ def chi_square_test(reference: np.ndarray, window: np.ndarray, samples: int = 10
     """Chi-square test of homogeneity of two count vectors: ``(statistic, p_value)``.
 
     Asymptotic when every expected count is at least 5; otherwise the p-value is simulated
-    from the reference proportions at the actual sizes (cells the reference never saw, like
-    unseen categories, are impossible under that null, which is the point).
+    from the reference proportions at the actual sizes (seeded, cached per ``(n, reference
+    counts)``; cells the reference never saw, like unseen categories, are impossible under that
+    null).
 
-    A simulated p-value is never below ``1 / (samples + 1)``, which is above the per-column level
-    of a table with more than ``family_alpha * samples`` columns (100 with the defaults): such a
-    column could never drift. So when the level ``alpha`` is given and the first simulation
-    cannot decide (fewer than ``REFINE_BELOW`` exceedances while ``samples + 1 < resolution /
-    alpha``), the p-value is taken from a second, independent simulation of
-    ``ceil(resolution / alpha)`` tables, which can reach ``alpha / resolution``. Rejecting on the
-    second p-value alone keeps the level; it stops early once it is certainly above ``alpha``
-    (then the p-value reported is that of the tables drawn so far, still >= ``alpha``). Stable
-    columns have thousands of exceedances and never refine; the cost falls on columns that are
-    really different.
+    Both are only screens when the level ``alpha`` is given:
+
+    * the simulated p-value is never below ``1 / (samples + 1)``, above the per-column level of a
+      table wider than ``family_alpha * samples`` = 100 columns (such a column could never
+      drift), and it takes the reference proportions for the truth, which is not exact far in
+      the tail. If it is significant, or cannot decide (fewer than ``REFINE_BELOW``
+      exceedances), the p-value comes from an exact Monte Carlo permutation test of
+      ``max(samples, ceil(resolution / alpha))`` draws (``_permutation_p_value``), which can
+      reach ``alpha / resolution`` and keeps the level: a rejection rests on it alone;
+    * with expected counts of 5-10 the asymptotic p-value is too small in the far tail: measured
+      on Zipf-like categoricals (5,000 vs 200 rows) it falls below 1e-3 ... 1e-5 about 1.4-2.4
+      times as often as it should. One in ``[alpha * CLEAR_FACTOR, alpha)`` is replaced by the
+      permutation p-value; one below ``alpha * 1e-3`` stands (an error of that order cannot
+      bring it up to the level).
+
+    The permutation stage stops early once its p-value is certainly >= ``alpha``. Stable
+    columns almost never reach it; its cost falls on columns that really differ.
     """
     statistic = float(_pearson(reference.astype(float), window.astype(float)))
     m, n = int(reference.sum()), int(window.sum())
@@ -334,16 +375,18 @@ def chi_square_test(reference: np.ndarray, window: np.ndarray, samples: int = 10
     if used.sum() <= 1:
         return statistic, 1.0
     smallest = float(min(m, n) * pooled[used].min())
+    draws = max(samples, math.ceil(resolution / alpha)) if alpha is not None else samples
     if smallest >= 5:
-        return statistic, float(stats.chi2.sf(statistic, int(used.sum()) - 1))
-    ref_counts = tuple(int(c) for c in reference)
-    null = _null_chi_square(n, ref_counts, samples, seed)
+        asymptotic = float(stats.chi2.sf(statistic, int(used.sum()) - 1))
+        if alpha is not None and alpha * CLEAR_FACTOR <= asymptotic < alpha:
+            return statistic, _permutation_p_value(statistic, reference, window, draws, alpha, seed)
+        return statistic, asymptotic
+    null = _null_chi_square(n, tuple(int(c) for c in reference), samples, seed)
     exceed = null.size - int(np.searchsorted(null, statistic - 1e-9, side="left"))
-    if alpha is not None and exceed < REFINE_BELOW and samples + 1 < resolution / alpha:
-        refined = _refined_p_value(statistic, n, np.asarray(ref_counts, dtype=np.int64),
-                                   math.ceil(resolution / alpha), alpha, seed)
-        return statistic, refined
-    return statistic, (1 + exceed) / (1 + null.size)
+    screened = (1 + exceed) / (1 + null.size)
+    if alpha is not None and (exceed < REFINE_BELOW or screened < alpha):
+        return statistic, _permutation_p_value(statistic, reference, window, draws, alpha, seed)
+    return statistic, screened
 
 
 def _log_comb(n: int, k: int) -> float:
