@@ -61,9 +61,9 @@ Degenerate inputs have defined results, never NaN or a silent 0:
   ``n`` present window values off the constant, the column drifts when
   ``range_p_value(k, n, m) < level / 3`` and ``k / n - 2 / (m + 1) >= 0.02`` (or when the KS /
   missing-rate tests fire). With a 5,000-row reference and 200 rows that is from 5 values off
-  (2.5 %: the floor decides, in any table of up to 7,000 columns); one value off is never enough (its p-value is about
-  ``2n / (m + n)``, 0.075 here). Wasserstein is normalised by the pooled standard deviation when
-  the reference one is 0;
+  (2.5 %: the floor decides, in any table of up to 7,000 columns); one value off is never
+  enough (its p-value is about ``2n / (m + n)``, 0.075 here). Wasserstein is normalised by the
+  pooled standard deviation when the reference one is 0;
 * all values missing on one side: KS and Wasserstein are ``None`` (no values to compare) and the
   decision rests on the missing-rate test, which sees a 100 % missing window as high drift;
 * single reference category: the chi-square test runs on category / unseen / missing.
