@@ -6,23 +6,46 @@ sizes: on a 200-row window a fixed threshold fires on identical distributions, o
 it may be too lax or flag shifts nobody cares about. driftpilot therefore decides per column with
 two questions, both answered from the statistics alone (no raw rows, see ``driftpilot.drift_stats``):
 
-1. **Is the change real?** A test whose null distribution is known at the actual window size
-   ``n`` and reference size ``m``: the two-sample Kolmogorov–Smirnov test on the fine grid for
-   numeric values, a chi-square test of homogeneity on categories + "unseen" + "missing" (and on
-   present/missing for numeric columns). When an expected cell count is below 5 the chi-square
-   p-value is simulated instead (multinomial draws from the reference proportions at sizes ``n``
-   and ``m``, seeded and cached per ``(n, reference counts)``). The per-column level is
-   ``family_alpha / number of columns`` (Bonferroni), so a stable window raises any alarm with
-   probability at most ``family_alpha`` (1 % by default) whatever its size or width.
-2. **Is it big enough to matter?** An effect-size floor: numeric columns need KS >= 0.05, or a
-   Wasserstein distance >= 0.1 reference standard deviations, or a missing-rate change >= 0.02;
-   categorical columns need a total-variation distance >= 0.05 or an unseen-category share
-   >= 0.02. A 0.02-sigma shift on a million rows is real but is not drift anyone should act on.
+1. **Is the change real?** Tests whose null distribution is known at the actual window size
+   ``n`` and reference size ``m``:
 
-A column drifts when both answers are yes. Its **severity** grows with the effect
-``e = max(KS, |missing-rate change|, min(1, W_norm / 2.5))`` (numeric; ``W_norm / 2.5`` is the KS a
-normal location shift of that size would give) or ``e = TVD`` (categorical): low below 0.1,
-medium below 0.2, high from 0.2.
+   * numeric columns: three tests, each at a third of the column's level (Bonferroni): the
+     two-sample Kolmogorov–Smirnov test on the fine grid; a chi-square test of present/missing;
+     and an **out-of-range test** of the count ``k`` of window values below the reference minimum
+     or above its maximum (the open outer bins). KS is nearly blind to a new tail: 5 % of the
+     values just beyond the maximum move the CDF by 0.05, which 200 rows cannot tell from noise.
+     The out-of-range test is exact and distribution-free: when window and reference rows are
+     exchangeable, ``P(K >= k) = (k C(N-k-1, m-1) + C(N-k, m)) / C(N, m)`` with ``N = m + n``
+     (``K`` is beta-binomial(n, 2, m - 1), see ``range_p_value``; conservative with ties). It is
+     not a binomial at the one-draw rate ``2 / (m + 1)``: all window values share one random
+     reference range, and that binomial rejects far above its level on large windows;
+   * categorical columns: a chi-square test of homogeneity on categories + "unseen" + "missing".
+     When an expected cell count is below 5 the p-value is simulated instead (multinomial draws
+     from the reference proportions at sizes ``n`` and ``m``, seeded and cached per
+     ``(n, reference counts)``). Both p-values only screen: the simulated one cannot go below
+     ``1 / (samples + 1)``, above the level of a table wider than 100 columns, and takes the
+     reference proportions for the truth; the asymptotic one is too small in the far tail when
+     expected counts are 5-10. When the screen is significant (or cannot decide), an exact Monte
+     Carlo permutation test of ``mc_resolution / level`` draws decides, unless an asymptotic
+     p-value is below ``level / 1000`` (see ``chi_square_test``).
+
+   The per-column level is ``family_alpha / number of columns`` (Bonferroni), so a stable window
+   raises any alarm with probability at most ``family_alpha`` (1 % by default) whatever its size
+   or width. The guarantee is over draws of reference and window; for one fixed reference the
+   rate can differ a little (the bench measures it).
+2. **Is it big enough to matter?** An effect-size floor per test: the KS / missing-rate tests
+   need KS >= 0.05, or a Wasserstein distance >= 0.1 reference standard deviations, or a
+   missing-rate change >= 0.02; the out-of-range test needs an **excess out-of-range share**
+   ``k / n - 2 / (m + 1)`` >= 0.02 (the share beyond what chance puts outside the range of ``m``
+   draws; the numeric counterpart of the unseen-category floor); categorical columns need a
+   total-variation distance >= 0.05 or an unseen-category share >= 0.02. A 0.02-sigma shift on a
+   million rows is real but is not drift anyone should act on.
+
+A column drifts when one test answers yes to both: it is significant and its own floor is met
+(``ColumnDrift.p_value`` is the smallest Bonferroni-adjusted p-value of the column). Its
+**severity** grows with the effect ``e = max(KS, |missing-rate change|, min(1, W_norm / 2.5),
+excess out-of-range share)`` (numeric; ``W_norm / 2.5`` is the KS a normal location shift of that
+size would give) or ``e = TVD`` (categorical): low below 0.1, medium below 0.2, high from 0.2.
 
 PSI, Jensen–Shannon (base 2, a distance in [0, 1]) and the raw / normalised Wasserstein distance
 are reported for people used to them; PSI comes with its noise floor ``(B - 1)(1/n + 1/m)``, the
@@ -33,10 +56,14 @@ Degenerate inputs have defined results, never NaN or a silent 0:
 * empty window: status ``no_data``, not counted in the drift share (which is ``None`` when no
   column could be evaluated, and so is the health score);
 * reference column with no rows (empty reference): status ``no_reference``, not counted either;
-* constant reference column (Elec2's Victoria columns): its grid has one point, so any other
-  window value lands in an outer cell; KS is then the share of window values off the constant
-  and drift is reported as such. Wasserstein is normalised by the pooled standard deviation when
-  the reference one is 0;
+* constant reference column (Elec2's Victoria columns): its grid has one point, so every window
+  value off the constant is out of range. The rule is the out-of-range test's: with ``k`` of the
+  ``n`` present window values off the constant, the column drifts when
+  ``range_p_value(k, n, m) < level / 3`` and ``k / n - 2 / (m + 1) >= 0.02`` (or when the KS /
+  missing-rate tests fire). With a 5,000-row reference and 200 rows that is from 5 values off
+  (2.5 %: the floor decides, in any table of up to 7,000 columns); one value off is never
+  enough (its p-value is about ``2n / (m + n)``, 0.075 here). Wasserstein is normalised by the
+  pooled standard deviation when the reference one is 0;
 * all values missing on one side: KS and Wasserstein are ``None`` (no values to compare) and the
   decision rests on the missing-rate test, which sees a 100 % missing window as high drift;
 * single reference category: the chi-square test runs on category / unseen / missing.
@@ -101,10 +128,12 @@ class DriftThresholds:
     missing_floor: float = 0.02  # absolute change of the missing rate
     tvd_floor: float = 0.05
     unseen_floor: float = 0.02  # share of window rows with a category unseen in the reference
+    range_floor: float = 0.02  # excess share of window values outside the reference [min, max]
     drift_share: float = 0.3  # dataset drift when at least this share of features drifted
     medium_effect: float = 0.1
     high_effect: float = 0.2
     mc_samples: int = 10_000  # simulations for a chi-square p-value with small expected counts
+    mc_resolution: float = 10.0  # the exact permutation stage reaches p = alpha / mc_resolution
     seed: int = 0
 
 
@@ -135,6 +164,8 @@ class ColumnDrift:
     missing_rate_reference: float | None = None
     missing_rate_window: float | None = None
     unseen_share: float | None = None
+    out_of_range_share: float | None = None  # window values below the reference min or above its max
+    out_of_range_p_value: float | None = None  # the out-of-range test, before the column's Bonferroni
     summary: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -276,13 +307,66 @@ def _null_chi_square(n: int, reference_counts: tuple[int, ...], samples: int, se
     return np.sort(_pearson(sim_r, sim_w))
 
 
+REFINE_BELOW = 10  # fewer simulated statistics at or above the observed one: the screen cannot decide
+REFINE_CHUNK = 20_000  # permutations per chunk of the exact stage (bounds its memory)
+CLEAR_FACTOR = 1e-3  # an asymptotic p-value below alpha * this needs no exact confirmation
+
+
+def _permutation_p_value(statistic: float, reference: np.ndarray, window: np.ndarray, samples: int,
+                         alpha: float, seed: int) -> float:
+    """Monte Carlo permutation p-value of the chi-square statistic, stopping once it is >= ``alpha``.
+
+    Draws which of the pooled rows are the window's (multivariate hypergeometric on the pooled
+    counts): under exchangeability of reference and window rows every split is equally likely,
+    so ``(1 + exceedances) / (1 + draws)`` is a valid p-value at any level, with no
+    approximation of the unknown proportions. Draws the smaller side (cost per draw is the
+    number of cells either way).
+    """
+    pooled = (reference + window).astype(np.int64)
+    m, n = int(reference.sum()), int(window.sum())
+    side = min(m, n)
+    rng = np.random.default_rng([seed, n, m, len(pooled), 1])
+    stop = alpha * (1 + samples) - 1  # from this many exceedances on, p >= alpha for sure
+    exceed = done = 0
+    while done < samples:
+        size = min(REFINE_CHUNK, samples - done)
+        drawn = rng.multivariate_hypergeometric(pooled, side, size=size, method="marginals").astype(float)
+        other = pooled - drawn
+        sim = _pearson(drawn, other) if side == m else _pearson(other, drawn)
+        exceed += int((sim >= statistic - 1e-9).sum())
+        done += size
+        if exceed >= stop:
+            break
+    return (1 + exceed) / (1 + done)
+
+
 def chi_square_test(reference: np.ndarray, window: np.ndarray, samples: int = 10_000,
-                    seed: int = 0) -> tuple[float, float]:
+                    seed: int = 0, alpha: float | None = None,
+                    resolution: float = 10.0) -> tuple[float, float]:
     """Chi-square test of homogeneity of two count vectors: ``(statistic, p_value)``.
 
     Asymptotic when every expected count is at least 5; otherwise the p-value is simulated
-    from the reference proportions at the actual sizes (cells the reference never saw, like
-    unseen categories, are impossible under that null, which is the point).
+    from the reference proportions at the actual sizes (seeded, cached per ``(n, reference
+    counts)``; cells the reference never saw, like unseen categories, are impossible under that
+    null).
+
+    Both are only screens when the level ``alpha`` is given:
+
+    * the simulated p-value is never below ``1 / (samples + 1)``, above the per-column level of a
+      table wider than ``family_alpha * samples`` = 100 columns (such a column could never
+      drift), and it takes the reference proportions for the truth, which is not exact far in
+      the tail. If it is significant, or cannot decide (fewer than ``REFINE_BELOW``
+      exceedances), the p-value comes from an exact Monte Carlo permutation test of
+      ``max(samples, ceil(resolution / alpha))`` draws (``_permutation_p_value``), which can
+      reach ``alpha / resolution`` and keeps the level: a rejection rests on it alone;
+    * with expected counts of 5-10 the asymptotic p-value is too small in the far tail: measured
+      on Zipf-like categoricals (5,000 vs 200 rows) it falls below 1e-3 ... 1e-5 about 1.4-2.4
+      times as often as it should. One in ``[alpha * CLEAR_FACTOR, alpha)`` is replaced by the
+      permutation p-value; one below ``alpha * 1e-3`` stands (an error of that order cannot
+      bring it up to the level).
+
+    The permutation stage stops early once its p-value is certainly >= ``alpha``. Stable
+    columns almost never reach it; its cost falls on columns that really differ.
     """
     statistic = float(_pearson(reference.astype(float), window.astype(float)))
     m, n = int(reference.sum()), int(window.sum())
@@ -291,11 +375,51 @@ def chi_square_test(reference: np.ndarray, window: np.ndarray, samples: int = 10
     if used.sum() <= 1:
         return statistic, 1.0
     smallest = float(min(m, n) * pooled[used].min())
+    draws = max(samples, math.ceil(resolution / alpha)) if alpha is not None else samples
     if smallest >= 5:
-        return statistic, float(stats.chi2.sf(statistic, int(used.sum()) - 1))
+        asymptotic = float(stats.chi2.sf(statistic, int(used.sum()) - 1))
+        if alpha is not None and alpha * CLEAR_FACTOR <= asymptotic < alpha:
+            return statistic, _permutation_p_value(statistic, reference, window, draws, alpha, seed)
+        return statistic, asymptotic
     null = _null_chi_square(n, tuple(int(c) for c in reference), samples, seed)
     exceed = null.size - int(np.searchsorted(null, statistic - 1e-9, side="left"))
-    return statistic, (1 + exceed) / (1 + null.size)
+    screened = (1 + exceed) / (1 + null.size)
+    if alpha is not None and (exceed < REFINE_BELOW or screened < alpha):
+        return statistic, _permutation_p_value(statistic, reference, window, draws, alpha, seed)
+    return statistic, screened
+
+
+def _log_comb(n: int, k: int) -> float:
+    return float(special.gammaln(n + 1) - special.gammaln(k + 1) - special.gammaln(n - k + 1))
+
+
+def range_p_value(outside: int, n: int, m: int) -> float:
+    """P(at least ``outside`` of ``n`` window values fall outside the range of ``m`` reference
+    values) when window and reference rows are exchangeable (the null of every drift test here).
+
+    Distribution-free and exact for continuous values: the pooled ranks are a uniformly random
+    arrangement, and exactly ``t`` window ranks lie outside the reference's extreme ranks in
+    ``(t + 1) * C(m + n - t - 2, m - 2)`` of the ``C(m + n, m)`` arrangements. Summing over
+    ``t >= k`` (hockey-stick identity) gives, with ``N = m + n``::
+
+        P(K >= k) = (k * C(N - k - 1, m - 1) + C(N - k, m)) / C(N, m)
+
+    i.e. ``K`` is beta-binomial(n, 2, m - 1): the mass outside the range of ``m`` draws is
+    Beta(2, m - 1). With ties (discrete values) a value strictly outside is outside in any
+    tie-breaking, so the p-value is conservative. A plain binomial at the one-draw rate
+    ``2 / (m + 1)`` would be wrong: every window value shares the same random reference range,
+    so the counts are overdispersed and such a test rejects far above its level on large windows.
+    Fewer than 2 reference values give no range to test (p = 1).
+    """
+    if outside <= 0 or m < 2:
+        return 1.0
+    if outside > n:
+        return 0.0
+    total = m + n
+    log_all = _log_comb(total, m)
+    tail = math.exp(_log_comb(total - outside, m) - log_all)
+    tail += outside * math.exp(_log_comb(total - outside - 1, m - 1) - log_all)
+    return float(min(1.0, max(0.0, tail)))
 
 
 # --- per-column decisions -----------------------------------------------------------------------
@@ -340,8 +464,11 @@ def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStat
     win_cells = window.cell_counts.astype(float)
 
     miss_ref, miss_win = m_missing / m_rows, window.missing / n_rows
+    compared = bool(m_present and window.count)
+    tests = 3 if compared else 1  # missing rate, KS, out of range: Bonferroni within the column
     _, p_missing = chi_square_test(np.array([m_present, m_missing]), np.array([window.count, window.missing]),
-                                   thresholds.mc_samples, thresholds.seed)
+                                   thresholds.mc_samples, thresholds.seed, alpha / tests,
+                                   thresholds.mc_resolution)
     coarse_map = cell_to_coarse_bin(edges, list(reference["edges"]))
     n_coarse = len(reference["edges"]) + 3 if edges.size else 1
     ref_hist = np.append(np.bincount(coarse_map, weights=ref_cells, minlength=n_coarse), m_missing)
@@ -353,11 +480,17 @@ def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStat
         "missing_rate_reference": miss_ref,
         "missing_rate_window": miss_win,
     }
-    p_value = p_missing
+    p_main = p_missing
+    p_range, excess = 1.0, 0.0
     ks = w_norm = None
-    if m_present and window.count:
+    if compared:
         ks = ks_statistic(ref_cells, win_cells)
-        p_value = min(1.0, 2 * min(p_missing, ks_p_value(ks, window.count, m_present)))
+        p_main = min(p_missing, ks_p_value(ks, window.count, m_present))
+        # The outer grid cells are (-inf, reference min) and (reference max, +inf).
+        outside = int(win_cells[0] + win_cells[-1])
+        share = outside / window.count
+        p_range = range_p_value(outside, window.count, m_present)
+        excess = share - 2 / (m_present + 1)  # minus the share expected by chance (see range_p_value)
         exact = bool(grid["exact"]) and window.sample is not None
         points = np.asarray(ref_cells[1::2])
         if exact:
@@ -369,13 +502,20 @@ def numeric_drift(column: str, reference: Mapping[str, Any], window: NumericStat
                             _cell_means(window.cell_sums, win_cells), win_cells)
         scale = _scale(reference, window)
         w_norm = w / scale if scale > 0 else 0.0
-        out.update(ks=ks, wasserstein=w, wasserstein_norm=w_norm, exact=exact)
-    effect = max(ks or 0.0, abs(miss_win - miss_ref), min(1.0, (w_norm or 0.0) / 2.5))
+        out.update(ks=ks, wasserstein=w, wasserstein_norm=w_norm, exact=exact,
+                   out_of_range_share=share, out_of_range_p_value=p_range)
+    effect = max(ks or 0.0, abs(miss_win - miss_ref), min(1.0, (w_norm or 0.0) / 2.5), excess)
     relevant = ((ks or 0.0) >= thresholds.ks_floor or (w_norm or 0.0) >= thresholds.wasserstein_floor
                 or abs(miss_win - miss_ref) >= thresholds.missing_floor)
-    detail = (f"KS {_fmt(ks)}, W {_fmt(w_norm or 0.0)} sd, " if ks is not None else "no values to compare, ") + \
-        f"missing {_fmt(miss_ref)} -> {_fmt(miss_win)}"
-    return _decide(base, out, p_value, alpha, effect, relevant, detail, thresholds)
+    evidence = [(min(1.0, tests * p_main), relevant)]
+    if compared:
+        evidence.append((min(1.0, tests * p_range), excess >= thresholds.range_floor))
+        detail = (f"KS {_fmt(ks or 0.0)}, W {_fmt(w_norm or 0.0)} sd, out of range "
+                  f"{_fmt(out['out_of_range_share'])}, ")
+    else:
+        detail = "no values to compare, "
+    detail += f"missing {_fmt(miss_ref)} -> {_fmt(miss_win)}"
+    return _decide(base, out, evidence, alpha, effect, detail, thresholds)
 
 
 def _cell_means(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
@@ -409,7 +549,8 @@ def categorical_drift(column: str, reference: Mapping[str, Any], window: Categor
     empty = _empty_side(base, n_rows, m_rows)
     if empty is not None:
         return empty
-    chi, p_value = chi_square_test(ref_counts, win_counts, thresholds.mc_samples, thresholds.seed)
+    chi, p_value = chi_square_test(ref_counts, win_counts, thresholds.mc_samples, thresholds.seed, alpha,
+                                   thresholds.mc_resolution)
     distance = tvd(ref_counts, win_counts)
     miss_ref, miss_win = ref_counts[-1] / m_rows, win_counts[-1] / n_rows
     unseen = window.unseen / n_rows
@@ -425,13 +566,19 @@ def categorical_drift(column: str, reference: Mapping[str, Any], window: Categor
     }
     relevant = distance >= thresholds.tvd_floor or unseen >= thresholds.unseen_floor
     detail = f"TVD {_fmt(distance)}, unseen {_fmt(unseen)}, missing {_fmt(miss_ref)} -> {_fmt(miss_win)}"
-    return _decide(base, out, p_value, alpha, distance, relevant, detail, thresholds)
+    return _decide(base, out, [(p_value, relevant)], alpha, distance, detail, thresholds)
 
 
-def _decide(base: dict[str, Any], out: dict[str, Any], p_value: float, alpha: float, effect: float,
-            relevant: bool, detail: str, thresholds: DriftThresholds) -> ColumnDrift:
+def _decide(base: dict[str, Any], out: dict[str, Any], evidence: list[tuple[float, bool]], alpha: float,
+            effect: float, detail: str, thresholds: DriftThresholds) -> ColumnDrift:
+    """Verdict from ``(Bonferroni-adjusted p-value, effect above that test's floor)`` pairs.
+
+    A column drifts when one test is significant at ``alpha`` *and* its own effect clears its
+    floor; the reported p-value is the smallest adjusted one.
+    """
+    p_value = min(p for p, _ in evidence)
     significant = p_value < alpha
-    drifted = significant and relevant
+    drifted = any(p < alpha and relevant for p, relevant in evidence)
     if drifted:
         reason = f"drift: {detail} (p={p_value:.2g} < alpha={alpha:.2g}, effect above the floor)"
     elif significant:
