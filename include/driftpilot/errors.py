@@ -42,3 +42,15 @@ class BaselineNotFound(DriftpilotError):
 
 class InsufficientData(DriftpilotError):
     """Too few rows to compute something honestly; the caller decides to skip or wait."""
+
+
+class PromotionRefused(DriftpilotError):
+    """A promotion or rollback driftpilot will not make: the message says why and what to do."""
+
+
+class LockTimeout(DriftpilotError):
+    """Another promotion of the same model holds the lock for too long (retried by Airflow)."""
+
+
+class RegistryInconsistent(DriftpilotError):
+    """The registry does not read back what driftpilot just wrote (someone else moved an alias)."""
