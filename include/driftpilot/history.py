@@ -250,6 +250,8 @@ CREATE TABLE IF NOT EXISTS version_outcomes (
 CREATE TABLE IF NOT EXISTS locks (
     name TEXT PRIMARY KEY,
     holder TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
     acquired_at TEXT NOT NULL,
     expires_at REAL NOT NULL
 );
@@ -376,16 +378,33 @@ def last_alias_target(path: Path, model: str, alias: str) -> tuple[bool, str | N
     return (False, None) if row is None else (True, None if row[0] is None else str(row[0]))
 
 
+def _holder_is_gone(host: str, pid: int) -> bool:
+    """True when the lock's holder was a process on this machine that no longer runs."""
+    import os
+    import socket
+
+    if host != socket.gethostname():
+        return False  # another machine: only the expiry can tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 @contextmanager
 def held_lock(path: Path, name: str, holder: str, *, timeout: float = 120.0, ttl: float = 900.0,
               poll: float = 0.1) -> Iterator[str]:
     """Hold the named lock (a row of ``locks``, taken under ``BEGIN IMMEDIATE``) while the block runs.
 
-    Works across threads and processes on one machine or one shared SQLite file. A holder that
-    died leaves a row that expires after ``ttl`` seconds. Waiting longer than ``timeout`` raises
-    ``LockTimeout`` naming the holder.
+    Works across threads and processes sharing the SQLite file. A holder that died leaves a row
+    that is taken over at once when it was a process on this machine, else when it expires after
+    ``ttl`` seconds. Waiting longer than ``timeout`` raises ``LockTimeout`` naming the holder.
     """
     import os
+    import socket
     import time
     import uuid
     from datetime import UTC, datetime
@@ -393,25 +412,28 @@ def held_lock(path: Path, name: str, holder: str, *, timeout: float = 120.0, ttl
     from driftpilot.errors import LockTimeout
 
     token = f"{holder} (pid {os.getpid()}, {uuid.uuid4().hex[:8]})"
+    host, pid = socket.gethostname(), os.getpid()
     deadline = time.monotonic() + timeout
     while True:
         with _integrity(path) as db:
             db.execute("BEGIN IMMEDIATE")
-            row = db.execute("SELECT holder, acquired_at, expires_at FROM locks WHERE name = ?", (name,)).fetchone()
+            row = db.execute("SELECT holder, acquired_at, expires_at, host, pid FROM locks WHERE name = ?",
+                             (name,)).fetchone()
             now = time.time()
-            free = row is None or float(row[2]) < now
+            free = row is None or float(row[2]) < now or _holder_is_gone(str(row[3]), int(row[4]))
             if free:
-                db.execute("INSERT OR REPLACE INTO locks (name, holder, acquired_at, expires_at) VALUES (?, ?, ?, ?)",
-                           (name, token, datetime.fromtimestamp(now, UTC).isoformat(), now + ttl))
+                db.execute(
+                    "INSERT OR REPLACE INTO locks (name, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, token, host, pid, datetime.fromtimestamp(now, UTC).isoformat(), now + ttl))
         if free:
             break
         if time.monotonic() >= deadline:
             assert row is not None
             expires = datetime.fromtimestamp(float(row[2]), UTC).isoformat()
             raise LockTimeout(
-                f"lock {name!r} is held by {row[0]} since {row[1]}; waited {timeout:.0f} s. Let it finish and try "
-                f"again; if that process died, the lock expires at {expires} (or delete its row from table "
-                f"`locks` of {path})"
+                f"lock {name!r} is held by {row[0]} on {row[3]} since {row[1]}; waited {timeout:.0f} s. Let it "
+                f"finish and try again; if that process is stuck, stop it (the lock is taken over once it is gone) "
+                f"or wait until the lock expires at {expires}"
             )
         time.sleep(poll)
     try:
