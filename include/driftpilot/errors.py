@@ -37,7 +37,11 @@ class CorruptFile(DriftpilotError):
 
 
 class BaselineNotFound(DriftpilotError):
-    """The registry has no champion or the champion has no baseline artifacts."""
+    """No champion, a model version that is not registered, or a version without baseline artifacts.
+
+    Only raised when the registry answered "does not exist": a registry or artifact store that
+    could not be read raises its own error, which Airflow retries.
+    """
 
 
 class InsufficientData(DriftpilotError):

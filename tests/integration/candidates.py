@@ -7,6 +7,7 @@ evaluate and register steps use.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from driftpilot import promotion, registry
@@ -38,3 +39,14 @@ def gated(settings: Settings, db: Path, name: str, elec2_version: str, key: str,
     version = registry.register_run(settings, name, run_id, f"{name}:{key}", tags).version
     promotion.bind_gate_verdict(db, name, run_id, version)
     return version
+
+
+_names = itertools.count()
+
+
+def fresh_model(settings: Settings, prefix: str, elec2_version: str) -> str:
+    """A registered model of its own (champion v1: a copy of the Elec2 model), so tests do not meet."""
+    name = f"{prefix}_{next(_names)}"
+    version = register(settings, name, elec2_version, "bootstrap")
+    registry.set_alias(registry.connect(settings), name, registry.CHAMPION, version)
+    return name

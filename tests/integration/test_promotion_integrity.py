@@ -7,25 +7,19 @@ is the authority for the gate verdict and for what driftpilot already did to a v
 
 from __future__ import annotations
 
-import itertools
 from pathlib import Path
 
 import pytest
 
 from driftpilot import history, promotion, registry
-from tests.integration.candidates import gated, register
+from tests.integration.candidates import fresh_model, gated, register
 
 pytestmark = pytest.mark.integration
-_names = itertools.count()
 
 
 @pytest.fixture()
 def model(shared_settings, elec2_champion) -> str:
-    """A registered model of its own per test, whose champion is a copy of the Elec2 model."""
-    name = f"integrity_model_{next(_names)}"
-    version = register(shared_settings, name, elec2_champion.version, "bootstrap")
-    registry.set_alias(registry.connect(shared_settings), name, registry.CHAMPION, version)
-    return name
+    return fresh_model(shared_settings, "integrity_model", elec2_champion.version)
 
 
 @pytest.fixture()

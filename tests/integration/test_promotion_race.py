@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import subprocess
 import sys
 import threading
@@ -13,18 +12,14 @@ import pytest
 
 from driftpilot import history, promotion, registry
 from driftpilot.errors import LockTimeout
-from tests.integration.candidates import gated, register
+from tests.integration.candidates import fresh_model, gated
 
 pytestmark = pytest.mark.integration
-_names = itertools.count()
 
 
 @pytest.fixture()
 def model(shared_settings, elec2_champion) -> str:
-    name = f"race_model_{next(_names)}"
-    version = register(shared_settings, name, elec2_champion.version, "bootstrap")
-    registry.set_alias(registry.connect(shared_settings), name, registry.CHAMPION, version)
-    return name
+    return fresh_model(shared_settings, "race_model", elec2_champion.version)
 
 
 def test_racing_promotions_leave_a_consistent_chain(shared_settings, model, elec2_champion, tmp_path: Path) -> None:
