@@ -36,7 +36,7 @@ from driftpilot.bootstrap import (
 )
 from driftpilot.config import ApprovalMode, ModelConfig, TaskType
 from driftpilot.contracts import EVENT_TIME, PREDICTION, SCORE
-from driftpilot.errors import InsufficientData
+from driftpilot.errors import DriftpilotError, InsufficientData
 from driftpilot.labels import latest_labels, window_is_mature
 from driftpilot.settings import Settings
 
@@ -224,7 +224,8 @@ def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainReque
     stored = out / "evaluation.json"
     if stored.exists():
         previous = json.loads(stored.read_text())
-        if previous.get("run_id") == run_id:
+        # reused only with its verdict in the store (a work folder from before verdicts were kept is re-evaluated)
+        if previous.get("run_id") == run_id and history.gate_verdict_of_run(metrics_db(settings), config.name, run_id):
             return {**previous, "reused": True}
     holdout = storage.read_parquet(out / "holdout.parquet")
     client = registry.connect(settings)
@@ -284,7 +285,8 @@ def register_step(config: ModelConfig, settings: Settings, request: RetrainReque
 
     verdict = history.gate_verdict_of_run(metrics_db(settings), config.name, run_id)
     if verdict is None:
-        raise InsufficientData(f"{config.name}: no gate verdict recorded for run {run_id}; re-run the evaluate step")
+        raise DriftpilotError(f"{config.name}: no gate verdict recorded for run {run_id} in driftpilot's store; "
+                              "clear and re-run the evaluate task of this retraining run")
     passed = verdict.passed
     if not passed and not config.promotion.register_failed_candidates:
         return {"registered": False, "version": None,

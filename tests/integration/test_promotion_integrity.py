@@ -145,3 +145,25 @@ def test_rollback_refuses_a_previous_alias_moved_outside_driftpilot(shared_setti
     with pytest.raises(promotion.PromotionRefused, match="outside driftpilot"):
         promotion.rollback(shared_settings, db, model, "mallory", "2026-01-09T00:00:00", "oops")
     assert _champion(shared_settings, model) == good
+
+
+def test_register_reads_the_verdict_from_the_store_not_from_the_evaluation_xcom(shared_settings, elec2_config,
+                                                                               elec2_champion) -> None:
+    import dataclasses
+    from datetime import UTC, datetime
+
+    from driftpilot.monitoring import metrics_db
+    from driftpilot.retraining import RetrainRequest, register_step
+    from tests.integration.candidates import new_run
+
+    config = dataclasses.replace(elec2_config, name=fresh_model(shared_settings, "register_model", elec2_champion.version))
+    run_id = new_run(shared_settings, elec2_champion.version)
+    promotion.record_gate_verdict(shared_settings, metrics_db(shared_settings), config.name, run_id,
+                                  {"passed": False, "reasons": ["worse"]}, "1", "2026-01-07T00:00:00")
+    request = RetrainRequest(config.name, "test", "manual", datetime(2026, 1, 7, tzinfo=UTC), "xcom-forgery")
+    forged = {"passed": True, "reasons": ["edited XCom"]}
+    registration = register_step(config, shared_settings, request, run_id, forged)
+    assert registration["gate"] == "failed"
+    tags = registry.version_tags(shared_settings, config.name, registration["version"])
+    assert (tags[promotion.GATE], tags[promotion.APPROVAL]) == ("failed", promotion.GATE_FAILED)
+    assert registry.alias_version(registry.connect(shared_settings), config.name, registry.CHALLENGER) is None
