@@ -7,16 +7,24 @@ How users work: a reviewer approves a challenger **in the registry** by setting 
 while it waits: ``reconcile`` runs at the start of every scheduled monitoring run (and on
 ``driftpilot reconcile``) and acts on the tags it finds:
 
-* ``approved`` (and the gate passed): alias ``champion`` moves to the version, the old champion
-  gets alias ``previous``, ``challenger`` is removed;
+* ``approved`` (with who and why, and the gate passed): alias ``champion`` moves to the version,
+  the old champion gets alias ``previous``, ``challenger`` is removed;
 * ``rejected``: the version keeps its tags and note, loses ``challenger``, is never champion;
-* an approval of a version whose gate failed is refused and says so (tag ``driftpilot.promotion``).
+* an approval without ``approval_by`` and a note, of a version whose gate did not pass, or older
+  than the champion, is refused and says why (tag ``driftpilot.promotion_refused`` and the log).
+
+Registry tags are editable by every registry user, so they decide nothing about the gate: the
+verdict is read from driftpilot's store (``history.gate_verdicts``, written by the retraining
+DAG with the SHA-256 of the gate record it logged to the candidate run, which is re-checked), and
+what driftpilot already did to a version is kept there too (``history.version_outcomes``).
+Promotions of one model hold a lock in the store, so reconcile, the retraining DAG's approval and
+the CLI never interleave.
 
 Aliases keep no history, so every alias move is appended to the promotion log (table
-``promotions`` of the metrics history: who, when, why, from -> to). ``rollback`` moves
-``champion`` back to ``previous`` (and the rolled-back version becomes ``previous``, so a rollback
-can itself be undone), logged the same way. Monitoring follows automatically: it loads the
-baseline of the version that served each window.
+``promotions`` of the metrics history: who, when, why, from -> to; refusals with alias
+``refused``). ``rollback`` moves ``champion`` back to ``previous`` (and the rolled-back version
+becomes ``previous``, so a rollback can itself be undone), logged the same way. Monitoring follows
+automatically: it loads the baseline of the version that served each window.
 """
 
 from __future__ import annotations
