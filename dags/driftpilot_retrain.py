@@ -121,20 +121,27 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
                 task_id="approve_in_airflow",
                 subject=f"Promote the {model} challenger?",
                 body="Read the comparison logged with the candidate run (comparison/comparison.md) first.",
+                params={"note": Param("", type="string", description="Why you decide so (kept with the version).")},
                 response_timeout=timedelta(days=7),  # a plain timedelta: the trigger serialises it
             )
 
             @task
             def promote_approved(req: dict, registration: dict, ti=None) -> dict:
+                """Promote as the Airflow user who answered (their id and name go on the version and the log)."""
+                from airflow.sdk.exceptions import AirflowFailException
+
                 from driftpilot import promotion
                 from driftpilot.monitoring import metrics_db
 
                 _, settings = load(model)
                 with task_errors():
-                    promotion.set_approval(settings, model, registration["version"], promotion.APPROVED,
-                                           "Airflow approval task", "approved in Airflow")
-                    moves = promotion.reconcile(settings, metrics_db(settings), model, req["as_of"])
-                return {"moves": len(moves)}
+                    try:
+                        by, note = promotion.airflow_approval(ti.xcom_pull(task_ids="approve_in_airflow") or {})
+                        moves = promotion.approve(settings, metrics_db(settings), model, registration["version"], by,
+                                                  note, req["as_of"])
+                    except promotion.PromotionRefused as exc:  # deterministic: a retry would refuse again
+                        raise AirflowFailException(str(exc)) from exc
+                return {"moves": len(moves), "approved_by": by}
 
             @task.short_circuit
             def gate_passed(registration: dict) -> bool:

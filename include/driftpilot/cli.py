@@ -6,12 +6,15 @@
     driftpilot status --model elec2_updown        champion, baseline, lake partitions
     driftpilot check-config [FILE ...]            validate model configs
     driftpilot check-lake --model elec2_updown    read every partition, report damaged files
-    driftpilot approve --model M --version V --note "..."   approve a challenger (registry tags)
+    driftpilot approve --model M --version V --note "..." [--by NAME]   approve a challenger (registry tags)
     driftpilot reject  --model M --version V --note "..."   reject it (it keeps the tags and note)
     driftpilot reconcile --model M                 act on approvals now (monitoring runs do it too)
     driftpilot rollback --model M --reason "..."   champion back to previous
     driftpilot promotions --model M                the promotion log (who, when, why, from -> to)
     driftpilot trend --model M --metric drift.share --days 30   one metric over the last N days
+
+The reviewer named on an approval, rejection or rollback is ``--by``, else ``$DRIFTPILOT_REVIEWER``,
+else the OS user running the command; an approval without a name or a note is refused.
 
 Errors driftpilot raises on purpose are printed as one line (exit code 2), not as a traceback.
 """
@@ -152,9 +155,11 @@ def cmd_check_lake(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _reviewer(args: argparse.Namespace) -> str:
+    """Who acts: ``--by``, else ``DRIFTPILOT_REVIEWER``, else the OS user (recorded, not authenticated)."""
     import getpass
+    import os
 
-    return str(args.by or getpass.getuser())
+    return str(args.by.strip() or os.environ.get("DRIFTPILOT_REVIEWER", "").strip() or getpass.getuser())
 
 
 def _now() -> str:
@@ -265,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--model", default=DEFAULT_MODEL)
         p.add_argument("--version", required=True)
         p.add_argument("--note", required=True, help="why (kept with the version)")
-        p.add_argument("--by", default="", help="reviewer name (default: the OS user)")
+        p.add_argument("--by", default="", help="reviewer name (default: $DRIFTPILOT_REVIEWER, else the OS user)")
         p.set_defaults(func=cmd_review)
 
     p = sub.add_parser("reconcile", help="act on approval tags now (promote approved, drop rejected)")

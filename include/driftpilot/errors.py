@@ -37,8 +37,24 @@ class CorruptFile(DriftpilotError):
 
 
 class BaselineNotFound(DriftpilotError):
-    """The registry has no champion or the champion has no baseline artifacts."""
+    """No champion, a model version that is not registered, or a version without baseline artifacts.
+
+    Only raised when the registry answered "does not exist": a registry or artifact store that
+    could not be read raises its own error, which Airflow retries.
+    """
 
 
 class InsufficientData(DriftpilotError):
     """Too few rows to compute something honestly; the caller decides to skip or wait."""
+
+
+class PromotionRefused(DriftpilotError):
+    """A promotion or rollback driftpilot will not make: the message says why and what to do."""
+
+
+class LockTimeout(DriftpilotError):
+    """Another promotion of the same model holds the lock for too long (retried by Airflow)."""
+
+
+class RegistryInconsistent(DriftpilotError):
+    """The registry does not read back what driftpilot just wrote (someone else moved an alias)."""

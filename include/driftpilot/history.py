@@ -382,3 +382,229 @@ def computed_at(path: Path, model: str, window: str, metric: str) -> str | None:
         row = db.execute("SELECT MAX(computed_at) FROM metrics WHERE model = ? AND window = ? AND metric = ?",
                          (model, window, metric)).fetchone()
     return row[0] if row and row[0] else None
+
+
+# --------------------------------------------------------------------------------------------
+# Promotion integrity: gate verdicts, what driftpilot did to each version, the promotion lock.
+#
+# The registry's tags are editable by every registry user, so they cannot be the authority for
+# "this version passed the gate" or "driftpilot already acted on this version". These tables
+# are: a verdict is written by the retraining DAG's evaluate step (with the SHA-256 digest of the
+# gate record it logged to the candidate run) and bound to the version by its register step.
+# --------------------------------------------------------------------------------------------
+
+INTEGRITY_SCHEMA = """
+CREATE TABLE IF NOT EXISTS gate_verdicts (
+    model TEXT NOT NULL,
+    run_id TEXT NOT NULL,
+    passed INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    champion_version TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    version TEXT,
+    PRIMARY KEY (model, run_id)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS gate_verdicts_by_version ON gate_verdicts (model, version);
+CREATE TABLE IF NOT EXISTS version_outcomes (
+    model TEXT NOT NULL,
+    version TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    final INTEGER NOT NULL,
+    detail TEXT NOT NULL,
+    decided_at TEXT NOT NULL,
+    PRIMARY KEY (model, version)
+);
+CREATE TABLE IF NOT EXISTS locks (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    host TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    acquired_at TEXT NOT NULL,
+    expires_at REAL NOT NULL
+);
+"""
+
+
+@contextmanager
+def _integrity(path: Path) -> Iterator[sqlite3.Connection]:
+    with connect(path) as db:
+        db.executescript(INTEGRITY_SCHEMA)
+        yield db
+
+
+@dataclass(frozen=True)
+class GateVerdict:
+    model: str
+    run_id: str
+    passed: bool
+    digest: str  # SHA-256 of the gate record logged to the candidate run
+    champion_version: str
+    recorded_at: str
+    version: str | None
+
+
+_VERDICT_COLUMNS = "model, run_id, passed, digest, champion_version, recorded_at, version"
+
+
+def _verdict(row: tuple[Any, ...] | None) -> GateVerdict | None:
+    if row is None:
+        return None
+    return GateVerdict(str(row[0]), str(row[1]), bool(row[2]), str(row[3]), str(row[4]), str(row[5]),
+                       None if row[6] is None else str(row[6]))
+
+
+def record_gate_verdict(path: Path, model: str, run_id: str, passed: bool, digest: str,
+                        champion_version: str, recorded_at: str) -> GateVerdict:
+    """Store the gate verdict of a candidate run; once bound to a version it never changes.
+
+    Before registration a re-evaluation (a step retried after a crash) replaces the verdict,
+    because the gate record on the run was replaced too; afterwards the first binding stands.
+    """
+    with _integrity(path) as db:
+        db.execute(
+            f"""INSERT INTO gate_verdicts ({_VERDICT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, NULL)
+                ON CONFLICT (model, run_id) DO UPDATE SET passed = excluded.passed, digest = excluded.digest,
+                champion_version = excluded.champion_version, recorded_at = excluded.recorded_at
+                WHERE gate_verdicts.version IS NULL""",
+            (model, run_id, int(passed), digest, champion_version, recorded_at),
+        )
+        row = db.execute(f"SELECT {_VERDICT_COLUMNS} FROM gate_verdicts WHERE model = ? AND run_id = ?",
+                         (model, run_id)).fetchone()
+    verdict = _verdict(row)
+    assert verdict is not None
+    return verdict
+
+
+def bind_gate_verdict(path: Path, model: str, run_id: str, version: str) -> GateVerdict:
+    """Tie the verdict of ``run_id`` to the version registered from it (idempotent)."""
+    from driftpilot.errors import DriftpilotError
+
+    with _integrity(path) as db:
+        db.execute("UPDATE gate_verdicts SET version = ? WHERE model = ? AND run_id = ? AND version IS NULL",
+                   (str(version), model, run_id))
+        row = db.execute(f"SELECT {_VERDICT_COLUMNS} FROM gate_verdicts WHERE model = ? AND run_id = ?",
+                         (model, run_id)).fetchone()
+    verdict = _verdict(row)
+    if verdict is None:
+        raise DriftpilotError(f"{model}: no gate verdict recorded for run {run_id}; run the evaluate step first")
+    if verdict.version != str(version):
+        raise DriftpilotError(f"{model}: the gate verdict of run {run_id} belongs to version {verdict.version}, "
+                              f"not {version}; a run is registered once (same idempotency key)")
+    return verdict
+
+
+def gate_verdict_of_run(path: Path, model: str, run_id: str) -> GateVerdict | None:
+    """The gate verdict the evaluate step recorded for a candidate run."""
+    with _integrity(path) as db:
+        row = db.execute(f"SELECT {_VERDICT_COLUMNS} FROM gate_verdicts WHERE model = ? AND run_id = ?",
+                         (model, run_id)).fetchone()
+    return _verdict(row)
+
+
+def gate_verdict(path: Path, model: str, version: str) -> GateVerdict | None:
+    """The gate verdict driftpilot recorded for ``version``, if the retraining DAG registered it."""
+    with _integrity(path) as db:
+        row = db.execute(f"SELECT {_VERDICT_COLUMNS} FROM gate_verdicts WHERE model = ? AND version = ?",
+                         (model, str(version))).fetchone()
+    return _verdict(row)
+
+
+@dataclass(frozen=True)
+class VersionOutcome:
+    outcome: str
+    final: bool  # a final outcome means "never act on this version again"
+    detail: str
+    decided_at: str
+
+
+def record_outcome(path: Path, model: str, version: str, outcome: str, final: bool, detail: str,
+                   decided_at: str) -> None:
+    """Remember what driftpilot did to a version (replaces a previous, non-final outcome)."""
+    with _integrity(path) as db:
+        db.execute(
+            """INSERT INTO version_outcomes (model, version, outcome, final, detail, decided_at)
+               VALUES (?, ?, ?, ?, ?, ?)
+               ON CONFLICT (model, version) DO UPDATE SET outcome = excluded.outcome, final = excluded.final,
+               detail = excluded.detail, decided_at = excluded.decided_at""",
+            (model, str(version), outcome, int(final), detail, decided_at),
+        )
+
+
+def version_outcome(path: Path, model: str, version: str) -> VersionOutcome | None:
+    with _integrity(path) as db:
+        row = db.execute("SELECT outcome, final, detail, decided_at FROM version_outcomes WHERE model = ? AND version = ?",
+                         (model, str(version))).fetchone()
+    return None if row is None else VersionOutcome(str(row[0]), bool(row[1]), str(row[2]), str(row[3]))
+
+
+def last_alias_target(path: Path, model: str, alias: str) -> tuple[bool, str | None]:
+    """(whether driftpilot ever moved ``alias``, the version it last moved it to)."""
+    with _integrity(path) as db:
+        row = db.execute("SELECT to_version FROM promotions WHERE model = ? AND alias = ? ORDER BY seq DESC LIMIT 1",
+                         (model, alias)).fetchone()
+    return (False, None) if row is None else (True, None if row[0] is None else str(row[0]))
+
+
+def _holder_is_gone(host: str, pid: int) -> bool:
+    """True when the lock's holder was a process on this machine that no longer runs."""
+    import os
+    import socket
+
+    if host != socket.gethostname():
+        return False  # another machine: only the expiry can tell
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+@contextmanager
+def held_lock(path: Path, name: str, holder: str, *, timeout: float = 120.0, ttl: float = 900.0,
+              poll: float = 0.1) -> Iterator[str]:
+    """Hold the named lock (a row of ``locks``, taken under ``BEGIN IMMEDIATE``) while the block runs.
+
+    Works across threads and processes sharing the SQLite file. A holder that died leaves a row
+    that is taken over at once when it was a process on this machine, else when it expires after
+    ``ttl`` seconds. Waiting longer than ``timeout`` raises ``LockTimeout`` naming the holder.
+    """
+    import os
+    import socket
+    import time
+    import uuid
+    from datetime import UTC, datetime
+
+    from driftpilot.errors import LockTimeout
+
+    token = f"{holder} (pid {os.getpid()}, {uuid.uuid4().hex[:8]})"
+    host, pid = socket.gethostname(), os.getpid()
+    deadline = time.monotonic() + timeout
+    while True:
+        with _integrity(path) as db:
+            db.execute("BEGIN IMMEDIATE")
+            row = db.execute("SELECT holder, acquired_at, expires_at, host, pid FROM locks WHERE name = ?",
+                             (name,)).fetchone()
+            now = time.time()
+            free = row is None or float(row[2]) < now or _holder_is_gone(str(row[3]), int(row[4]))
+            if free:
+                db.execute(
+                    "INSERT OR REPLACE INTO locks (name, holder, host, pid, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)",
+                    (name, token, host, pid, datetime.fromtimestamp(now, UTC).isoformat(), now + ttl))
+        if free:
+            break
+        if time.monotonic() >= deadline:
+            assert row is not None
+            expires = datetime.fromtimestamp(float(row[2]), UTC).isoformat()
+            raise LockTimeout(
+                f"lock {name!r} is held by {row[0]} on {row[3]} since {row[1]}; waited {timeout:.0f} s. Let it "
+                f"finish and try again; if that process is stuck, stop it (the lock is taken over once it is gone) "
+                f"or wait until the lock expires at {expires}"
+            )
+        time.sleep(poll)
+    try:
+        yield token
+    finally:
+        with _integrity(path) as db:
+            db.execute("DELETE FROM locks WHERE name = ? AND holder = ?", (name, token))

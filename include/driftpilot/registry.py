@@ -5,6 +5,12 @@ is logged as artifacts of the run that trained it, under ``baseline/``, so "the 
 version that served a window" is always one registry look-up away. Idempotency: every version
 created by driftpilot carries a ``driftpilot.idempotency_key`` tag; asking again with the same
 key returns the existing version instead of registering a second one.
+
+Only "not found" means absent: an ``MlflowException`` whose ``error_code`` is
+``RESOURCE_DOES_NOT_EXIST`` reads as "no such model / version / alias"; any other error (server
+down, 500, timeout, bad request) is raised, so Airflow retries the task instead of driftpilot
+acting on a registry it could not read (resetting ``champion``, losing ``previous``, registering a
+duplicate version).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from driftpilot.errors import BaselineNotFound
+from driftpilot.errors import BaselineNotFound, RegistryInconsistent
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -80,31 +86,58 @@ def ensure_experiment(settings: Settings, name: str) -> str:
     return str(mlflow.create_experiment(name, artifact_location=location.as_uri()))
 
 
-def find_version_by_key(client: Any, model_name: str, key: str) -> Any | None:
-    """The model version tagged with idempotency ``key``, if one was registered before."""
+NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"  # mlflow.protos.databricks_pb2.ErrorCode name
+
+
+def is_not_found(exc: BaseException) -> bool:
+    """True only for MLflow's "resource does not exist" error; every other error is real."""
     from mlflow.exceptions import MlflowException
 
+    return isinstance(exc, MlflowException) and exc.error_code == NOT_FOUND
+
+
+def find_version_by_key(client: Any, model_name: str, key: str) -> Any | None:
+    """The model version tagged with idempotency ``key``, if one was registered before."""
     try:
         found = client.search_model_versions(f"name='{model_name}' and tag.`{KEY_TAG}`='{key}'")
-    except MlflowException:
-        return None
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
     return found[0] if found else None
+
+
+def aliases(client: Any, model_name: str) -> dict[str, str]:
+    """Every alias of ``model_name`` (empty when the model is not registered)."""
+    try:
+        found = client.get_registered_model(model_name).aliases
+    except Exception as exc:
+        if is_not_found(exc):
+            return {}
+        raise
+    return {str(k): str(v) for k, v in (found or {}).items()}
 
 
 def alias_version(client: Any, model_name: str, alias: str) -> str | None:
     """The version an alias points to, or ``None`` when the alias (or the model) does not exist."""
-    from mlflow.exceptions import MlflowException
+    return aliases(client, model_name).get(alias)
 
-    try:
-        aliases = client.get_registered_model(model_name).aliases
-    except MlflowException:
-        return None
-    version = aliases.get(alias)
-    return str(version) if version is not None else None
+
+def _check_alias(client: Any, model_name: str, alias: str, expected: str | None) -> None:
+    """Read-after-write: raise when the registry does not hold what was just written."""
+    found = alias_version(client, model_name, alias)
+    if found != expected:
+        raise RegistryInconsistent(
+            f"alias {alias!r} of {model_name} reads {found!r} right after driftpilot set it to {expected!r}: "
+            "something else is moving this model's aliases (a registry user, or a process outside driftpilot's "
+            "promotion lock). Check the registry and `driftpilot promotions`, then run `driftpilot reconcile`."
+        )
 
 
 def set_alias(client: Any, model_name: str, alias: str, version: str) -> None:
+    """Point ``alias`` at ``version`` and read it back."""
     client.set_registered_model_alias(model_name, alias, str(version))
+    _check_alias(client, model_name, alias, str(version))
 
 
 def _skops_trusted_types(model: Any) -> list[str]:
@@ -193,6 +226,28 @@ def log_run_artifacts(settings: Settings, run_id: str, files: Mapping[str, Path]
         client.set_tag(run_id, key, text)
 
 
+def read_run_artifact(settings: Settings, run_id: str, artifact_path: str) -> bytes | None:
+    """The bytes of one artifact file of a run; ``None`` when the run has no such file."""
+    import tempfile
+
+    import mlflow.artifacts
+
+    client = connect(settings)
+    folder = artifact_path.rpartition("/")[0]
+    try:
+        listed = client.list_artifacts(run_id, folder or None)
+    except Exception as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    if not any(f.path == artifact_path and not f.is_dir for f in listed):
+        return None
+    with tempfile.TemporaryDirectory(prefix="artifact-") as tmp:
+        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact_path, dst_path=tmp,
+                                                    tracking_uri=settings.mlflow_tracking_uri)
+        return Path(local).read_bytes()
+
+
 def register_run(settings: Settings, model_name: str, run_id: str, idempotency_key: str,
                  tags: Mapping[str, str]) -> RegisteredVersion:
     """Register the model of ``run_id`` as a new version, once per ``idempotency_key``."""
@@ -260,30 +315,34 @@ def search_versions(settings: Settings, model_name: str, tag: str, value: str) -
 
 
 def delete_alias(settings: Settings, model_name: str, alias: str) -> None:
-    import contextlib
-
-    from mlflow.exceptions import MlflowException
-
-    with contextlib.suppress(MlflowException):  # already gone is fine
-        connect(settings).delete_registered_model_alias(model_name, alias)
+    """Remove ``alias`` (already gone is fine) and read back that it is gone."""
+    client = connect(settings)
+    try:
+        client.delete_registered_model_alias(model_name, alias)
+    except Exception as exc:
+        if not is_not_found(exc):
+            raise
+    _check_alias(client, model_name, alias, None)
 
 
 def version_run_id(client: Any, model_name: str, version: str) -> str:
-    from mlflow.exceptions import MlflowException
-
+    """The training run of a registered version; ``BaselineNotFound`` when it is not registered."""
     try:
         mv = client.get_model_version(model_name, str(version))
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
-            raise  # transient or unknown: Airflow retries it
-        raise BaselineNotFound(
-            f"{model_name} version {version} is not registered in the MLflow registry; register it with "
-            f"driftpilot (`driftpilot bootstrap --model {model_name}` for the initial model, or the "
-            "retraining DAG) so it has a baseline, or fix the model_version the serving code logs"
-        ) from exc
+    except Exception as exc:
+        if is_not_found(exc):
+            raise BaselineNotFound(
+                f"{model_name} version {version} is not registered in the MLflow registry "
+                f"({getattr(client, '_registry_uri', None) or 'the configured MLFLOW_TRACKING_URI'}). The inference "
+                f"log names it in `model_version`: register it with driftpilot (`driftpilot bootstrap --model "
+                f"{model_name}` for the initial model, the retraining DAG for later ones) or point "
+                "MLFLOW_TRACKING_URI at the registry that holds it."
+            ) from exc
+        raise
     run_id = (mv.tags or {}).get("driftpilot.run_id") or mv.run_id
     if not run_id:
-        raise BaselineNotFound(f"{model_name} version {version} has no training run to hold its baseline")
+        raise BaselineNotFound(f"{model_name} version {version} has no training run to hold its baseline; "
+                               "re-register it with driftpilot so its baseline is logged")
     return str(run_id)
 
 
@@ -306,13 +365,21 @@ def load_baseline(settings: Settings, model_name: str, version: str) -> Baseline
         staging = cache.with_name(f".{version}.partial")
         shutil.rmtree(staging, ignore_errors=True)
         staging.mkdir(parents=True)
+        # Absent (deterministic) is told apart from unreadable (transient, raised for a retry).
         try:
-            mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=BASELINE_PATH, dst_path=str(staging))
+            listed = client.list_artifacts(run_id, BASELINE_PATH)
         except Exception as exc:
+            if is_not_found(exc):
+                listed = []
+            else:
+                raise
+        if not listed:
             raise BaselineNotFound(
-                f"{model_name} version {version}: no baseline artifacts under run {run_id} ({exc}). "
+                f"{model_name} version {version}: no baseline artifacts under run {run_id}/{BASELINE_PATH}. "
                 "Re-register the version with driftpilot so its baseline is logged."
-            ) from exc
+            )
+        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=BASELINE_PATH, dst_path=str(staging),
+                                            tracking_uri=settings.mlflow_tracking_uri)
         shutil.rmtree(cache, ignore_errors=True)
         (staging / BASELINE_PATH).rename(cache)
         shutil.rmtree(staging, ignore_errors=True)

@@ -37,7 +37,7 @@ from driftpilot.bootstrap import (
 from driftpilot.categories import category_key, category_keys
 from driftpilot.config import ApprovalMode, ModelConfig, TaskType
 from driftpilot.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
-from driftpilot.errors import InsufficientData
+from driftpilot.errors import DriftpilotError, InsufficientData
 from driftpilot.labels import join_labels, window_is_mature
 from driftpilot.settings import Settings
 
@@ -278,11 +278,14 @@ def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainReque
     may have changed since (even to this very candidate) and a second verdict would contradict
     the tags the registry already holds.
     """
+    from driftpilot.monitoring import metrics_db
+
     out = work_dir(settings, request)
     stored = out / "evaluation.json"
     if stored.exists():
         previous = json.loads(stored.read_text())
-        if previous.get("run_id") == run_id:
+        # reused only with its verdict in the store (a work folder from before verdicts were kept is re-evaluated)
+        if previous.get("run_id") == run_id and history.gate_verdict_of_run(metrics_db(settings), config.name, run_id):
             return {**previous, "reused": True}
     holdout = storage.read_parquet(out / "holdout.parquet")
     client = registry.connect(settings)
@@ -311,13 +314,17 @@ def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainReque
     storage.write_text_atomic(markdown, out / "comparison.md")
     storage.write_json_atomic(result.to_dict(), out / "gate.json")
     registry.log_run_artifacts(
-        settings, run_id, {"comparison": out / "comparison.md", "gate": out / "gate.json"},
+        settings, run_id, {"comparison": out / "comparison.md"},
         metrics={"gate_improvement": result.improvement, "gate_ci_low": result.ci_low, "gate_ci_high": result.ci_high},
         tags={"driftpilot.gate": "passed" if result.passed else "failed", "driftpilot.champion_version": champion_version},
     )
+    # The verdict promotion trusts: in driftpilot's store, with the digest of the logged gate record.
+    verdict = promotion.record_gate_verdict(settings, metrics_db(settings), config.name, run_id, result.to_dict(),
+                                            champion_version, request.as_of.isoformat())
     evaluation = {"passed": result.passed, "champion_version": champion_version, "reasons": list(result.reasons),
                   "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
-                  "ci_high": result.ci_high, "comparison": str(out / "comparison.md"), "run_id": run_id}
+                  "ci_high": result.ci_high, "comparison": str(out / "comparison.md"), "run_id": run_id,
+                  "gate_digest": verdict.digest}
     storage.write_json_atomic(evaluation, stored)
     return evaluation
 
@@ -329,8 +336,18 @@ def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainReque
 
 def register_step(config: ModelConfig, settings: Settings, request: RetrainRequest, run_id: str,
                   evaluation: dict[str, Any]) -> dict[str, Any]:
-    """Register the candidate (once per key) with tags; alias ``challenger`` if the gate passed."""
-    passed = bool(evaluation["passed"])
+    """Register the candidate (once per key) with tags; alias ``challenger`` if the gate passed.
+
+    Whether it passed is read from driftpilot's store (written by the evaluate step), never from
+    the XCom or the registry tags, and the verdict is bound to the new version there.
+    """
+    from driftpilot.monitoring import metrics_db
+
+    verdict = history.gate_verdict_of_run(metrics_db(settings), config.name, run_id)
+    if verdict is None:
+        raise DriftpilotError(f"{config.name}: no gate verdict recorded for run {run_id} in driftpilot's store; "
+                              "clear and re-run the evaluate task of this retraining run")
+    passed = verdict.passed
     if not passed and not config.promotion.register_failed_candidates:
         return {"registered": False, "version": None,
                 "why": "gate failed and promotion.register_failed_candidates is false: not registered; "
@@ -342,14 +359,15 @@ def register_step(config: ModelConfig, settings: Settings, request: RetrainReque
                                       f" .. {request.train_end or request.as_of.date().isoformat()}",
         "driftpilot.source_run": run_id,
         promotion.GATE: "passed" if passed else "failed",
+        promotion.GATE_DIGEST: verdict.digest,
         "driftpilot.gate_summary": " / ".join(evaluation["reasons"])[:4000],
         "driftpilot.comparison": f"runs:/{run_id}/comparison/comparison.md",
     }
     version = registry.register_run(settings, config.name, run_id, f"retrain:{request.idempotency_key}", tags)
-    current_tags = registry.version_tags(settings, config.name, version.version)
     # A reused version keeps the verdict it was registered with; only a step that never finished
-    # (crash between registration and the approval tag / alias) is completed here.
-    passed = current_tags.get(promotion.GATE) == "passed"
+    # (crash between registration and the binding / approval tag / alias) is completed here.
+    passed = promotion.bind_gate_verdict(metrics_db(settings), config.name, run_id, version.version).passed
+    current_tags = registry.version_tags(settings, config.name, version.version)
     client = registry.connect(settings)
     if promotion.APPROVAL not in current_tags:
         state = promotion.PENDING if passed else promotion.GATE_FAILED
@@ -360,7 +378,7 @@ def register_step(config: ModelConfig, settings: Settings, request: RetrainReque
     if awaiting and (challenger is None or int(challenger) < int(version.version)):
         registry.set_alias(client, config.name, registry.CHALLENGER, version.version)
     return {"registered": True, "version": version.version, "created": version.created,
-            "gate": current_tags.get(promotion.GATE)}
+            "gate": "passed" if passed else "failed"}
 
 
 def approval_step(config: ModelConfig, settings: Settings, request: RetrainRequest, registration: dict[str, Any]) -> dict[str, Any]:
@@ -372,16 +390,14 @@ def approval_step(config: ModelConfig, settings: Settings, request: RetrainReque
         return {"state": "not promoted", "version": version, "why": "the promotion gate did not pass"}
     at = request.as_of.isoformat()
     if config.approval is ApprovalMode.AUTO:
-        registry.set_version_tags(settings, config.name, version, {
-            promotion.APPROVAL: promotion.APPROVED, promotion.APPROVAL_BY: "driftpilot (approval: auto)",
-            promotion.APPROVAL_NOTE: "gate passed; the config promotes automatically"})
-        moves = promotion.reconcile(settings, metrics_db(settings), config.name, at)
+        moves = promotion.approve(settings, metrics_db(settings), config.name, version, "driftpilot (approval: auto)",
+                                  "gate passed; the config promotes automatically", at)
         return {"state": "promoted", "version": version, "moves": len(moves)}
     return {
         "state": "awaiting approval",
         "version": version,
-        "how": f"set tag {promotion.APPROVAL}=approved (or rejected) with {promotion.APPROVAL_NOTE} on "
-               f"{config.name} v{version} in the MLflow registry, or run "
+        "how": f"set tag {promotion.APPROVAL}=approved (or rejected) with {promotion.APPROVAL_BY} and "
+               f"{promotion.APPROVAL_NOTE} on {config.name} v{version} in the MLflow registry, or run "
                f"`driftpilot approve --model {config.name} --version {version} --note '...'`",
     }
 

@@ -159,7 +159,7 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
 
         wait_for("the approval task to ask", asking, 420, every=5)
         status, answer = call(base, "PATCH", ti_path + "/-1/hitlDetails", token,
-                              {"chosen_options": ["Approve"], "params_input": {}})
+                              {"chosen_options": ["Approve"], "params_input": {"note": "CI clears the bar"}})
         assert status == 200, answer
 
         def finished() -> str | None:
@@ -195,8 +195,10 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
         "s = load_settings(); c = registry.connect(s)\n"
         f"print(registry.alias_version(c, '{MODEL}', 'champion'), registry.alias_version(c, '{MODEL}', 'previous'))\n"
         f"print(history.read_promotions(monitoring.metrics_db(s), '{MODEL}')['moved_by'].tolist())\n"
+        f"print(registry.version_tags(s, '{MODEL}', '2')['driftpilot.approval_note'])\n"
     )
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True).stdout
-    champion_line, movers_line = out.strip().splitlines()[-2:]
+    champion_line, movers_line, note_line = out.strip().splitlines()[-3:]
     assert champion_line == "2 1"  # the candidate (v2) is champion, the bootstrap model (v1) previous
-    assert "Airflow approval task" in movers_line
+    assert "admin" in movers_line and "(Airflow user " in movers_line  # who answered, as Airflow authenticated them
+    assert note_line == "CI clears the bar"

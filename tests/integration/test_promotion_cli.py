@@ -6,6 +6,8 @@ import pytest
 
 from driftpilot import promotion, registry
 from driftpilot.cli import main
+from driftpilot.monitoring import metrics_db
+from tests.integration.candidates import gated
 
 pytestmark = pytest.mark.integration
 NAME = "cli_review_model"  # a registered model of its own, so the Elec2 aliases stay untouched
@@ -13,9 +15,8 @@ NAME = "cli_review_model"  # a registered model of its own, so the Elec2 aliases
 
 @pytest.fixture(scope="module")
 def versions(shared_settings, elec2_champion):
-    run_id = registry.version_run_id(registry.connect(shared_settings), "elec2_updown", elec2_champion.version)
-    made = [registry.register_run(shared_settings, NAME, run_id, f"cli-test-{i}", {promotion.GATE: "passed"}).version
-            for i in range(2)]
+    db = metrics_db(shared_settings)
+    made = [gated(shared_settings, db, NAME, elec2_champion.version, f"cli-test-{i}", passed=True) for i in range(2)]
     registry.set_alias(registry.connect(shared_settings), NAME, registry.CHAMPION, made[0])
     return made
 
@@ -42,8 +43,7 @@ def test_approval_needs_a_note(versions, capsys) -> None:
 
 
 def test_an_old_version_is_not_promoted_over_a_newer_champion(versions, shared_settings, elec2_champion) -> None:
-    run_id = registry.version_run_id(registry.connect(shared_settings), "elec2_updown", elec2_champion.version)
-    newest = registry.register_run(shared_settings, NAME, run_id, "cli-test-newest", {promotion.GATE: "passed"}).version
+    newest = gated(shared_settings, metrics_db(shared_settings), NAME, elec2_champion.version, "cli-test-newest", passed=True)
     client = registry.connect(shared_settings)
     registry.set_alias(client, NAME, registry.CHAMPION, newest)
     assert main(["approve", "--model", NAME, "--version", versions[0], "--note", "old but gold"]) == 0
@@ -54,10 +54,8 @@ def test_an_old_version_is_not_promoted_over_a_newer_champion(versions, shared_s
 
 def test_an_interrupted_promotion_is_completed(versions, shared_settings, elec2_champion) -> None:
     from driftpilot import history
-    from driftpilot.monitoring import metrics_db
 
-    run_id = registry.version_run_id(registry.connect(shared_settings), "elec2_updown", elec2_champion.version)
-    version = registry.register_run(shared_settings, NAME, run_id, "cli-test-crash", {promotion.GATE: "passed"}).version
+    version = gated(shared_settings, metrics_db(shared_settings), NAME, elec2_champion.version, "cli-test-crash", passed=True)
     client = registry.connect(shared_settings)
     promotion.set_approval(shared_settings, NAME, version, promotion.APPROVED, "kim", "go")
     registry.set_alias(client, NAME, registry.CHALLENGER, version)
@@ -67,3 +65,27 @@ def test_an_interrupted_promotion_is_completed(versions, shared_settings, elec2_
     assert registry.version_tags(shared_settings, NAME, version)[promotion.PROMOTION].startswith("promoted")
     log = history.read_promotions(metrics_db(shared_settings), NAME)
     assert log.iloc[-1]["reason"].endswith("(completed after an interruption)")
+
+
+def test_the_reviewer_defaults_to_the_environment_then_the_os_user(versions, shared_settings, monkeypatch) -> None:
+    import getpass
+
+    monkeypatch.setenv("DRIFTPILOT_REVIEWER", "ops-oncall")
+    assert main(["reject", "--model", NAME, "--version", versions[1], "--note", "not now"]) == 0
+    assert registry.version_tags(shared_settings, NAME, versions[1])[promotion.APPROVAL_BY] == "ops-oncall"
+    monkeypatch.delenv("DRIFTPILOT_REVIEWER")
+    assert main(["reject", "--model", NAME, "--version", versions[1], "--note", "still not"]) == 0
+    assert registry.version_tags(shared_settings, NAME, versions[1])[promotion.APPROVAL_BY] == getpass.getuser()
+
+
+def test_approving_a_failed_candidate_from_the_cli_is_refused_with_a_reason(shared_settings, elec2_champion, capsys) -> None:
+    from driftpilot import history
+
+    failed = gated(shared_settings, metrics_db(shared_settings), NAME, elec2_champion.version, "cli-failed", passed=False)
+    before = registry.alias_version(registry.connect(shared_settings), NAME, registry.CHAMPION)
+    assert main(["approve", "--model", NAME, "--version", failed, "--note", "ship it", "--by", "rita"]) == 0
+    assert main(["reconcile", "--model", NAME]) == 0
+    assert registry.alias_version(registry.connect(shared_settings), NAME, registry.CHAMPION) == before
+    assert "gate failed" in registry.version_tags(shared_settings, NAME, failed)[promotion.PROMOTION_REFUSED]
+    log = history.read_promotions(metrics_db(shared_settings), NAME)
+    assert log.iloc[-1]["alias"] == promotion.REFUSED and log.iloc[-1]["moved_by"] == "rita"

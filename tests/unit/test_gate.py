@@ -95,10 +95,11 @@ def test_retrain_request_times_are_utc() -> None:
     assert shifted.as_of == naive.as_of and shifted.as_of.tzinfo == UTC
 
 
-def test_failed_candidate_is_not_registered_unless_configured(elec2_config) -> None:
+def test_failed_candidate_is_not_registered_unless_configured(elec2_config, tmp_path) -> None:
     import dataclasses
     from pathlib import Path
 
+    from driftpilot import history
     from driftpilot.retraining import RetrainRequest, register_step
     from driftpilot.settings import load_settings
 
@@ -106,9 +107,13 @@ def test_failed_candidate_is_not_registered_unless_configured(elec2_config) -> N
         elec2_config, promotion=dataclasses.replace(elec2_config.promotion, register_failed_candidates=False))
     request = RetrainRequest.from_dict({"model": strict.name, "reason": "r", "window": "w",
                                         "as_of": "2026-01-07", "idempotency_key": "k"})
+    # the evaluate step's verdict, as kept in driftpilot's store (register reads it there)
+    db = tmp_path / "history.sqlite"
+    history.record_gate_verdict(db, strict.name, "run-id", False, "digest", "1", "2026-01-07T00:00:00")
     evaluation = {"passed": False, "reasons": ["accuracy: ... does not clear the margin +0.0000"]}
     # returns before touching the registry: no MLflow store is needed (and none is created)
-    settings = dataclasses.replace(load_settings(), mlflow_tracking_uri="sqlite:////nonexistent/dir/mlflow.db")
+    settings = dataclasses.replace(load_settings(), mlflow_tracking_uri="sqlite:////nonexistent/dir/mlflow.db",
+                                   metrics_db=db)
     result = register_step(strict, settings, request, "run-id", evaluation)
     assert result["registered"] is False
     assert "does not clear the margin" in result["why"]
