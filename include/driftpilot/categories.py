@@ -86,6 +86,9 @@ def category_keys(values: pd.Series) -> pd.Series:
         flags = series[present].astype(bool).to_numpy()
         out[present] = np.where(flags, "1", "0")
         return out
+    if pd.api.types.is_unsigned_integer_dtype(dtype):
+        out[present] = series[present].astype(np.uint64).astype(str).to_numpy()
+        return out
     if pd.api.types.is_integer_dtype(dtype):
         out[present] = series[present].astype(np.int64).astype(str).to_numpy()
         return out
@@ -198,7 +201,9 @@ class ClassSet:
 
 
 def _is_int_key(key: str) -> bool:
-    return key.lstrip("-").isdigit()
+    """``key`` is how ``category_key`` spells an integer (``'7'``, ``'-3'``; not ``'07'`` or ``'+7'``)."""
+    digits = key[1:] if key.startswith("-") else key
+    return digits.isascii() and digits.isdigit() and (digits == "0" or not digits.startswith("0")) and key != "-0"
 
 
 def _sort_key(key: str) -> tuple[int, float, str]:

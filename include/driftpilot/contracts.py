@@ -64,12 +64,16 @@ def check_inference_log(frame: pd.DataFrame, config: ModelConfig, where: str) ->
         raise SchemaViolation(f"{where}: event_time must be a UTC timestamp, got dtype {frame[EVENT_TIME].dtype}")
 
 
-def check_labels(frame: pd.DataFrame, where: str) -> None:
-    """Raise ``SchemaViolation`` when a label frame lacks a contract column or has no ids."""
+def check_labels(frame: pd.DataFrame, where: str, *, ids: bool = True) -> None:
+    """Raise ``SchemaViolation`` when a label frame lacks a contract column or has no ids.
+
+    ``ids=False`` checks the file's structure only (columns, ``label_time`` type): monitoring
+    quarantines a row without an id on its own instead of the whole file.
+    """
     missing = [c for c in LABEL_COLUMNS if c not in frame.columns]
     if missing:
         raise SchemaViolation(f"{where}: label rows lack column(s) {missing}; it has {sorted(map(str, frame.columns))}")
-    if frame[PREDICTION_ID].isna().any():
+    if ids and frame[PREDICTION_ID].isna().any():
         raise SchemaViolation(f"{where}: {int(frame[PREDICTION_ID].isna().sum())} label row(s) have no prediction_id")
     dtype = frame[LABEL_TIME].dtype
     if not pd.api.types.is_datetime64_any_dtype(dtype) or getattr(dtype, "tz", None) is None:

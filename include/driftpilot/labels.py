@@ -49,7 +49,7 @@ class ScreenedLabels:
 
 
 def screen_labels(labels: pd.DataFrame, classes: ClassSet | None) -> ScreenedLabels:
-    """Quarantine label rows that cannot be scored; canonicalise the rest.
+    """Quarantine label rows that cannot be scored (no id, no label, no class); canonicalise the rest.
 
     ``classes`` is the classifier's class set (``None`` for a regression model, whose labels
     must be finite numbers). Accepted rows carry ``label`` as the class key (classifiers) or a
@@ -59,6 +59,9 @@ def screen_labels(labels: pd.DataFrame, classes: ClassSet | None) -> ScreenedLab
     reasons = np.full(len(labels), "", dtype=object)
     missing = raw.isna().to_numpy()
     reasons[missing] = "label is missing"
+    no_id = labels[PREDICTION_ID].isna().to_numpy()
+    reasons[no_id & ~missing] = "prediction_id is missing"
+    missing = missing | no_id
     if classes is None:
         numbers = pd.to_numeric(raw, errors="coerce").astype(float)
         bad = ~missing & ~np.isfinite(numbers.to_numpy())

@@ -32,6 +32,8 @@ from driftpilot.categories import ClassSet, category_keys, model_classes, with_c
 from driftpilot.config import ModelConfig, TaskType
 from driftpilot.contracts import (
     EVENT_TIME,
+    LABEL,
+    LABEL_SOURCE,
     LABEL_TIME,
     MODEL_VERSION,
     PREDICTION,
@@ -309,6 +311,8 @@ def drift_step(config: ModelConfig, settings: Settings, window: Window, version:
             rows_of = accepted[(served_by == other).to_numpy()]
             others[other] = judge(rows_of, registry.load_baseline(settings, config.name, other))
         storage.write_json_atomic({v: d.to_dict() for v, d in others.items()}, out_dir / "drift_stats_other_versions.json")
+    else:
+        (out_dir / "drift_stats_other_versions.json").unlink(missing_ok=True)  # left by an earlier run
 
     bundle = reports.build_window_reports(
         config, baseline.reference, mine, None, out_dir, window.label, seed=0, reuse=("performance",)
@@ -418,14 +422,16 @@ def label_classes(config: ModelConfig, settings: Settings, version: str | None) 
 
 
 def read_labels(settings: Settings, config: ModelConfig, first: date, as_of: datetime,
-                classes: ClassSet | None) -> LabelRead:
+                classes: ClassSet | None, *, record: bool = True) -> LabelRead:
     """Label rows that arrived from ``first`` up to ``as_of`` (arrival partitions), screened.
 
     Per arrival partition: a file that cannot be read or breaks the label contract is copied to
     ``label_quarantine/`` with its reason and the other files are used; rows that cannot be
     scored (missing label, unknown class, not a number) go to that partition's
     ``label_quarantine/.../part-0.parquet`` with ``quarantine_reason``. The quarantine of a
-    partition is a function of its content, so re-runs rewrite the same files.
+    partition is a function of its content, so re-runs rewrite the same files (and a fixed file
+    leaves the quarantine). ``record=False`` (retraining, comparisons) reads with the same rules but
+    writes nothing: the monitoring run owns the quarantine.
     """
     dates = [d for d in storage.list_partition_dates(settings.lake, storage.LABELS, config.name) if first <= d <= as_of.date()]
     accepted: list[pd.DataFrame] = []
@@ -434,24 +440,32 @@ def read_labels(settings: Settings, config: ModelConfig, first: date, as_of: dat
     bad_files: dict[date, list[dict[str, Any]]] = {}
     for day in dates:
         frames = []
+        if record:
+            shutil.rmtree(storage.partition_dir(settings.lake, storage.LABEL_QUARANTINE, config.name, day) / "files",
+                          ignore_errors=True)
         for path in storage.partition_files(storage.partition_dir(settings.lake, storage.LABELS, config.name, day)):
             try:
                 part = storage.read_parquet(path)
-                check_labels(part, str(path))
+                check_labels(part, str(path), ids=False)
             except (CorruptFile, SchemaViolation) as exc:
-                bad_files.setdefault(day, []).append(
-                    _quarantine_file(settings, storage.LABEL_QUARANTINE, config.name, day, path, exc))
+                if record:
+                    bad_files.setdefault(day, []).append(
+                        _quarantine_file(settings, storage.LABEL_QUARANTINE, config.name, day, path, exc))
                 continue
             frames.append(_utc_times(part, LABEL_TIME))
-        if not frames:
-            continue
-        screened = screen_labels(pd.concat(frames, ignore_index=True), classes)
-        _write_label_quarantine(settings, config.name, day, screened.quarantined)
+        screened = screen_labels(pd.concat(frames, ignore_index=True) if frames else _no_labels(), classes)
+        if record:
+            _write_label_quarantine(settings, config.name, day, screened.quarantined)
         read[day] = screened.rows_read
         quarantined[day] = len(screened.quarantined)
         accepted.append(screened.accepted)
     frame = pd.concat(accepted, ignore_index=True) if accepted else pd.DataFrame()
     return LabelRead(known_as_of(frame, as_of) if not frame.empty else frame, read, quarantined, bad_files)
+
+
+def _no_labels() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in (PREDICTION_ID, LABEL, LABEL_SOURCE)}
+                        | {LABEL_TIME: pd.Series(dtype="datetime64[us, UTC]")})
 
 
 def _write_label_quarantine(settings: Settings, model: str, day: date, rows: pd.DataFrame) -> None:

@@ -332,11 +332,11 @@ def version_run_id(client: Any, model_name: str, version: str) -> str:
     except Exception as exc:
         if is_not_found(exc):
             raise BaselineNotFound(
-                f"{model_name} version {version} is not registered in the MLflow registry "
-                f"({getattr(client, '_registry_uri', None) or 'the configured MLFLOW_TRACKING_URI'}). The inference "
-                f"log names it in `model_version`: register it with driftpilot (`driftpilot bootstrap --model "
-                f"{model_name}` for the initial model, the retraining DAG for later ones) or point "
-                "MLFLOW_TRACKING_URI at the registry that holds it."
+                f"{model_name} version {version} is not registered in the MLflow registry of "
+                "MLFLOW_TRACKING_URI: register it with driftpilot (`driftpilot bootstrap --model "
+                f"{model_name}` for the initial model, the retraining DAG for later ones), or point "
+                "MLFLOW_TRACKING_URI at the registry that holds it, or fix the `model_version` the serving "
+                "code logs."
             ) from exc
         raise
     run_id = (mv.tags or {}).get("driftpilot.run_id") or mv.run_id
@@ -354,11 +354,24 @@ def load_model(settings: Settings, model_name: str, version: str) -> Any:
     return mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
 
 
+def is_version_number(version: str) -> bool:
+    """Whether ``version`` is spelled as an MLflow registry version: 1, 2, ... (no sign, no zeros first)."""
+    return version.isascii() and version.isdigit() and not version.startswith("0")
+
+
 def load_baseline(settings: Settings, model_name: str, version: str) -> Baseline:
     """Download (once, cached by version) and read the baseline of ``model_name`` ``version``."""
     import mlflow.artifacts
 
-    cache = settings.baseline_cache / model_name / str(version)
+    version = str(version)
+    if not is_version_number(version):
+        # MLflow numbers versions 1, 2, ...: anything else ("v99", "1.0", "") names no version, and
+        # must never become a path under the baseline cache either.
+        raise BaselineNotFound(
+            f"{model_name}: {version!r} is not an MLflow model version (versions are numbered 1, 2, ...): "
+            "fix the `model_version` the serving code logs, or register the model with driftpilot"
+        )
+    cache = settings.baseline_cache / model_name / version
     if not (cache / "profile.json").exists():
         client = connect(settings)
         run_id = version_run_id(client, model_name, version)

@@ -141,7 +141,7 @@ def labelled_production_rows(config: ModelConfig, settings: Settings, request: R
     if rows.empty:
         return pd.DataFrame()
     classes = label_classes(config, settings, None)
-    labels = read_labels(settings, config, mature[0], request.as_of, classes).labels
+    labels = read_labels(settings, config, mature[0], request.as_of, classes, record=False).labels
     if labels.empty:
         return pd.DataFrame()
     joined = join_labels(rows, labels, request.as_of, request.as_of, 0).joined.drop(columns=[LABEL_TIME])
@@ -417,7 +417,7 @@ def compare_on_served_windows(config: ModelConfig, settings: Settings, windows: 
     rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in days)
     if rows.empty:
         raise InsufficientData(f"no validated rows in windows {windows}")
-    labels = read_labels(settings, config, min(days), as_of, label_classes(config, settings, None)).labels
+    labels = read_labels(settings, config, min(days), as_of, label_classes(config, settings, None), record=False).labels
     joined = join_labels(rows, labels, as_of, as_of, 0).joined if not labels.empty else labels
     if joined.empty:
         raise InsufficientData(f"no labels known as of {as_of} for windows {windows}")

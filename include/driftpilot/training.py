@@ -32,7 +32,7 @@ from sklearn.metrics import (
     root_mean_squared_error,
 )
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from driftpilot.categories import ClassSet, category_key, category_keys
 from driftpilot.config import ModelConfig, TaskType
@@ -55,6 +55,21 @@ def _estimator(config: ModelConfig) -> Any:
     return LinearRegression(**params)
 
 
+def canonical_categories(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical inputs as canonical keys (missing as NaN), the first step of every pipeline.
+
+    Inside the model, so whoever scores it (monitoring, the gate, the user's serving code) gets
+    the same categories whatever dtype the rows arrive in: an integer code with a missing value
+    (float64) or a day written by another writer as strings is the category the model learned,
+    not an unknown one. Models fitted before this step score their inputs as they arrive.
+    """
+    out = {}
+    for column in frame.columns:
+        keys = category_keys(frame[column])
+        out[column] = keys.where(keys.notna(), np.nan)
+    return pd.DataFrame(out, index=frame.index)
+
+
 def build_pipeline(config: ModelConfig) -> Pipeline:
     numeric = list(config.features.numeric)
     categorical = list(config.features.categorical)
@@ -69,6 +84,7 @@ def build_pipeline(config: ModelConfig) -> Pipeline:
                 "categorical",
                 Pipeline(
                     [
+                        ("canonical", FunctionTransformer(canonical_categories, feature_names_out="one-to-one")),
                         ("impute", SimpleImputer(strategy="constant", fill_value="__missing__")),
                         ("encode", OneHotEncoder(handle_unknown="ignore", sparse_output=False, min_frequency=5)),
                     ]

@@ -570,7 +570,8 @@ def _trim_lists(payload: Any) -> Any:
 def _prepare(frame: pd.DataFrame, config: ModelConfig, broken: set[str]) -> pd.DataFrame:
     """The frame GX sees: RangeIndex, categories as canonical keys (like the profile), UTC times."""
     out = frame.reset_index(drop=True).copy()
-    as_keys = list(config.features.categorical)
+    # ids too: id 1 from one writer and "1" from another are one prediction, hence a repeat
+    as_keys = [PREDICTION_ID, *config.features.categorical]
     if config.task is not TaskType.REGRESSION:
         as_keys.append(PREDICTION)
     for column in as_keys:

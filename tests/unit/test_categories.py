@@ -163,3 +163,53 @@ def test_any_dtype_mix_gives_the_same_verdicts(elec2_config, truth, flips, label
     reference = verdicts(SPELLINGS["int64"](truth), SPELLINGS["int64"](predicted))
     assert reference[0]["accuracy"] == pytest.approx(np.mean(np.asarray(truth) == np.asarray(predicted)))
     assert verdicts(SPELLINGS[label_spelling](truth), SPELLINGS[prediction_spelling](predicted)) == reference
+
+
+def test_string_classes_that_look_like_numbers_stay_strings() -> None:
+    """Zero-padded codes are strings, not the integers they resemble ("01" is not class 1)."""
+    classes = ClassSet.of(["01", "02", "03"], "config")
+    assert not classes.numeric
+    assert classes.typed(pd.Series(["01", "03"])).tolist() == ["01", "03"]
+    assert set(ClassSet.of(["1", "01"], "config").keys) == {"1", "01"}  # two classes, not one
+    assert ClassSet.of(["7", "-3"], "baseline").numeric
+
+
+def test_unsigned_ids_keep_their_value() -> None:
+    ids = pd.Series([2**64 - 1, 5], dtype="uint64")
+    assert list(category_keys(ids)) == [str(2**64 - 1), "5"]
+    assert list(category_keys(ids.astype(object))) == list(category_keys(ids))
+
+
+def test_a_label_row_without_an_id_is_quarantined_alone() -> None:
+    labels = pd.DataFrame({"prediction_id": ["a", None, "c"], "label": [1, 0, 1],
+                           "label_time": pd.Timestamp("2026-01-01", tz="UTC"), "source": "system"})
+    screened = screen_labels(labels, ClassSet.of([0, 1], "config"))
+    assert list(screened.accepted["prediction_id"]) == ["a", "c"]
+    assert screened.quarantined["quarantine_reason"].tolist() == ["prediction_id is missing"]
+
+
+@pytest.mark.parametrize("spelling", ["float with a gap", "strings", "mixed objects"])
+def test_a_model_scores_categories_the_same_whatever_their_dtype(census_config, spelling) -> None:
+    """Fitting on integer codes and scoring float / string / mixed spellings gives the same predictions
+    (and fitting on a float column with a missing value, or on mixed types, does not crash)."""
+    rng = np.random.default_rng(3)
+    n = 400
+    frame = pd.DataFrame({c: rng.normal(size=n) for c in census_config.features.numeric})
+    for c in census_config.features.categorical:
+        frame[c] = rng.integers(1, 5, size=n)
+    frame[census_config.target] = (frame[census_config.features.numeric[0]] > 0).astype(int)
+    model = training.fit(census_config, frame)
+    column = census_config.features.categorical[0]
+    respelled = frame.copy()
+    if spelling == "float with a gap":
+        respelled[column] = frame[column].astype(float)
+        respelled.loc[0, column] = np.nan
+    elif spelling == "strings":
+        respelled[column] = frame[column].astype(str)
+    else:
+        respelled[column] = pd.Series([v if i % 2 else str(v) for i, v in enumerate(frame[column])], dtype=object)
+    expected = training.predict(census_config, model, frame)
+    got = training.predict(census_config, model, respelled)
+    same = (expected[PREDICTION] == got[PREDICTION]).iloc[1:]
+    assert same.all()
+    training.fit(census_config, respelled)  # fitting on the respelled column works too

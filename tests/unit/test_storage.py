@@ -61,3 +61,18 @@ def test_check_lake_cli_names_the_damaged_file(tmp_path: Path, monkeypatch, caps
 def test_written_files_are_world_readable(tmp_path: Path) -> None:
     path = storage.write_text_atomic("<html></html>", tmp_path / "index.html")
     assert path.stat().st_mode & 0o777 == storage.FILE_MODE
+
+
+def test_a_version_that_is_no_registry_number_has_no_baseline(tmp_path) -> None:
+    """'v99', '1.0', '' or a path never reach MLflow (which would answer INVALID_PARAMETER_VALUE) nor the cache."""
+    import dataclasses
+
+    from driftpilot import registry
+    from driftpilot.errors import BaselineNotFound
+    from driftpilot.settings import load_settings
+
+    settings = dataclasses.replace(load_settings(), home=tmp_path, mlflow_tracking_uri="http://127.0.0.1:9")
+    for version in ("v99", "1.0", "", "../other/1", "01", "-1"):
+        with pytest.raises(BaselineNotFound, match="not an MLflow model version"):
+            registry.load_baseline(settings, "m", version)
+    assert registry.is_version_number("12") and not registry.is_version_number("0")
