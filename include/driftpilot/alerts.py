@@ -155,12 +155,18 @@ def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, An
     db = settings.metrics_db
     results: list[dict[str, str]] = []
     failures: list[str] = []
+    misconfigured: list[str] = []
     for spec in channels:
         if history.alert_delivery_status(db, model, window, spec) == SENT:
             log.info("alert of %s window %s: %s already sent, not sent again", model, window, spec)
             results.append({"channel": spec, "status": ALREADY_SENT, "detail": ""})
             continue
-        channel = channel_for(spec, settings, connection_url)
+        try:
+            channel = channel_for(spec, settings, connection_url)
+        except ConfigError as exc:  # one channel's missing Connection must not silence the others
+            log.error("alert of %s window %s: %s is misconfigured: %s", model, window, spec, exc)
+            misconfigured.append(str(exc))
+            continue
         history.begin_alert_delivery(db, model, window, spec)
         try:
             detail = channel.send(alert)
@@ -172,9 +178,12 @@ def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, An
         history.finish_alert_delivery(db, model, window, spec, SENT, detail)
         log.info("alert of %s window %s sent to %s (%s)", model, window, spec, detail)
         results.append({"channel": spec, "status": SENT, "detail": detail})
-    if failures:
+    delivered = ", ".join(r["channel"] for r in results) or "none"
+    if failures:  # transient: Airflow retries, and the retry sends only what did not go out
         raise AlertDeliveryError(
-            f"alert of {model} window {window} not delivered to {'; '.join(failures)} "
-            f"(delivered: {', '.join(r['channel'] for r in results) or 'none'}; a retry sends only the rest)"
+            f"alert of {model} window {window} not delivered to {'; '.join(failures + misconfigured)} "
+            f"(delivered: {delivered}; a retry sends only the rest)"
         )
+    if misconfigured:  # deterministic: a retry would fail the same way (ConfigError: no retry)
+        raise ConfigError("; ".join(misconfigured) + f" (delivered: {delivered})")
     return results

@@ -117,3 +117,14 @@ def test_webhook_url_from_connection_fields(conn_type, host, schema, port, passw
 def test_a_connection_without_a_url_is_refused_without_echoing_it() -> None:
     with pytest.raises(ConfigError, match=r"Connection `c` .* no webhook URL"):
         alerts.webhook_url_from_connection("c", "postgres", "db.internal", "s3cr3t", 5432, "pw", {})
+
+
+def test_a_misconfigured_channel_does_not_stop_the_others(tmp_path, monkeypatch) -> None:
+    """A missing variable is a config error (no retry), raised after every other channel was tried."""
+    settings = local_settings(tmp_path)
+    monkeypatch.delenv("DRIFTPILOT_NO_HOOK", raising=False)
+    with webhook_server() as hook:
+        monkeypatch.setenv("DRIFTPILOT_TEST_HOOK", hook.url)
+        with pytest.raises(ConfigError, match=r"DRIFTPILOT_NO_HOOK is not set.*delivered: webhook_env:DRIFTPILOT_TEST_HOOK"):
+            alerts.notify(("webhook_env:DRIFTPILOT_NO_HOOK", "webhook_env:DRIFTPILOT_TEST_HOOK"), settings, ALERT)
+    assert len(hook.posts) == 1
