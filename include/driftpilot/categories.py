@@ -128,16 +128,6 @@ def key_counts(values: pd.Series) -> dict[str, int]:
     return {str(k): int(v) for k, v in sorted(counts.items())}
 
 
-def merge_key_counts(counts: Mapping[Any, int]) -> dict[str, int]:
-    """Re-key a ``{value: count}`` mapping canonically, adding up values that share a key."""
-    out: dict[str, int] = {}
-    for value, count in counts.items():
-        key = category_key(value)
-        if key is not None:
-            out[key] = out.get(key, 0) + int(count)
-    return dict(sorted(out.items()))
-
-
 def _number_key(text: str) -> str | None:
     """The key of a string that spells a number (``' 1.0 '`` -> ``'1'``), else ``None``."""
     try:

@@ -143,10 +143,11 @@ def read_window(settings: Settings, window: Window) -> tuple[pd.DataFrame, list[
 
 @dataclass(frozen=True)
 class ServingVersions:
-    """Who served a window: rows per version, the baselines found, and versions without one."""
+    """Who served a window: rows per version, the serving version's baseline, versions without one."""
 
     rows: dict[str, int]  # version -> rows, most rows first
     serving: str  # the version with most rows among those that have a baseline
+    baseline: registry.Baseline  # the serving version's (loaded once, for validation)
     unknown: dict[str, str]  # version -> why its baseline could not be found
 
 
@@ -164,11 +165,12 @@ def serving_versions(frame: pd.DataFrame, settings: Settings, model: str) -> Ser
         champion = registry.alias_version(client, model, registry.CHAMPION)
         if champion is None:
             raise InsufficientData(f"model {model!r} has no champion and its log names no model_version")
-        return ServingVersions({}, champion, {})
+        return ServingVersions({}, champion, registry.load_baseline(settings, model, champion), {})
     unknown: dict[str, str] = {}
+    baselines: dict[str, registry.Baseline] = {}
     for version in counts:
         try:
-            registry.load_baseline(settings, model, version)
+            baselines[version] = registry.load_baseline(settings, model, version)
         except BaselineNotFound as exc:
             unknown[version] = str(exc)
     known = [v for v in counts if v not in unknown]
@@ -179,12 +181,7 @@ def serving_versions(frame: pd.DataFrame, settings: Settings, model: str) -> Ser
             f"driftpilot (`driftpilot bootstrap --model {model}` for the initial model, or the retraining "
             "DAG), or fix the model_version the serving code logs."
         )
-    return ServingVersions(counts, known[0], unknown)
-
-
-def serving_version(frame: pd.DataFrame, settings: Settings, model: str) -> str:
-    """The version that served most of the window among those with a baseline."""
-    return serving_versions(frame, settings, model).serving
+    return ServingVersions(counts, known[0], baselines[known[0]], unknown)
 
 
 def validate_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:
@@ -200,8 +197,7 @@ def validate_step(config: ModelConfig, settings: Settings, window: Window) -> di
     if frame.empty:
         raise CorruptFile(bad_files[0]["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
     versions = serving_versions(frame, settings, config.name)
-    version = versions.serving
-    baseline = registry.load_baseline(settings, config.name, version)
+    version, baseline = versions.serving, versions.baseline
     out_dir = report_dir(settings, window)
     result = validation.validate_window(
         frame, config, baseline.profile, window.start, window.end, out_dir,
