@@ -32,11 +32,11 @@ def build_bootstrap_dag(config) -> DAG:  # type: ignore[no-untyped-def]
 
         @task
         def bootstrap_champion() -> dict:
-            from driftpilot.bootstrap import bootstrap_champion as run
+            from driftpilot.usecases.bootstrap import bootstrap_champion as run
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                result = run(config_, settings)
+                result = run(config_, ports)
             return {"version": result.version, "created": result.created, "champion": result.champion,
                     "holdout_metrics": result.metrics}
 

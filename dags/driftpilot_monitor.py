@@ -82,45 +82,45 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         @task
         def reconcile_approvals(window_start: str) -> dict:
             """Promote versions approved in the MLflow registry since the last run."""
-            from driftpilot.monitoring import reconcile_step, window_for
+            from driftpilot.usecases.monitor import reconcile_step, window_for
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return reconcile_step(config_, settings, window_for(config_, window_start))
+                return reconcile_step(config_, ports, window_for(config_, window_start))
 
         @task
         def validate(window_start: str) -> dict:
-            from driftpilot.monitoring import validate_step, window_for
+            from driftpilot.usecases.monitor import validate_step, window_for
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return validate_step(config_, settings, window_for(config_, window_start))
+                return validate_step(config_, ports, window_for(config_, window_start))
 
         @task(trigger_rule=TriggerRule.ALL_DONE)
         def labels(window_start: str) -> dict:
             """Runs whatever validate and drift did: matured windows are recomputed even when this
             window had no traffic (validate skipped) or bad data."""
-            from driftpilot.monitoring import performance_step, window_for
+            from driftpilot.usecases.monitor import performance_step, window_for
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return performance_step(config_, settings, window_for(config_, window_start))
+                return performance_step(config_, ports, window_for(config_, window_start))
 
         @task
         def drift(window_start: str, validated: dict) -> dict:
-            from driftpilot.monitoring import drift_step, window_for
+            from driftpilot.usecases.monitor import drift_step, window_for
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return drift_step(config_, settings, window_for(config_, window_start), validated["serving_version"])
+                return drift_step(config_, ports, window_for(config_, window_start), validated["serving_version"])
 
         @task
         def decide(window_start: str, validated: dict, drift_summary: dict, label_summary: dict) -> dict:
-            from driftpilot.monitoring import decide_step, window_for
+            from driftpilot.usecases.monitor import decide_step, window_for
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return decide_step(config_, settings, window_for(config_, window_start), validated["serving_version"])
+                return decide_step(config_, ports, window_for(config_, window_start), validated["serving_version"])
 
         @task.branch
         def route(decision: dict) -> str:
@@ -131,12 +131,12 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
             """Outbox, step 1-2: record the request, then emit its Asset event (on this task's success)."""
             from airflow.sdk.exceptions import AirflowSkipException
 
-            from driftpilot.monitoring import RETRAIN_EVENT_KEYS
-            from driftpilot.monitoring import request_retrain as record
+            from driftpilot.usecases.monitor import RETRAIN_EVENT_KEYS
+            from driftpilot.usecases.monitor import request_retrain as record
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                conf = record(config_, settings, decision)
+                conf = record(config_, ports, decision)
             if not conf["emit"]:
                 # A re-run of this window: the request went out before; asking again would retrain twice.
                 raise AirflowSkipException(f"retrain {conf['idempotency_key']} was already {conf['state']}")
@@ -149,20 +149,20 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         @task
         def confirm_retrain_emitted(emitted: dict) -> dict:
             """Outbox, step 3: runs only after `request_retrain` succeeded, i.e. its event exists."""
-            from driftpilot.monitoring import confirm_retrain_emitted as confirm
+            from driftpilot.usecases.monitor import confirm_retrain_emitted as confirm
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return confirm(config_, settings, emitted)
+                return confirm(config_, ports, emitted)
 
         @task
         def send_alert(decision: dict) -> list:
             """Each channel once per window; returns channel names and statuses only (no URL)."""
-            from driftpilot.alerts import notify
+            from driftpilot.adapters.alert_channels import notify
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return notify(config_.alert_channels, settings, decision, connection_url=webhook_url)
+                return notify(config_.alert_channels, ports.settings, decision, connection_url=webhook_url)
 
         start = window_bounds()
         approvals = reconcile_approvals(start)

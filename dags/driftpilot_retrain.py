@@ -59,53 +59,53 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         def request(params=None, triggering_asset_events=None, logical_date=None, run_id=None) -> dict:
             """The retrain request: the newest triggering Asset event (the others are recorded as
             superseded by it), else the params."""
-            from driftpilot.retraining import request_from_events
+            from driftpilot.usecases.retrain import request_from_events
 
             events = [dict(event.extra or {}) for queued in (triggering_asset_events or {}).values() for event in queued]
-            _, settings = load(model)
+            _, ports = load(model)
             with task_errors():
-                return request_from_events(settings, model, dict(params or {}), events,
+                return request_from_events(ports, model, dict(params or {}), events,
                                            (logical_date or pendulum.now("UTC")).isoformat(), f"{model}:{run_id}")
 
         @task
         def training_set(req: dict) -> dict:
-            from driftpilot.retraining import RetrainRequest, training_set_step
+            from driftpilot.usecases.retrain import RetrainRequest, training_set_step
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return training_set_step(config_, settings, RetrainRequest.from_dict(req))
+                return training_set_step(config_, ports, RetrainRequest.from_dict(req))
 
         @task
         def train_candidate(req: dict, data: dict) -> dict:
-            from driftpilot.retraining import RetrainRequest, train_candidate_step
+            from driftpilot.usecases.retrain import RetrainRequest, train_candidate_step
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return train_candidate_step(config_, settings, RetrainRequest.from_dict(req))
+                return train_candidate_step(config_, ports, RetrainRequest.from_dict(req))
 
         @task
         def evaluate(req: dict, candidate: dict) -> dict:
-            from driftpilot.retraining import RetrainRequest, evaluate_step
+            from driftpilot.usecases.retrain import RetrainRequest, evaluate_step
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return evaluate_step(config_, settings, RetrainRequest.from_dict(req), candidate["run_id"])
+                return evaluate_step(config_, ports, RetrainRequest.from_dict(req), candidate["run_id"])
 
         @task
         def register(req: dict, candidate: dict, evaluation: dict) -> dict:
-            from driftpilot.retraining import RetrainRequest, register_step
+            from driftpilot.usecases.retrain import RetrainRequest, register_step
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return register_step(config_, settings, RetrainRequest.from_dict(req), candidate["run_id"], evaluation)
+                return register_step(config_, ports, RetrainRequest.from_dict(req), candidate["run_id"], evaluation)
 
         @task
         def approval(req: dict, registration: dict) -> dict:
-            from driftpilot.retraining import RetrainRequest, approval_step
+            from driftpilot.usecases.retrain import RetrainRequest, approval_step
 
-            config_, settings = load(model)
+            config_, ports = load(model)
             with task_errors():
-                return approval_step(config_, settings, RetrainRequest.from_dict(req), registration)
+                return approval_step(config_, ports, RetrainRequest.from_dict(req), registration)
 
         req = request()
         data = training_set(req)
@@ -130,14 +130,14 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
                 """Promote as the Airflow user who answered (their id and name go on the version and the log)."""
                 from airflow.sdk.exceptions import AirflowFailException
 
-                from driftpilot import promotion
-                from driftpilot.monitoring import metrics_db
+                from driftpilot.usecases import promote as promotion
+                from driftpilot.usecases.monitor import metrics_db
 
-                _, settings = load(model)
+                _, ports = load(model)
                 with task_errors():
                     try:
                         by, note = promotion.airflow_approval(ti.xcom_pull(task_ids="approve_in_airflow") or {})
-                        moves = promotion.approve(settings, metrics_db(settings), model, registration["version"], by,
+                        moves = promotion.approve(ports, metrics_db(ports.settings), model, registration["version"], by,
                                                   note, req["as_of"])
                     except promotion.PromotionRefused as exc:  # deterministic: a retry would refuse again
                         raise AirflowFailException(str(exc)) from exc

@@ -22,8 +22,8 @@ def build_app():  # type: ignore[no-untyped-def]
     from fastapi import Depends, FastAPI, HTTPException, Request
     from fastapi.responses import FileResponse, HTMLResponse
 
-    from driftpilot import browse
     from driftpilot.settings import load_settings
+    from driftpilot.usecases import browse
 
     app = FastAPI(title="driftpilot reports", dependencies=[Depends(requires_authenticated())])
 

@@ -29,6 +29,8 @@ import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from driftpilot.composition import build_ports
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -66,11 +68,13 @@ def main() -> int:
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-    from driftpilot import datasets, history, monitoring
-    from driftpilot.bootstrap import bootstrap_champion
-    from driftpilot.replay import replay_day
-    from driftpilot.services import champion_scorer, model_config
+    from driftpilot.adapters import sqlite_store as history
     from driftpilot.settings import load_settings
+    from driftpilot.usecases import monitor as monitoring
+    from driftpilot.usecases.bootstrap import bootstrap_champion
+    from driftpilot_demo import datasets
+    from driftpilot_demo.replay import replay_day
+    from driftpilot_demo.traffic import champion_scorer, model_config
 
     settings = load_settings()
     config = model_config(settings, args.model)
@@ -79,7 +83,7 @@ def main() -> int:
     say(f"== driftpilot demo: {config.name} ({config.description}), {days} windows")
     ensure_airflow_db()
     say("-- initial training on the first period, registration, alias champion")
-    result = bootstrap_champion(config, settings)
+    result = bootstrap_champion(config, build_ports(settings))
     say(f"   version {result.version} ({'new' if result.created else 'already registered'}), champion = v{result.champion}")
 
     from airflow.dag_processing.dagbag import DagBag
@@ -146,8 +150,8 @@ def main() -> int:
 
 def retrain(settings, config, retrain_dag, decision, sink) -> None:  # type: ignore[no-untyped-def]
     """Run the retraining DAG for a request, then review the candidate as a person would."""
-    from driftpilot import promotion, registry
-
+    from driftpilot.adapters import mlflow_registry as registry
+    from driftpilot.usecases import promote as promotion
     conf = {"reason": "; ".join(decision["reasons"])[:500], "window": decision["window"],
             "as_of": decision["window_end"], "idempotency_key": decision["idempotency_key"]}
     t0 = time.time()
@@ -169,7 +173,7 @@ def retrain(settings, config, retrain_dag, decision, sink) -> None:  # type: ign
     say(f"      candidate v{found[-1]}: gate {tags.get(promotion.GATE)} — {tags.get('driftpilot.gate_summary', '')[:160]}")
     if version == found[-1] and tags.get(promotion.APPROVAL) == promotion.PENDING:
         note = "demo reviewer: comparison read, gate passed on the out-of-time holdout"
-        promotion.set_approval(settings, config.name, version, promotion.APPROVED, "demo-reviewer", note)
+        promotion.set_approval(build_ports(settings), config.name, version, promotion.APPROVED, "demo-reviewer", note)
         say(f"      reviewer approves in the registry (same as `driftpilot approve --model {config.name} "
             f"--version {version} --note ...`); the next monitoring run promotes it")
 
@@ -212,7 +216,7 @@ def print_promotion_effect(settings, config, history, monitoring) -> None:  # ty
     say("promotion log:")
     for row in moves.itertuples():
         say(f"  {row.moved_at[:10]} {row.alias:10s} {row.from_version} -> {row.to_version}  by {row.moved_by}: {row.reason[:90]}")
-    from driftpilot.retraining import compare_on_served_windows
+    from driftpilot.usecases.retrain import compare_on_served_windows
 
     metric = config.promotion.primary_metric
     frame = history.read_metrics(db, config.name, metrics=[f"perf.{metric}"]).dropna(subset=["value"])
@@ -226,7 +230,7 @@ def print_promotion_effect(settings, config, history, monitoring) -> None:  # ty
     for version, group in frame.groupby("model_version"):
         line = f"  v{version}: {group['value'].mean():.3f} mean over {len(group)} windows ({group['window'].min()} .. {group['window'].max()})"
         if original and str(version) != original:
-            compared = compare_on_served_windows(config, settings, sorted(group["window"]), original, as_of)
+            compared = compare_on_served_windows(config, build_ports(settings), sorted(group["window"]), original, as_of)
             line += (f"; on the same {compared['rows']} rows: served v{version} {compared['served']:.3f} vs "
                      f"v{original} {compared['other']:.3f} ({compared['served'] - compared['other']:+.3f})")
         say(line)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from driftpilot.composition import build_ports
+
 ROOT = Path(__file__).resolve().parents[1]
 _HOME = Path(tempfile.mkdtemp(prefix="driftpilot-tests-"))
 
@@ -34,14 +36,14 @@ def test_home() -> Path:
 
 @pytest.fixture(scope="session")
 def elec2_config():
-    from driftpilot.config import load_config
+    from driftpilot.domain.config import load_config
 
     return load_config(ROOT / "include" / "config" / "elec2.yaml")
 
 
 @pytest.fixture(scope="session")
 def census_config():
-    from driftpilot.config import load_config
+    from driftpilot.domain.config import load_config
 
     return load_config(ROOT / "include" / "config" / "census_employment.yaml")
 
@@ -57,9 +59,9 @@ def shared_settings():
 @pytest.fixture(scope="session")
 def elec2_champion(elec2_config, shared_settings):
     """The Elec2 initial model, trained and registered once per test session (~15 s)."""
-    from driftpilot.bootstrap import bootstrap_champion
+    from driftpilot.usecases.bootstrap import bootstrap_champion
 
-    return bootstrap_champion(elec2_config, shared_settings)
+    return bootstrap_champion(elec2_config, build_ports(shared_settings))
 
 
 @pytest.fixture(scope="session")

@@ -23,7 +23,7 @@ DEFAULT_ARGS: dict[str, Any] = {
 
 def model_configs() -> list[Any]:
     """Every model config, read at parse time (YAML only: no heavy imports)."""
-    from driftpilot.config import load_all_configs
+    from driftpilot.domain.config import load_all_configs
     from driftpilot.settings import load_settings
 
     return list(load_all_configs(load_settings().config_dir).values())
@@ -36,12 +36,14 @@ def catchup_enabled() -> bool:
 
 
 def load(model: str) -> tuple[Any, Any]:
-    """(config, settings) of ``model``, resolved inside the task at run time."""
-    from driftpilot.services import model_config
+    """(config, ports) of ``model``, resolved inside the task at run time (never at parse time:
+    the composition root imports the adapters)."""
+    from driftpilot.composition import build_ports
     from driftpilot.settings import load_settings
+    from driftpilot_demo.traffic import model_config
 
     settings = load_settings()
-    return model_config(settings, model), settings
+    return model_config(settings, model), build_ports(settings)
 
 
 @contextmanager
@@ -88,7 +90,7 @@ def webhook_url(conn_id: str) -> str:
     from airflow.sdk.exceptions import AirflowNotFoundException
     from airflow.sdk.log import mask_secret
 
-    from driftpilot.alerts import webhook_url_from_connection
+    from driftpilot.adapters.alert_channels import webhook_url_from_connection
     from driftpilot.errors import ConfigError
 
     try:

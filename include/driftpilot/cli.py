@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from datetime import UTC
 from pathlib import Path
 
+from driftpilot.composition import build_ports
 from driftpilot.errors import DriftpilotError
 from driftpilot.settings import Settings, load_settings
 
@@ -40,15 +41,15 @@ def _out(text: str = "") -> None:
 
 
 def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot.bootstrap import bootstrap_champion
-    from driftpilot.config import load_all_configs
+    from driftpilot.domain.config import load_all_configs
+    from driftpilot.usecases.bootstrap import bootstrap_champion
 
     configs = load_all_configs(settings.config_dir)
     names = sorted(configs) if args.all else [args.model]
     for name in names:
         if name not in configs:
             raise DriftpilotError(f"no model named {name!r} in {settings.config_dir}")
-        result = bootstrap_champion(configs[name], settings)
+        result = bootstrap_champion(configs[name], build_ports(settings))
         state = "registered" if result.created else "already registered, reused"
         _out(f"{name}: version {result.version} {state}; champion = version {result.champion}")
         if result.metrics:
@@ -57,7 +58,7 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _replay(settings: Settings, model: str, days: int, start: int, rebuild: bool) -> None:
-    from driftpilot.services import model_config, replay_traffic
+    from driftpilot_demo.traffic import model_config, replay_traffic
 
     config = model_config(settings, model)
 
@@ -73,7 +74,7 @@ def _replay(settings: Settings, model: str, days: int, start: int, rebuild: bool
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot.services import model_config
+    from driftpilot_demo.traffic import model_config
 
     days = args.days or model_config(settings, args.model).replay.days
     _replay(settings, args.model, days, args.start, args.rebuild)
@@ -81,13 +82,13 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot.bootstrap import bootstrap_champion
-    from driftpilot.services import model_config
+    from driftpilot.usecases.bootstrap import bootstrap_champion
+    from driftpilot_demo.traffic import model_config
 
     config = model_config(settings, args.model)
     _out(f"== driftpilot demo: {config.name} ({config.description})")
     _out("-- initial training (first period only) and champion registration")
-    result = bootstrap_champion(config, settings)
+    result = bootstrap_champion(config, build_ports(settings))
     _out(f"   version {result.version} ({'new' if result.created else 'reused'}), champion = v{result.champion}")
     days = args.days or config.replay.days
     _replay(settings, config.name, days, 0, args.rebuild)
@@ -97,8 +98,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_locations(settings: Settings, model: str) -> None:
-    from driftpilot import storage
-
+    from driftpilot.adapters import parquet_lake as storage
     _out("where everything is:")
     _out(f"  home (delete to start over): {settings.home}")
     _out(f"  MLflow store:                {settings.mlflow_tracking_uri}")
@@ -109,8 +109,8 @@ def _print_locations(settings: Settings, model: str) -> None:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot import registry, storage
-
+    from driftpilot.adapters import mlflow_registry as registry
+    from driftpilot.adapters import parquet_lake as storage
     client = registry.connect(settings)
     champion = registry.alias_version(client, args.model, registry.CHAMPION)
     _out(f"{args.model}: champion = {'v' + champion if champion else 'none (run bootstrap)'}")
@@ -123,7 +123,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot.config import load_all_configs, load_config
+    from driftpilot.domain.config import load_all_configs, load_config
 
     if args.files:
         for file in args.files:
@@ -136,7 +136,7 @@ def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check_lake(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot import storage
+    from driftpilot.adapters import parquet_lake as storage
     from driftpilot.errors import CorruptFile
 
     bad = 0
@@ -170,20 +170,19 @@ def _now() -> str:
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     """Set the approval tags on a version, exactly as a reviewer would in the MLflow UI."""
-    from driftpilot import promotion
-
+    from driftpilot.usecases import promote as promotion
     decision = promotion.APPROVED if args.command == "approve" else promotion.REJECTED
-    promotion.set_approval(settings, args.model, str(args.version), decision, _reviewer(args), args.note)
+    promotion.set_approval(build_ports(settings), args.model, str(args.version), decision, _reviewer(args), args.note)
     _out(f"{args.model} v{args.version}: {promotion.APPROVAL}={decision} (by {_reviewer(args)}: {args.note})")
     _out("the next monitoring run acts on it; `driftpilot reconcile` does it now")
     return 0
 
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot import promotion
-    from driftpilot.monitoring import metrics_db
+    from driftpilot.usecases import promote as promotion
+    from driftpilot.usecases.monitor import metrics_db
 
-    moves = promotion.reconcile(settings, metrics_db(settings), args.model, _now())
+    moves = promotion.reconcile(build_ports(settings), metrics_db(settings), args.model, _now())
     for move in moves:
         _out(f"{move.alias}: {move.from_version} -> {move.to_version} ({move.reason})")
     if not moves:
@@ -192,17 +191,17 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot import promotion
-    from driftpilot.monitoring import metrics_db
+    from driftpilot.usecases import promote as promotion
+    from driftpilot.usecases.monitor import metrics_db
 
-    for move in promotion.rollback(settings, metrics_db(settings), args.model, _reviewer(args), _now(), args.reason):
+    for move in promotion.rollback(build_ports(settings), metrics_db(settings), args.model, _reviewer(args), _now(), args.reason):
         _out(f"{move.alias}: {move.from_version} -> {move.to_version} ({move.reason})")
     return 0
 
 
 def cmd_promotions(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot import history
-    from driftpilot.monitoring import metrics_db
+    from driftpilot.adapters import sqlite_store as history
+    from driftpilot.usecases.monitor import metrics_db
 
     frame = history.read_promotions(metrics_db(settings), args.model)
     _out(frame.to_string(index=False) if len(frame) else "no alias moves yet")
@@ -212,8 +211,8 @@ def cmd_promotions(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from driftpilot import history
-    from driftpilot.monitoring import metrics_db
+    from driftpilot.adapters import sqlite_store as history
+    from driftpilot.usecases.monitor import metrics_db
 
     until = date.fromisoformat(args.until) if args.until else None
     if until is None:

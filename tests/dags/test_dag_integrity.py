@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from driftpilot.config import load_all_configs
+from driftpilot.domain.config import load_all_configs
 
 ROOT = Path(__file__).resolve().parents[2]
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
@@ -70,7 +70,7 @@ def test_airflow_approval_mode_adds_a_gated_approval_task(elec2_config) -> None:
     import dataclasses
     import importlib.util
 
-    from driftpilot.config import ApprovalMode
+    from driftpilot.domain.config import ApprovalMode
 
     spec = importlib.util.spec_from_file_location("retrain_dag_module", ROOT / "dags" / "driftpilot_retrain.py")
     module = importlib.util.module_from_spec(spec)

@@ -97,16 +97,17 @@ def prepared_home(tmp_path: Path):
     env.pop("MLFLOW_TRACKING_URI", None)
     prep = (
         "from driftpilot.settings import load_settings\n"
-        "from driftpilot.services import model_config, replay_traffic\n"
-        "from driftpilot.bootstrap import bootstrap_champion\n"
-        "from driftpilot import monitoring as m\n"
-        f"s = load_settings(); c = model_config(s, '{MODEL}'); bootstrap_champion(c, s)\n"
+        "from driftpilot.composition import build_ports\n"
+        "from driftpilot_demo.traffic import model_config, replay_traffic\n"
+        "from driftpilot.usecases.bootstrap import bootstrap_champion\n"
+        "from driftpilot.usecases import monitor as m\n"
+        f"s = load_settings(); c = model_config(s, '{MODEL}'); bootstrap_champion(c, build_ports(s))\n"
         "replay_traffic(c, s, range(6))\n"
         "for d in range(6):\n"
         "    w = m.window_for(c, f'2026-01-{d + 1:02d}')\n"
-        "    v = m.validate_step(c, s, w)\n"
-        "    m.drift_step(c, s, w, v['serving_version'])\n"
-        "    m.performance_step(c, s, w)\n"
+        "    v = m.validate_step(c, build_ports(s), w)\n"
+        "    m.drift_step(c, build_ports(s), w, v['serving_version'])\n"
+        "    m.performance_step(c, build_ports(s), w)\n"
     )
     subprocess.run([sys.executable, "-c", prep], env=env, check=True, capture_output=True, timeout=600)
     return home, env
@@ -191,7 +192,9 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
 
     check = (
         "from driftpilot.settings import load_settings\n"
-        "from driftpilot import registry, history, monitoring\n"
+        "from driftpilot.adapters import mlflow_registry as registry\n"
+        "from driftpilot.adapters import sqlite_store as history\n"
+        "from driftpilot.usecases import monitor as monitoring\n"
         "s = load_settings(); c = registry.connect(s)\n"
         f"print(registry.alias_version(c, '{MODEL}', 'champion'), registry.alias_version(c, '{MODEL}', 'previous'))\n"
         f"print(history.read_promotions(monitoring.metrics_db(s), '{MODEL}')['moved_by'].tolist())\n"

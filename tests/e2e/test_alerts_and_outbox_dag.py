@@ -20,7 +20,8 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from driftpilot import history, monitoring
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.usecases import monitor as monitoring
 from tests.webhook_server import TOKEN, webhook_server
 
 pytestmark = pytest.mark.e2e
@@ -32,8 +33,8 @@ CONN_ID = "driftpilot_test_hook"
 @pytest.fixture(scope="module")
 def isolated(tmp_path_factory, elec2_config, elec2_champion, airflow_db, dagbag) -> Iterator[dict[str, Any]]:
     """Own lake / history / config folder, two replayed days scored by the session's champion."""
-    from driftpilot.services import replay_traffic
     from driftpilot.settings import load_settings
+    from driftpilot_demo.traffic import replay_traffic
 
     base = tmp_path_factory.mktemp("alerts-outbox")
     config_dir = base / "config"
@@ -134,7 +135,7 @@ def test_a_request_recorded_by_a_dead_attempt_is_emitted_by_the_next_one(isolate
 
 
 def isolated_config():  # type: ignore[no-untyped-def]
-    from driftpilot.services import model_config
     from driftpilot.settings import load_settings
+    from driftpilot_demo.traffic import model_config
 
     return model_config(load_settings(), MODEL)

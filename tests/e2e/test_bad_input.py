@@ -29,9 +29,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot import history, monitoring, registry, storage
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.composition import build_ports
+from driftpilot.domain.labels import latest_labels
 from driftpilot.errors import BaselineNotFound
-from driftpilot.labels import latest_labels
+from driftpilot.usecases import monitor as monitoring
 
 pytestmark = pytest.mark.e2e
 
@@ -71,16 +75,16 @@ def _load_dag(config_dir: Path):
 @pytest.fixture(scope="module")
 def world(tmp_path_factory, shared_settings, airflow_db):
     """Bootstrap, replay and break the lake as the module docstring says; yields (dag, config, truth)."""
-    from driftpilot.bootstrap import bootstrap_champion
-    from driftpilot.config import load_config
-    from driftpilot.services import replay_traffic
+    from driftpilot.domain.config import load_config
+    from driftpilot.usecases.bootstrap import bootstrap_champion
+    from driftpilot_demo.traffic import replay_traffic
 
     config_dir = tmp_path_factory.mktemp("badinput-config")
     (config_dir / f"{MODEL}.yaml").write_text(_config_text())
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DRIFTPILOT_CONFIG_DIR", str(config_dir))
         config = load_config(config_dir / f"{MODEL}.yaml")
-        bootstrap_champion(config, shared_settings)
+        bootstrap_champion(config, build_ports(shared_settings))
         replay_traffic(config, shared_settings, range(4))
         truth = _break_the_lake(shared_settings)
         yield _load_dag(config_dir), config, truth
@@ -332,5 +336,5 @@ def test_an_unregistered_version_fails_at_once_saying_what_to_do(runs, world, sh
     assert str(validate.state) == "failed"
     assert validate.try_number == 1  # not retried: a retry would fail the same way
     with pytest.raises(BaselineNotFound, match=r"model_version \['7'\].*driftpilot bootstrap"):
-        monitoring.validate_step(config, shared_settings, window)
+        monitoring.validate_step(config, build_ports(shared_settings), window)
     assert window.end - window.start == timedelta(days=1)

@@ -12,8 +12,11 @@ from datetime import timedelta
 import pandas as pd
 import pytest
 
-from driftpilot import history, monitoring, registry, storage
-from driftpilot.labels import latest_labels
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.domain.labels import latest_labels
+from driftpilot.usecases import monitor as monitoring
 
 pytestmark = pytest.mark.e2e
 
@@ -22,7 +25,7 @@ DAYS = 6
 
 @pytest.fixture(scope="module")
 def monitored(elec2_config, shared_settings, elec2_champion, airflow_db, dagbag):
-    from driftpilot.services import replay_traffic
+    from driftpilot_demo.traffic import replay_traffic
 
     replay_traffic(elec2_config, shared_settings, range(DAYS + 2))
     dag = dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"]

@@ -17,8 +17,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from driftpilot import history, monitoring, promotion, registry
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.composition import build_ports
 from driftpilot.errors import InsufficientData
+from driftpilot.usecases import monitor as monitoring
+from driftpilot.usecases import promote as promotion
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -51,7 +55,7 @@ def gate_margin(tmp: Path, min_improvement: float, approval: str = "registry") -
 @pytest.fixture(scope="module")
 def lake_with_labels(elec2_config, shared_settings, elec2_champion, airflow_db, dagbag):
     """At least the first windows monitored (validated rows exist) — normally done by the monitor tests."""
-    from driftpilot.services import replay_traffic
+    from driftpilot_demo.traffic import replay_traffic
 
     replay_traffic(elec2_config, shared_settings, range(6))
     dag = dagbag.dags[f"driftpilot_monitor__{MODEL}"]
@@ -78,7 +82,7 @@ def aliases(settings) -> dict[str, str | None]:
 
 
 def reconcile(settings) -> list:
-    return promotion.reconcile(settings, monitoring.metrics_db(settings), MODEL, AS_OF)
+    return promotion.reconcile(build_ports(settings), monitoring.metrics_db(settings), MODEL, AS_OF)
 
 
 def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labels, shared_settings, elec2_champion, tmp_path) -> None:
@@ -96,7 +100,7 @@ def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labe
     baseline = registry.load_baseline(shared_settings, MODEL, version)
     assert baseline.metadata["idempotency_key"] == "t-approve"
     # without approval, nothing moves however often we reconcile
-    assert reconcile(shared_settings) == []
+    assert reconcile(build_ports(shared_settings)) == []
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
 
 
@@ -115,8 +119,8 @@ def test_same_idempotency_key_creates_no_new_version_and_restores_a_lost_alias(l
 
 def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, shared_settings, elec2_champion) -> None:
     [version] = versions_with_key(shared_settings, "t-approve")
-    promotion.set_approval(shared_settings, MODEL, version, promotion.APPROVED, "ana", "holdout gain is real")
-    moves = reconcile(shared_settings)
+    promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.APPROVED, "ana", "holdout gain is real")
+    moves = reconcile(build_ports(shared_settings))
     assert aliases(shared_settings) == {registry.CHAMPION: version, registry.CHALLENGER: None,
                                         registry.PREVIOUS: elec2_champion.version}
     assert {(m.alias, m.from_version, m.to_version) for m in moves} >= {
@@ -124,7 +128,7 @@ def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, share
     log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
     assert (log["moved_by"] == "ana").all() and log["reason"].str.contains("holdout gain is real").all()
     assert registry.champion_baseline(shared_settings, MODEL).version == version  # monitoring follows
-    assert reconcile(shared_settings) == []  # acting twice changes nothing
+    assert reconcile(build_ports(shared_settings)) == []  # acting twice changes nothing
 
 
 def test_repeating_a_request_after_promotion_changes_nothing(lake_with_labels, shared_settings, tmp_path) -> None:
@@ -145,8 +149,8 @@ def test_rejected_candidate_keeps_its_note_and_never_becomes_champion(lake_with_
         run_retrain(lake_with_labels, "t-reject")
     [version] = versions_with_key(shared_settings, "t-reject")
     assert aliases(shared_settings)[registry.CHALLENGER] == version
-    promotion.set_approval(shared_settings, MODEL, version, promotion.REJECTED, "bo", "segment 3 looks worse")
-    reconcile(shared_settings)
+    promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.REJECTED, "bo", "segment 3 looks worse")
+    reconcile(build_ports(shared_settings))
     assert aliases(shared_settings)[registry.CHAMPION] == champion
     assert aliases(shared_settings)[registry.CHALLENGER] is None
     tags = registry.version_tags(shared_settings, MODEL, version)
@@ -163,32 +167,32 @@ def test_failed_gate_is_registered_but_an_approval_cannot_promote_it(lake_with_l
     assert tags[promotion.GATE] == "failed"
     assert "does not clear the margin" in tags["driftpilot.gate_summary"]
     assert aliases(shared_settings)[registry.CHALLENGER] != version
-    promotion.set_approval(shared_settings, MODEL, version, promotion.APPROVED, "eve", "ship it anyway")
-    reconcile(shared_settings)
+    promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.APPROVED, "eve", "ship it anyway")
+    reconcile(build_ports(shared_settings))
     assert aliases(shared_settings)[registry.CHAMPION] == champion
     assert "refused" in registry.version_tags(shared_settings, MODEL, version)[promotion.PROMOTION]
 
 
 def test_too_few_mature_labels_refuses_with_a_clear_message(lake_with_labels, shared_settings, elec2_config) -> None:
-    from driftpilot.retraining import RetrainRequest, training_set_step
+    from driftpilot.usecases.retrain import RetrainRequest, training_set_step
 
     early = RetrainRequest.from_dict({"model": MODEL, "reason": "r", "window": "2026-01-02",
                                       "as_of": "2026-01-03T00:00:00+00:00", "idempotency_key": "t-early"})
     with pytest.raises(InsufficientData, match=r"only 0 labelled production rows .* never trains on imputed labels"):
-        training_set_step(elec2_config, shared_settings, early)
+        training_set_step(elec2_config, build_ports(shared_settings), early)
 
 
 def test_rollback_restores_the_previous_champion_and_its_baseline(lake_with_labels, shared_settings, elec2_champion) -> None:
     promoted = aliases(shared_settings)[registry.CHAMPION]
     assert promoted != elec2_champion.version
-    promotion.rollback(shared_settings, monitoring.metrics_db(shared_settings), MODEL, "ana", AS_OF, "incident 42")
+    promotion.rollback(build_ports(shared_settings), monitoring.metrics_db(shared_settings), MODEL, "ana", AS_OF, "incident 42")
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
     assert aliases(shared_settings)[registry.PREVIOUS] == promoted
     assert registry.champion_baseline(shared_settings, MODEL).version == elec2_champion.version
     log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
     assert log.iloc[-2]["reason"] == "rollback: incident 42"
     # a rolled-back version is not re-promoted by its old approval
-    assert reconcile(shared_settings) == []
+    assert reconcile(build_ports(shared_settings)) == []
 
 
 def test_auto_approval_promotes_a_passed_candidate_at_once(lake_with_labels, shared_settings, elec2_champion, tmp_path) -> None:
@@ -199,5 +203,5 @@ def test_auto_approval_promotes_a_passed_candidate_at_once(lake_with_labels, sha
     assert aliases(shared_settings)[registry.CHAMPION] == version
     assert registry.version_tags(shared_settings, MODEL, version)[promotion.APPROVAL_BY] == "driftpilot (approval: auto)"
     # put the original champion back for the tests that follow in this session
-    promotion.rollback(shared_settings, monitoring.metrics_db(shared_settings), MODEL, "tests", AS_OF, "restore")
+    promotion.rollback(build_ports(shared_settings), monitoring.metrics_db(shared_settings), MODEL, "tests", AS_OF, "restore")
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version

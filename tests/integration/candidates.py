@@ -10,8 +10,10 @@ from __future__ import annotations
 import itertools
 from pathlib import Path
 
-from driftpilot import promotion, registry
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.composition import build_ports
 from driftpilot.settings import Settings
+from driftpilot.usecases import promote as promotion
 
 
 def new_run(settings: Settings, elec2_version: str) -> str:
@@ -33,7 +35,7 @@ def gated(settings: Settings, db: Path, name: str, elec2_version: str, key: str,
     """What evaluate + register do: gate record on the run, verdict in the store, version tags."""
     run_id = new_run(settings, elec2_version)
     record = {"passed": passed, "reasons": ["test verdict"], "improvement": 0.01 if passed else -0.02}
-    promotion.record_gate_verdict(settings, db, name, run_id, record, champion_version="1", at="2026-01-07T00:00:00")
+    promotion.record_gate_verdict(build_ports(settings), db, name, run_id, record, champion_version="1", at="2026-01-07T00:00:00")
     tags = {promotion.GATE: "passed" if passed else "failed",
             promotion.APPROVAL: promotion.PENDING if passed else promotion.GATE_FAILED}
     version = registry.register_run(settings, name, run_id, f"{name}:{key}", tags).version

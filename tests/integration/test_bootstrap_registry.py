@@ -5,8 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from driftpilot import datasets, registry, training
-from driftpilot.bootstrap import bootstrap_champion
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import sklearn_training as training
+from driftpilot.composition import build_ports
+from driftpilot.usecases.bootstrap import bootstrap_champion
+from driftpilot_demo import datasets
 
 pytestmark = pytest.mark.integration
 
@@ -42,7 +45,7 @@ def test_champion_loads_by_alias_and_scores_like_at_training(elec2_config, share
 def test_second_bootstrap_reuses_the_version(elec2_config, shared_settings, elec2_champion) -> None:
     client = registry.connect(shared_settings)
     before = len(client.search_model_versions(f"name='{elec2_config.name}'"))
-    again = bootstrap_champion(elec2_config, shared_settings)
+    again = bootstrap_champion(elec2_config, build_ports(shared_settings))
     assert not again.created
     assert again.version == elec2_champion.version
     assert len(client.search_model_versions(f"name='{elec2_config.name}'")) == before
@@ -52,13 +55,13 @@ def test_lost_alias_is_restored_on_rerun(elec2_config, shared_settings, elec2_ch
     """A crash between registration and the alias move is finished by running again."""
     client = registry.connect(shared_settings)
     client.delete_registered_model_alias(elec2_config.name, registry.CHAMPION)
-    again = bootstrap_champion(elec2_config, shared_settings)
+    again = bootstrap_champion(elec2_config, build_ports(shared_settings))
     assert registry.alias_version(client, elec2_config.name, registry.CHAMPION) == again.version
 
 
 def test_replay_scores_with_the_registered_champion(elec2_config, shared_settings, elec2_champion) -> None:
-    from driftpilot.services import replay_traffic
-    from driftpilot.storage import read_parquet
+    from driftpilot.adapters.parquet_lake import read_parquet
+    from driftpilot_demo.traffic import replay_traffic
 
     summary = replay_traffic(elec2_config, shared_settings, range(0, 2))
     assert [d.model_version for d in summary.days if not d.skipped] in ([elec2_champion.version] * 2, [])

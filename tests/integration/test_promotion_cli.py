@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from driftpilot import promotion, registry
+from driftpilot.adapters import mlflow_registry as registry
 from driftpilot.cli import main
-from driftpilot.monitoring import metrics_db
+from driftpilot.composition import build_ports
+from driftpilot.usecases import promote as promotion
+from driftpilot.usecases.monitor import metrics_db
 from tests.integration.candidates import gated
 
 pytestmark = pytest.mark.integration
@@ -53,11 +55,10 @@ def test_an_old_version_is_not_promoted_over_a_newer_champion(versions, shared_s
 
 
 def test_an_interrupted_promotion_is_completed(versions, shared_settings, elec2_champion) -> None:
-    from driftpilot import history
-
+    from driftpilot.adapters import sqlite_store as history
     version = gated(shared_settings, metrics_db(shared_settings), NAME, elec2_champion.version, "cli-test-crash", passed=True)
     client = registry.connect(shared_settings)
-    promotion.set_approval(shared_settings, NAME, version, promotion.APPROVED, "kim", "go")
+    promotion.set_approval(build_ports(shared_settings), NAME, version, promotion.APPROVED, "kim", "go")
     registry.set_alias(client, NAME, registry.CHALLENGER, version)
     registry.set_alias(client, NAME, registry.CHAMPION, version)  # the crash came right after this move
     assert main(["reconcile", "--model", NAME]) == 0
@@ -79,8 +80,7 @@ def test_the_reviewer_defaults_to_the_environment_then_the_os_user(versions, sha
 
 
 def test_approving_a_failed_candidate_from_the_cli_is_refused_with_a_reason(shared_settings, elec2_champion, capsys) -> None:
-    from driftpilot import history
-
+    from driftpilot.adapters import sqlite_store as history
     failed = gated(shared_settings, metrics_db(shared_settings), NAME, elec2_champion.version, "cli-failed", passed=False)
     before = registry.alias_version(registry.connect(shared_settings), NAME, registry.CHAMPION)
     assert main(["approve", "--model", NAME, "--version", failed, "--note", "ship it", "--by", "rita"]) == 0

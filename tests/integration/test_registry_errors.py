@@ -19,7 +19,8 @@ from urllib.parse import urlparse
 import pytest
 from mlflow.exceptions import MlflowException
 
-from driftpilot import registry
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.composition import build_ports
 from driftpilot.errors import BaselineNotFound, RegistryInconsistent
 
 pytestmark = pytest.mark.integration
@@ -129,7 +130,7 @@ def test_a_failed_search_does_not_read_as_never_registered(fake, settings) -> No
 
 
 def test_bootstrap_does_not_reset_champion_when_the_registry_errors(fake, settings, elec2_config) -> None:
-    from driftpilot.bootstrap import bootstrap_champion
+    from driftpilot.usecases.bootstrap import bootstrap_champion
 
     fake.answer("GET", "/model-versions/search", 200, {"model_versions": [
         {"name": elec2_config.name, "version": "1", "run_id": "run-1"}]})
@@ -137,7 +138,7 @@ def test_bootstrap_does_not_reset_champion_when_the_registry_errors(fake, settin
     fake.answer("GET", "/registered-models/get", 200, _model(elec2_config.name, {registry.CHAMPION: "7"}))  # ... once
     fake.answer("POST", "/registered-models/alias", 200, {})
     with pytest.raises(MlflowException):
-        bootstrap_champion(elec2_config, settings)
+        bootstrap_champion(elec2_config, build_ports(settings))
     assert [call for call in fake.requests if call[0] != "GET"] == [], fake.requests  # champion was not touched
 
 

@@ -15,9 +15,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot import reports
-from driftpilot.config import ModelConfig, parse_config
-from driftpilot.contracts import (
+from driftpilot.adapters import evidently_reports as reports
+from driftpilot.domain.config import ModelConfig, parse_config
+from driftpilot.domain.contracts import (
     EVENT_TIME,
     MODEL_NAME,
     MODEL_VERSION,

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from driftpilot import browse, storage
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.usecases import browse
 
 pytestmark = pytest.mark.integration
 

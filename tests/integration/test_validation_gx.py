@@ -12,20 +12,21 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot import datasets, replay, training
-from driftpilot.config import ModelConfig, Scenario, load_config
-from driftpilot.contracts import PREDICTION, SCORE
-from driftpilot.errors import DataQualityFailure
-from driftpilot.profile import build_profile
-from driftpilot.settings import INCLUDE_DIR
-from driftpilot.storage import read_parquet
-from driftpilot.validation import (
+from driftpilot.adapters import sklearn_training as training
+from driftpilot.adapters.gx_validation import (
     QUARANTINE_REASON,
     ValidationResult,
     raise_if_failed,
     validate_window,
     write_quarantine,
 )
+from driftpilot.adapters.parquet_lake import read_parquet
+from driftpilot.domain.config import ModelConfig, Scenario, load_config
+from driftpilot.domain.contracts import PREDICTION, SCORE
+from driftpilot.domain.profile import build_profile
+from driftpilot.errors import DataQualityFailure
+from driftpilot.settings import INCLUDE_DIR
+from driftpilot_demo import datasets, replay
 
 pytestmark = pytest.mark.integration
 

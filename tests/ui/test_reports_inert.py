@@ -21,11 +21,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot import browse, reports, storage
-from driftpilot.config import ModelConfig, parse_config
-from driftpilot.contracts import PREDICTION, PREDICTION_ID, SCORE
-from driftpilot.profile import build_profile
-from driftpilot.validation import validate_window
+from driftpilot.adapters import evidently_reports as reports
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.adapters.gx_validation import validate_window
+from driftpilot.domain.config import ModelConfig, parse_config
+from driftpilot.domain.contracts import PREDICTION, PREDICTION_ID, SCORE
+from driftpilot.domain.profile import build_profile
+from driftpilot.usecases import browse
 from tests.integration.test_reports import NUMERIC, TARGET, _rows, _window
 
 pytestmark = pytest.mark.ui

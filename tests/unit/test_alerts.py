@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from driftpilot import alerts, history
+from driftpilot.adapters import alert_channels as alerts
+from driftpilot.adapters import sqlite_store as history
 from driftpilot.errors import ConfigError
 from tests.fakes import local_settings
 from tests.webhook_server import TOKEN, webhook_server

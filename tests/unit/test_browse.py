@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from driftpilot import browse
+from driftpilot.usecases import browse
 
 
 @pytest.fixture()

@@ -15,18 +15,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftpilot import drift, drift_stats, gate, retraining, training
-from driftpilot.categories import (
+from driftpilot.adapters import sklearn_training as training
+from driftpilot.domain import drift, drift_stats, gate
+from driftpilot.domain.categories import (
     ClassSet,
     category_key,
     category_keys,
     legacy_profile_keys,
     with_canonical_columns,
 )
-from driftpilot.config import TaskType
-from driftpilot.contracts import PREDICTION, SCORE
-from driftpilot.labels import screen_labels
-from driftpilot.profile import build_profile, canonical_profile
+from driftpilot.domain.config import TaskType
+from driftpilot.domain.contracts import PREDICTION, SCORE
+from driftpilot.domain.labels import screen_labels
+from driftpilot.domain.profile import build_profile, canonical_profile
+from driftpilot.usecases import retrain as retraining
 
 # Ways a writer may spell the classes 0 and 1.
 SPELLINGS = {

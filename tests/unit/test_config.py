@@ -6,9 +6,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from driftpilot.config import ApprovalMode, TaskType, load_all_configs, load_config, parse_config
-from driftpilot.datasets import load_source
+from driftpilot.domain.config import (
+    ApprovalMode,
+    TaskType,
+    load_all_configs,
+    load_config,
+    parse_config,
+)
 from driftpilot.errors import ConfigError
+from driftpilot_demo.datasets import load_source
 
 ROOT = Path(__file__).resolve().parents[2]
 ELEC2 = ROOT / "include" / "config" / "elec2.yaml"

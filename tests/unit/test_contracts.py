@@ -3,7 +3,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from driftpilot.contracts import check_inference_log, check_labels, inference_log_columns
+from driftpilot.domain.contracts import check_inference_log, check_labels, inference_log_columns
 from driftpilot.errors import SchemaViolation
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from driftpilot import datasets
+from driftpilot_demo import datasets
 
 DATA = Path(__file__).resolve().parents[2] / "include" / "data"
 VICTORIA_SWITCH_ROW = 17_424

@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats as sps
 
-from driftpilot.drift import (
+from driftpilot.domain.drift import (
     ColumnStatus,
     DatasetStatus,
     DriftThresholds,
@@ -22,14 +22,14 @@ from driftpilot.drift import (
     psi,
     score_window,
 )
-from driftpilot.drift_stats import (
+from driftpilot.domain.drift_stats import (
     CategoricalStats,
     NumericStats,
     accumulate,
     stats_from_frame,
     stats_from_parquet,
 )
-from driftpilot.profile import assign_numeric_bins, build_profile, cell_to_coarse_bin
+from driftpilot.domain.profile import assign_numeric_bins, build_profile, cell_to_coarse_bin
 
 
 def _score(reference: pd.DataFrame, window: pd.DataFrame, numeric=(), categorical=(), **kw):

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from driftpilot.drift import js_distance, psi, score_window, tvd
-from driftpilot.drift_stats import CategoricalStats, NumericStats, WindowStats, accumulate
-from driftpilot.profile import build_profile
+from driftpilot.domain.drift import js_distance, psi, score_window, tvd
+from driftpilot.domain.drift_stats import CategoricalStats, NumericStats, WindowStats, accumulate
+from driftpilot.domain.profile import build_profile
 
 FAST = settings(max_examples=40, deadline=None)
 

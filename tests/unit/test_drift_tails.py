@@ -23,10 +23,10 @@ import pandas as pd
 import pytest
 from scipy import stats as sps
 
-from driftpilot import drift
-from driftpilot.drift import chi_square_test, score_window
-from driftpilot.drift_stats import stats_from_frame
-from driftpilot.profile import build_profile
+from driftpilot.domain import drift
+from driftpilot.domain.drift import chi_square_test, score_window
+from driftpilot.domain.drift_stats import stats_from_frame
+from driftpilot.domain.profile import build_profile
 
 NUM = tuple(f"x{i}" for i in range(8))
 CAT = ("c0", "c1")

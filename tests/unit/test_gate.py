@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot.gate import comparison_markdown, evaluate_gate, metric_value, paired_bootstrap
+from driftpilot.composition import build_ports
+from driftpilot.domain.gate import (
+    comparison_markdown,
+    evaluate_gate,
+    metric_value,
+    paired_bootstrap,
+)
 
 
 def test_metric_values_known_answers() -> None:
@@ -86,7 +92,7 @@ def test_lower_is_better_metrics_count_improvement_the_right_way() -> None:
 def test_retrain_request_times_are_utc() -> None:
     from datetime import UTC, datetime
 
-    from driftpilot.retraining import RetrainRequest
+    from driftpilot.usecases.retrain import RetrainRequest
 
     base = {"model": "m", "reason": "r", "window": "w", "idempotency_key": "k"}
     naive = RetrainRequest.from_dict({**base, "as_of": "2026-01-07"})
@@ -99,9 +105,9 @@ def test_failed_candidate_is_not_registered_unless_configured(elec2_config, tmp_
     import dataclasses
     from pathlib import Path
 
-    from driftpilot import history
-    from driftpilot.retraining import RetrainRequest, register_step
+    from driftpilot.adapters import sqlite_store as history
     from driftpilot.settings import load_settings
+    from driftpilot.usecases.retrain import RetrainRequest, register_step
 
     strict = dataclasses.replace(
         elec2_config, promotion=dataclasses.replace(elec2_config.promotion, register_failed_candidates=False))
@@ -114,7 +120,7 @@ def test_failed_candidate_is_not_registered_unless_configured(elec2_config, tmp_
     # returns before touching the registry: no MLflow store is needed (and none is created)
     settings = dataclasses.replace(load_settings(), mlflow_tracking_uri="sqlite:////nonexistent/dir/mlflow.db",
                                    metrics_db=db)
-    result = register_step(strict, settings, request, "run-id", evaluation)
+    result = register_step(strict, build_ports(settings), request, "run-id", evaluation)
     assert result["registered"] is False
     assert "does not clear the margin" in result["why"]
     assert not Path("/nonexistent/dir").exists()

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-from driftpilot import history
-from driftpilot.history import MetricRow
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.adapters.sqlite_store import MetricRow
 
 
 def rows(value: float) -> list[MetricRow]:

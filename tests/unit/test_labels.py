@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 
-from driftpilot.labels import join_labels, known_as_of, latest_labels, unknown_id_count
+from driftpilot.domain.labels import join_labels, known_as_of, latest_labels, unknown_id_count
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from driftpilot.config import FeatureRule, TriggerPolicy
-from driftpilot.policy import Action, PerformanceEvidence, WindowEvidence, decide
+from driftpilot.domain.config import FeatureRule, TriggerPolicy
+from driftpilot.domain.policy import Action, PerformanceEvidence, WindowEvidence, decide
 
 NOW = datetime(2026, 2, 1, tzinfo=UTC)
 POLICY = TriggerPolicy(

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from driftpilot.profile import (
+from driftpilot.domain.profile import (
     assign_numeric_bins,
     build_profile,
     categorical_profile,

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from driftpilot import history, promotion
+from driftpilot.adapters import sqlite_store as history
 from driftpilot.errors import LockTimeout, PromotionRefused
+from driftpilot.usecases import promote as promotion
 
 
 def test_the_lock_is_released_when_the_block_raises(tmp_path: Path) -> None:

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot import datasets, replay, storage
-from driftpilot.config import LabelDelay
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.domain.config import LabelDelay
+from driftpilot_demo import datasets, replay
 from tests.fakes import ThresholdModel
 
 DATA = Path(__file__).resolve().parents[2] / "include" / "data"
@@ -42,7 +43,7 @@ def test_different_days_and_seeds_differ(elec2_config, source, model) -> None:
 
 
 def test_inference_log_follows_the_contract(elec2_config, source, model) -> None:
-    from driftpilot.contracts import check_inference_log
+    from driftpilot.domain.contracts import check_inference_log
 
     log, _ = replay.build_day(elec2_config, source, 0, "7", model)
     check_inference_log(log, elec2_config, "day 0")

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from driftpilot import reports
+from driftpilot.adapters import evidently_reports as reports
 from driftpilot.errors import ConfigError
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from driftpilot import history
-from driftpilot.config import TriggerPolicy
-from driftpilot.policy import Action, WindowEvidence, decide
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.composition import build_ports
+from driftpilot.domain.config import TriggerPolicy
+from driftpilot.domain.policy import Action, WindowEvidence, decide
 from tests.fakes import local_settings
 
 MODEL = "m"
@@ -119,18 +120,17 @@ DECISION = {"model": MODEL, "window": "2026-01-05", "window_end": "2026-01-06T00
 
 
 def test_a_task_that_died_between_record_and_emit_emits_on_retry(tmp_path: Path, elec2_config) -> None:
-    from driftpilot import monitoring
-
+    from driftpilot.usecases import monitor as monitoring
     settings = local_settings(tmp_path)
     config = elec2_config
-    first = monitoring.request_retrain(config, settings, {**DECISION, "model": config.name})
+    first = monitoring.request_retrain(config, build_ports(settings), {**DECISION, "model": config.name})
     assert first["emit"] and first["state"] == history.RECORDED
     # ... the worker dies here: no Asset event, no confirmation. Airflow retries the task:
-    retry = monitoring.request_retrain(config, settings, {**DECISION, "model": config.name})
+    retry = monitoring.request_retrain(config, build_ports(settings), {**DECISION, "model": config.name})
     assert retry["emit"], "a request recorded but never emitted must be emitted by the retry"
-    assert monitoring.confirm_retrain_emitted(config, settings, retry) == {"idempotency_key": DECISION["idempotency_key"], "marked": True}
+    assert monitoring.confirm_retrain_emitted(config, build_ports(settings), retry) == {"idempotency_key": DECISION["idempotency_key"], "marked": True}
     # a later re-run of the window finds it emitted: no second event
-    again = monitoring.request_retrain(config, settings, {**DECISION, "model": config.name})
+    again = monitoring.request_retrain(config, build_ports(settings), {**DECISION, "model": config.name})
     assert (again["emit"], again["state"]) == (False, history.EMITTED)
     assert set(monitoring.RETRAIN_EVENT_KEYS) <= set(first)
 
@@ -140,7 +140,7 @@ def _event(key: str, as_of: str, window: str) -> dict:
 
 
 def test_queued_events_are_handled_or_superseded_never_dropped(tmp_path: Path) -> None:
-    from driftpilot.retraining import request_from_events
+    from driftpilot.usecases.retrain import request_from_events
 
     settings = local_settings(tmp_path)
     db = settings.metrics_db
@@ -149,7 +149,7 @@ def test_queued_events_are_handled_or_superseded_never_dropped(tmp_path: Path) -
     events = [_event("k6", "2026-01-07T00:00:00+00:00", "2026-01-06"), _event("k5", "2026-01-06T00:00:00+00:00", "2026-01-05"),
               _event("k6", "2026-01-07T00:00:00+00:00", "2026-01-06"),  # re-emitted by a retry: the same request
               {"reason": "from elsewhere", "as_of": "2026-01-06T12:00:00+00:00"}]  # no key of its own
-    request = request_from_events(settings, MODEL, {"reason": "manual retrain", "window": "manual", "idempotency_key": None},
+    request = request_from_events(build_ports(settings), MODEL, {"reason": "manual retrain", "window": "manual", "idempotency_key": None},
                                   events, "2026-01-08T00:00:00+00:00", f"{MODEL}:run-1")
     assert (request["idempotency_key"], request["as_of"], request["reason"]) == ("k6", "2026-01-07T00:00:00+00:00", "reason k6")
     assert sorted(request["superseded"]) == sorted(["k5", f"{MODEL}:run-1#event3"])
@@ -160,9 +160,9 @@ def test_queued_events_are_handled_or_superseded_never_dropped(tmp_path: Path) -
 
 
 def test_without_events_the_params_are_the_request(tmp_path: Path) -> None:
-    from driftpilot.retraining import request_from_events
+    from driftpilot.usecases.retrain import request_from_events
 
-    request = request_from_events(local_settings(tmp_path), MODEL, {"reason": "person asked", "train_start": "2026-01-01"},
+    request = request_from_events(build_ports(local_settings(tmp_path)), MODEL, {"reason": "person asked", "train_start": "2026-01-01"},
                                   [], "2026-01-08T00:00:00+00:00", f"{MODEL}:run-2")
     assert (request["reason"], request["window"], request["idempotency_key"], request["train_start"]) == (
         "person asked", "manual", f"{MODEL}:run-2", "2026-01-01")

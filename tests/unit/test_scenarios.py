@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from driftpilot import datasets, replay, scenarios
-from driftpilot.config import Scenario
+from driftpilot.domain.config import Scenario
+from driftpilot_demo import datasets, replay, scenarios
 from tests.fakes import ThresholdModel
 
 DATA = Path(__file__).resolve().parents[2] / "include" / "data"

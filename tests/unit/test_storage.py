@@ -6,7 +6,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from driftpilot import storage
+from driftpilot.adapters import parquet_lake as storage
 from driftpilot.cli import main
 from driftpilot.errors import CorruptFile
 
@@ -67,7 +67,7 @@ def test_a_version_that_is_no_registry_number_has_no_baseline(tmp_path) -> None:
     """'v99', '1.0', '' or a path never reach MLflow (which would answer INVALID_PARAMETER_VALUE) nor the cache."""
     import dataclasses
 
-    from driftpilot import registry
+    from driftpilot.adapters import mlflow_registry as registry
     from driftpilot.errors import BaselineNotFound
     from driftpilot.settings import load_settings
 

@@ -12,11 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot.config import ModelConfig, load_config
-from driftpilot.errors import DataQualityFailure, SchemaViolation
-from driftpilot.settings import INCLUDE_DIR
-from driftpilot.storage import read_parquet
-from driftpilot.validation import (
+from driftpilot.adapters.gx_validation import (
     EXPECT_BETWEEN,
     EXPECT_EXIST,
     EXPECT_NOT_NULL,
@@ -41,6 +37,10 @@ from driftpilot.validation import (
     split_rows,
     write_quarantine,
 )
+from driftpilot.adapters.parquet_lake import read_parquet
+from driftpilot.domain.config import ModelConfig, load_config
+from driftpilot.errors import DataQualityFailure, SchemaViolation
+from driftpilot.settings import INCLUDE_DIR
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 END = START + timedelta(days=1)

@@ -27,19 +27,26 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot import datasets, gate, history, promotion, registry, storage, training
-from driftpilot.bootstrap import (
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.adapters import sklearn_training as training
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.domain import gate
+from driftpilot.domain.categories import category_key, category_keys
+from driftpilot.domain.config import ApprovalMode, ModelConfig, TaskType
+from driftpilot.domain.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
+from driftpilot.domain.labels import join_labels, window_is_mature
+from driftpilot.errors import DriftpilotError, InsufficientData
+from driftpilot.ports import Ports
+from driftpilot.settings import Settings
+from driftpilot.usecases import promote as promotion
+from driftpilot.usecases.bootstrap import (
     baseline_metadata,
     reference_sample,
     training_experiment,
     write_baseline,
 )
-from driftpilot.categories import category_key, category_keys
-from driftpilot.config import ApprovalMode, ModelConfig, TaskType
-from driftpilot.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
-from driftpilot.errors import DriftpilotError, InsufficientData
-from driftpilot.labels import join_labels, window_is_mature
-from driftpilot.settings import Settings
+from driftpilot_demo import datasets
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +78,7 @@ class RetrainRequest:
         )
 
 
-def request_from_events(settings: Settings, model: str, params: dict[str, Any], events: list[dict[str, Any]],
+def request_from_events(ports: Ports, model: str, params: dict[str, Any], events: list[dict[str, Any]],
                         default_as_of: str, default_key: str) -> dict[str, Any]:
     """The request one retraining run handles: the newest queued event, else the Params.
 
@@ -81,6 +88,7 @@ def request_from_events(settings: Settings, model: str, params: dict[str, Any], 
     silently. Receiving an event also proves it was emitted (the outbox is marked if it was not).
     Event values take precedence over the Params, which fill what the event leaves out.
     """
+    settings = ports.settings
     db = settings.metrics_db
     conf = {k: v for k, v in params.items() if v is not None}
     queued: dict[str, RetrainRequest] = {}
@@ -124,9 +132,10 @@ def work_dir(settings: Settings, request: RetrainRequest) -> Path:
 # --------------------------------------------------------------------------------------------
 
 
-def labelled_production_rows(config: ModelConfig, settings: Settings, request: RetrainRequest) -> pd.DataFrame:
+def labelled_production_rows(config: ModelConfig, ports: Ports, request: RetrainRequest) -> pd.DataFrame:
     """Validated rows of mature windows in the training range, with their latest known label."""
-    from driftpilot.monitoring import VALIDATED, label_classes, read_labels
+    settings = ports.settings
+    from driftpilot.usecases.monitor import VALIDATED, label_classes, read_labels
 
     end = datetime.fromisoformat(request.train_end).date() if request.train_end else request.as_of.date()
     start = (datetime.fromisoformat(request.train_start).date() if request.train_start
@@ -140,8 +149,8 @@ def labelled_production_rows(config: ModelConfig, settings: Settings, request: R
     rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in mature)
     if rows.empty:
         return pd.DataFrame()
-    classes = label_classes(config, settings, None)
-    labels = read_labels(settings, config, mature[0], request.as_of, classes, record=False).labels
+    classes = label_classes(config, ports, None)
+    labels = read_labels(ports, config, mature[0], request.as_of, classes, record=False).labels
     if labels.empty:
         return pd.DataFrame()
     joined = join_labels(rows, labels, request.as_of, request.as_of, 0).joined.drop(columns=[LABEL_TIME])
@@ -149,9 +158,10 @@ def labelled_production_rows(config: ModelConfig, settings: Settings, request: R
     return joined.sort_values(EVENT_TIME, kind="stable").reset_index(drop=True)
 
 
-def training_set_step(config: ModelConfig, settings: Settings, request: RetrainRequest) -> dict[str, Any]:
+def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest) -> dict[str, Any]:
     """Write train.parquet and holdout.parquet for the request; refuse when labels are too few."""
-    production = labelled_production_rows(config, settings, request)
+    settings = ports.settings
+    production = labelled_production_rows(config, ports, request)
     minimum = config.retraining.min_labelled_rows
     if len(production) < minimum:
         raise InsufficientData(
@@ -195,8 +205,9 @@ def training_set_step(config: ModelConfig, settings: Settings, request: RetrainR
 # --------------------------------------------------------------------------------------------
 
 
-def train_candidate_step(config: ModelConfig, settings: Settings, request: RetrainRequest) -> dict[str, Any]:
+def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequest) -> dict[str, Any]:
     """Fit the recipe (seeded), log it with its baseline to MLflow; reuse the run on a re-run."""
+    settings = ports.settings
     out = work_dir(settings, request)
     experiment = training_experiment(config)
     key = f"candidate:{request.idempotency_key}"
@@ -271,14 +282,15 @@ def _arrays(config: ModelConfig, frame: pd.DataFrame, scored: pd.DataFrame) -> t
     return truth, pred, score
 
 
-def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainRequest, run_id: str) -> dict[str, Any]:
+def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, run_id: str) -> dict[str, Any]:
     """Score champion and challenger on the holdout, apply the gate, log the comparison.
 
     Runs once per idempotency key: a re-run returns the stored result, because the champion
     may have changed since (even to this very candidate) and a second verdict would contradict
     the tags the registry already holds.
     """
-    from driftpilot.monitoring import metrics_db
+    settings = ports.settings
+    from driftpilot.usecases.monitor import metrics_db
 
     out = work_dir(settings, request)
     stored = out / "evaluation.json"
@@ -319,7 +331,7 @@ def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainReque
         tags={"driftpilot.gate": "passed" if result.passed else "failed", "driftpilot.champion_version": champion_version},
     )
     # The verdict promotion trusts: in driftpilot's store, with the digest of the logged gate record.
-    verdict = promotion.record_gate_verdict(settings, metrics_db(settings), config.name, run_id, result.to_dict(),
+    verdict = promotion.record_gate_verdict(ports, metrics_db(settings), config.name, run_id, result.to_dict(),
                                             champion_version, request.as_of.isoformat())
     evaluation = {"passed": result.passed, "champion_version": champion_version, "reasons": list(result.reasons),
                   "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
@@ -334,14 +346,15 @@ def evaluate_step(config: ModelConfig, settings: Settings, request: RetrainReque
 # --------------------------------------------------------------------------------------------
 
 
-def register_step(config: ModelConfig, settings: Settings, request: RetrainRequest, run_id: str,
+def register_step(config: ModelConfig, ports: Ports, request: RetrainRequest, run_id: str,
                   evaluation: dict[str, Any]) -> dict[str, Any]:
     """Register the candidate (once per key) with tags; alias ``challenger`` if the gate passed.
 
     Whether it passed is read from driftpilot's store (written by the evaluate step), never from
     the XCom or the registry tags, and the verdict is bound to the new version there.
     """
-    from driftpilot.monitoring import metrics_db
+    settings = ports.settings
+    from driftpilot.usecases.monitor import metrics_db
 
     verdict = history.gate_verdict_of_run(metrics_db(settings), config.name, run_id)
     if verdict is None:
@@ -381,16 +394,17 @@ def register_step(config: ModelConfig, settings: Settings, request: RetrainReque
             "gate": "passed" if passed else "failed"}
 
 
-def approval_step(config: ModelConfig, settings: Settings, request: RetrainRequest, registration: dict[str, Any]) -> dict[str, Any]:
+def approval_step(config: ModelConfig, ports: Ports, request: RetrainRequest, registration: dict[str, Any]) -> dict[str, Any]:
     """Auto mode promotes a passed candidate at once; registry mode leaves it awaiting approval."""
-    from driftpilot.monitoring import metrics_db
+    settings = ports.settings
+    from driftpilot.usecases.monitor import metrics_db
 
     version = registration.get("version")
     if not version or registration.get("gate") != "passed":
         return {"state": "not promoted", "version": version, "why": "the promotion gate did not pass"}
     at = request.as_of.isoformat()
     if config.approval is ApprovalMode.AUTO:
-        moves = promotion.approve(settings, metrics_db(settings), config.name, version, "driftpilot (approval: auto)",
+        moves = promotion.approve(ports, metrics_db(settings), config.name, version, "driftpilot (approval: auto)",
                                   "gate passed; the config promotes automatically", at)
         return {"state": "promoted", "version": version, "moves": len(moves)}
     return {
@@ -402,22 +416,23 @@ def approval_step(config: ModelConfig, settings: Settings, request: RetrainReque
     }
 
 
-def compare_on_served_windows(config: ModelConfig, settings: Settings, windows: list[str], other_version: str,
+def compare_on_served_windows(config: ModelConfig, ports: Ports, windows: list[str], other_version: str,
                               as_of: datetime) -> dict[str, Any]:
     """Primary metric of what was served in ``windows`` vs what ``other_version`` would have scored.
 
     A fair before/after: both on exactly the same labelled rows (labels known at ``as_of``). This
     is how the demo shows that a promotion helped, instead of comparing different weeks.
     """
+    settings = ports.settings
     from datetime import date as date_type
 
-    from driftpilot.monitoring import VALIDATED, label_classes, read_labels
+    from driftpilot.usecases.monitor import VALIDATED, label_classes, read_labels
 
     days = [date_type.fromisoformat(w) for w in windows]
     rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in days)
     if rows.empty:
         raise InsufficientData(f"no validated rows in windows {windows}")
-    labels = read_labels(settings, config, min(days), as_of, label_classes(config, settings, None), record=False).labels
+    labels = read_labels(ports, config, min(days), as_of, label_classes(config, ports, None), record=False).labels
     joined = join_labels(rows, labels, as_of, as_of, 0).joined if not labels.empty else labels
     if joined.empty:
         raise InsufficientData(f"no labels known as of {as_of} for windows {windows}")

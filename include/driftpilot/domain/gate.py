@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot.categories import category_keys
+from driftpilot.domain.categories import category_keys
 
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "brier", "log_loss"})
 MIN_SEGMENT_ROWS = 30

@@ -81,10 +81,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot import storage
-from driftpilot.categories import ClassSet, category_keys
-from driftpilot.config import ModelConfig, TaskType
-from driftpilot.contracts import (
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.domain.categories import ClassSet, category_keys
+from driftpilot.domain.config import ModelConfig, TaskType
+from driftpilot.domain.contracts import (
     EVENT_TIME,
     LATENCY_MS,
     MODEL_NAME,

@@ -34,9 +34,9 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-from driftpilot.categories import ClassSet, category_key, category_keys
-from driftpilot.config import ModelConfig, TaskType
-from driftpilot.contracts import PREDICTION, SCORE
+from driftpilot.domain.categories import ClassSet, category_key, category_keys
+from driftpilot.domain.config import ModelConfig, TaskType
+from driftpilot.domain.contracts import PREDICTION, SCORE
 from driftpilot.errors import InsufficientData, SchemaViolation
 
 

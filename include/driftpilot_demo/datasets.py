@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from driftpilot.config import ModelConfig, check_columns
+from driftpilot.adapters.parquet_lake import read_parquet
+from driftpilot.domain.config import ModelConfig, check_columns
 from driftpilot.errors import ConfigError
-from driftpilot.storage import read_parquet
 
 
 def dataset_path(config: ModelConfig, data_dir: Path) -> Path:

@@ -40,12 +40,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftpilot import history, registry
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import sqlite_store as history
 from driftpilot.errors import DriftpilotError
 from driftpilot.errors import (
     PromotionRefused as PromotionRefused,  # raised here; re-exported for callers
 )
-from driftpilot.settings import Settings
+from driftpilot.ports import Ports
 
 log = logging.getLogger(__name__)
 
@@ -102,13 +103,14 @@ def gate_record_bytes(record: dict[str, Any]) -> bytes:
     return json.dumps(record, indent=2, sort_keys=True, default=str).encode()
 
 
-def record_gate_verdict(settings: Settings, db: Path, model: str, run_id: str, record: dict[str, Any],
+def record_gate_verdict(ports: Ports, db: Path, model: str, run_id: str, record: dict[str, Any],
                         champion_version: str, at: str) -> history.GateVerdict:
     """Log the gate record to the candidate run and keep its verdict and SHA-256 digest in the store.
 
     The store is what promotion trusts; the run artifact is the readable copy, checked against
     the digest so that an edited copy is noticed.
     """
+    settings = ports.settings
     data = gate_record_bytes(record)
     with tempfile.TemporaryDirectory(prefix="gate-") as tmp:
         local = Path(tmp) / "gate.json"
@@ -123,8 +125,9 @@ def bind_gate_verdict(db: Path, model: str, run_id: str, version: str) -> histor
     return history.bind_gate_verdict(db, model, run_id, version)
 
 
-def gate_problem(settings: Settings, db: Path, model: str, version: str) -> str | None:
+def gate_problem(ports: Ports, db: Path, model: str, version: str) -> str | None:
     """Why ``version`` may not be promoted as far as the gate goes, or ``None`` when it may."""
+    settings = ports.settings
     verdict = history.gate_verdict(db, model, version)
     if verdict is None:
         return ("no gate verdict recorded by driftpilot for this version (only versions registered by the "
@@ -147,8 +150,9 @@ def gate_problem(settings: Settings, db: Path, model: str, version: str) -> str 
 # --------------------------------------------------------------------------------------------
 
 
-def set_approval(settings: Settings, model: str, version: str, decision: str, by: str, note: str) -> None:
+def set_approval(ports: Ports, model: str, version: str, decision: str, by: str, note: str) -> None:
     """What a reviewer does in the registry UI: set the approval tags of a version."""
+    settings = ports.settings
     if decision not in (APPROVED, REJECTED):
         raise DriftpilotError(f"approval must be {APPROVED!r} or {REJECTED!r}, got {decision!r}")
     if not note.strip():
@@ -159,8 +163,9 @@ def set_approval(settings: Settings, model: str, version: str, decision: str, by
                                                          APPROVAL_BY: by.strip()})
 
 
-def _refuse(settings: Settings, db: Path, model: str, version: str, by: str, at: str, reason: str,
+def _refuse(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str,
             *, final: bool) -> None:
+    settings = ports.settings
     """Say why on the version and in the promotion log, once per distinct (reason, approval)."""
     tags = registry.version_tags(settings, model, version)
     fingerprint = json.dumps([reason, tags.get(APPROVAL_BY, ""), tags.get(APPROVAL_NOTE, "")])
@@ -174,7 +179,8 @@ def _refuse(settings: Settings, db: Path, model: str, version: str, by: str, at:
     log.warning("%s v%s not promoted: %s", model, version, reason)
 
 
-def _promote(settings: Settings, db: Path, model: str, version: str, by: str, at: str, reason: str) -> list[AliasMove]:
+def _promote(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str) -> list[AliasMove]:
+    settings = ports.settings
     client = registry.connect(settings)
     current = registry.alias_version(client, model, registry.CHAMPION)
     moves: list[AliasMove] = []
@@ -206,14 +212,14 @@ def _promote(settings: Settings, db: Path, model: str, version: str, by: str, at
     return moves
 
 
-def promote(settings: Settings, db: Path, model: str, version: str, by: str, at: str, reason: str,
+def promote(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str,
             *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """Move ``champion`` to ``version`` (old champion -> ``previous``) if its gate passed. Idempotent."""
     with _serialised(db, model, f"promote v{version} by {by}", lock_timeout):
-        problem = gate_problem(settings, db, model, str(version))
+        problem = gate_problem(ports, db, model, str(version))
         if problem is not None:
             raise PromotionRefused(f"{model} v{version} is not promoted: {problem}")
-        return _promote(settings, db, model, str(version), by, at, reason)
+        return _promote(ports, db, model, str(version), by, at, reason)
 
 
 def _approval_problem(model: str, version: str, tags: dict[str, str]) -> str | None:
@@ -223,7 +229,8 @@ def _approval_problem(model: str, version: str, tags: dict[str, str]) -> str | N
             f"the approval, e.g. `driftpilot approve --model {model} --version {version} --by NAME --note WHY`")
 
 
-def _reconcile(settings: Settings, db: Path, model: str, at: str) -> list[AliasMove]:
+def _reconcile(ports: Ports, db: Path, model: str, at: str) -> list[AliasMove]:
+    settings = ports.settings
     client = registry.connect(settings)
     moves: list[AliasMove] = []
     challenger = registry.alias_version(client, model, registry.CHALLENGER)
@@ -236,17 +243,17 @@ def _reconcile(settings: Settings, db: Path, model: str, at: str) -> list[AliasM
         problem = _approval_problem(model, version, tags)
         champion = registry.alias_version(client, model, registry.CHAMPION)
         if problem is not None:
-            _refuse(settings, db, model, version, who, at, problem, final=False)
+            _refuse(ports, db, model, version, who, at, problem, final=False)
             continue
         if version != challenger and champion is not None and int(version) < int(champion):
-            _refuse(settings, db, model, version, who, at, f"older than champion v{champion} and not the "
+            _refuse(ports, db, model, version, who, at, f"older than champion v{champion} and not the "
                     "challenger (use rollback to go back to an older version)", final=True)
             continue
-        problem = gate_problem(settings, db, model, version)
+        problem = gate_problem(ports, db, model, version)
         if problem is not None:
-            _refuse(settings, db, model, version, who, at, problem, final=True)
+            _refuse(ports, db, model, version, who, at, problem, final=True)
             continue
-        moves += _promote(settings, db, model, version, who, at, f"approved: {tags[APPROVAL_NOTE].strip()}")
+        moves += _promote(ports, db, model, version, who, at, f"approved: {tags[APPROVAL_NOTE].strip()}")
     if challenger is not None:
         tags = registry.version_tags(settings, model, challenger)
         if tags.get(APPROVAL) == REJECTED:
@@ -258,22 +265,23 @@ def _reconcile(settings: Settings, db: Path, model: str, at: str) -> list[AliasM
     return moves
 
 
-def reconcile(settings: Settings, db: Path, model: str, at: str, *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
+def reconcile(ports: Ports, db: Path, model: str, at: str, *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """Act on approval tags set in the registry since the last look (see the module doc)."""
     with _serialised(db, model, "reconcile", lock_timeout):
-        return _reconcile(settings, db, model, at)
+        return _reconcile(ports, db, model, at)
 
 
-def approve(settings: Settings, db: Path, model: str, version: str, by: str, note: str, at: str,
+def approve(ports: Ports, db: Path, model: str, version: str, by: str, note: str, at: str,
             *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """Approve and act at once (Airflow approval task, ``approval: auto``): same checks as reconcile.
 
     Raises ``PromotionRefused`` (after recording the refusal) when ``version`` did not become
     champion, so the task that approved does not report a promotion that did not happen.
     """
+    settings = ports.settings
     with _serialised(db, model, f"approve v{version} by {by}", lock_timeout):
-        set_approval(settings, model, str(version), APPROVED, by, note)
-        moves = _reconcile(settings, db, model, at)
+        set_approval(ports, model, str(version), APPROVED, by, note)
+        moves = _reconcile(ports, db, model, at)
         if registry.alias_version(registry.connect(settings), model, registry.CHAMPION) != str(version):
             done = history.version_outcome(db, model, str(version))
             why = json.loads(done.detail)[0] if done is not None and done.outcome == REFUSED else "see the promotion log"
@@ -281,13 +289,14 @@ def approve(settings: Settings, db: Path, model: str, version: str, by: str, not
         return moves
 
 
-def rollback(settings: Settings, db: Path, model: str, by: str, at: str, reason: str,
+def rollback(ports: Ports, db: Path, model: str, by: str, at: str, reason: str,
              *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """``champion`` back to ``previous``; the rolled-back version becomes ``previous``.
 
     ``previous`` must be where driftpilot last put it (the promotion log): an alias moved by hand
     in the registry would otherwise turn a rollback into a promotion that skipped the gate.
     """
+    settings = ports.settings
     with _serialised(db, model, f"rollback by {by}", lock_timeout):
         client = registry.connect(settings)
         current = registry.alias_version(client, model, registry.CHAMPION)

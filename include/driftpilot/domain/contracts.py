@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from driftpilot.config import ModelConfig, TaskType
+from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.errors import SchemaViolation
 
 PREDICTION_ID = "prediction_id"

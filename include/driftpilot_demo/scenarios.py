@@ -24,7 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from driftpilot.config import ModelConfig, Scenario, TaskType
+from driftpilot.domain.config import ModelConfig, Scenario, TaskType
 from driftpilot.errors import ConfigError
 
 INPUT_KINDS = {"covariate_shift", "gradual_decay", "nulls", "unseen_category", "volume_drop"}

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot.categories import key_counts, legacy_profile_keys
+from driftpilot.domain.categories import key_counts, legacy_profile_keys
 
 # 2: numeric columns carry a fine ``grid`` for KS / Wasserstein; 3: categorical frequencies are
 # keyed by ``categories.category_key`` (earlier profiles are re-keyed by ``canonical_profile``)

@@ -18,12 +18,15 @@ from typing import Any
 
 import pandas as pd
 
-from driftpilot import datasets, registry, training
-from driftpilot.config import ModelConfig, TaskType
-from driftpilot.contracts import PREDICTION, SCORE
-from driftpilot.profile import build_profile
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import sklearn_training as training
+from driftpilot.adapters.parquet_lake import write_json_atomic, write_parquet_atomic
+from driftpilot.domain.config import ModelConfig, TaskType
+from driftpilot.domain.contracts import PREDICTION, SCORE
+from driftpilot.domain.profile import build_profile
+from driftpilot.ports import Ports
 from driftpilot.settings import Settings
-from driftpilot.storage import write_json_atomic, write_parquet_atomic
+from driftpilot_demo import datasets
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +88,8 @@ def baseline_metadata(config: ModelConfig, model: Any, holdout: pd.DataFrame, me
     }
 
 
-def bootstrap_champion(config: ModelConfig, settings: Settings) -> BootstrapResult:
+def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
+    settings = ports.settings
     client = registry.connect(settings)
     key = f"bootstrap:{config.fingerprint}"
     existing = registry.find_version_by_key(client, config.name, key)

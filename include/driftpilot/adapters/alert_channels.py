@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
-from driftpilot import history
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.adapters.parquet_lake import write_json_atomic
 from driftpilot.errors import ConfigError, DriftpilotError
 from driftpilot.settings import Settings
-from driftpilot.storage import write_json_atomic
 
 log = logging.getLogger(__name__)
 

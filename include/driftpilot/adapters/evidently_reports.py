@@ -84,11 +84,11 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from driftpilot.categories import category_key, category_keys
-from driftpilot.config import ModelConfig, TaskType
-from driftpilot.contracts import EVENT_TIME, PREDICTION, PREDICTION_ID, SCORE
+from driftpilot.adapters.parquet_lake import write_json_atomic, write_text_atomic
+from driftpilot.domain.categories import category_key, category_keys
+from driftpilot.domain.config import ModelConfig, TaskType
+from driftpilot.domain.contracts import EVENT_TIME, PREDICTION, PREDICTION_ID, SCORE
 from driftpilot.errors import ConfigError, DriftpilotError
-from driftpilot.storage import write_json_atomic, write_text_atomic
 
 log = logging.getLogger(__name__)
 

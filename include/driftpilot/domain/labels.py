@@ -28,8 +28,8 @@ from datetime import datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from driftpilot.categories import ClassSet, category_keys
-from driftpilot.contracts import LABEL, LABEL_SOURCE, LABEL_TIME, PREDICTION_ID
+from driftpilot.domain.categories import ClassSet, category_keys
+from driftpilot.domain.contracts import LABEL, LABEL_SOURCE, LABEL_TIME, PREDICTION_ID
 
 QUARANTINE_REASON = "quarantine_reason"
 

@@ -32,8 +32,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from driftpilot.config import TriggerPolicy
-from driftpilot.gate import LOWER_IS_BETTER
+from driftpilot.domain.config import TriggerPolicy
+from driftpilot.domain.gate import LOWER_IS_BETTER
 
 
 class Action(StrEnum):

@@ -88,8 +88,8 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from driftpilot.drift_stats import CategoricalStats, NumericStats, WindowStats
-from driftpilot.profile import cell_to_coarse_bin
+from driftpilot.domain.drift_stats import CategoricalStats, NumericStats, WindowStats
+from driftpilot.domain.profile import cell_to_coarse_bin
 
 PSEUDO_COUNT = 0.5  # added to every cell for PSI only (Jeffreys prior), so empty cells stay finite
 

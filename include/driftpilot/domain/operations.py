@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot.categories import category_keys
-from driftpilot.config import ModelConfig, TaskType
-from driftpilot.contracts import LATENCY_MS, PREDICTION, SCORE
+from driftpilot.domain.categories import category_keys
+from driftpilot.domain.config import ModelConfig, TaskType
+from driftpilot.domain.contracts import LATENCY_MS, PREDICTION, SCORE
 
 
 def operational_metrics(

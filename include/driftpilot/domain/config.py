@@ -562,7 +562,7 @@ DRIFT_METRICS = ("psi", "jensen_shannon", "wasserstein_norm", "ks", "tvd", "effe
 
 def _parse_classes(top: _Section, task: TaskType) -> tuple[Any, ...]:
     """``classes``: the classes a classifier predicts, in any scalar spelling (see ``categories``)."""
-    from driftpilot.categories import category_key
+    from driftpilot.domain.categories import category_key
 
     raw = top.raw("classes", None)
     if raw is None:
@@ -584,7 +584,7 @@ def _parse_classes(top: _Section, task: TaskType) -> tuple[Any, ...]:
 
 
 def _check_positive_label(top: _Section, config: ModelConfig) -> None:
-    from driftpilot.categories import category_key
+    from driftpilot.domain.categories import category_key
 
     if config.task is not TaskType.BINARY:
         return

@@ -396,8 +396,8 @@ def load_baseline(settings: Settings, model_name: str, version: str) -> Baseline
         shutil.rmtree(cache, ignore_errors=True)
         (staging / BASELINE_PATH).rename(cache)
         shutil.rmtree(staging, ignore_errors=True)
-    from driftpilot.profile import canonical_profile
-    from driftpilot.storage import read_parquet
+    from driftpilot.adapters.parquet_lake import read_parquet
+    from driftpilot.domain.profile import canonical_profile
 
     return Baseline(
         model_name=model_name,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from driftpilot import storage
+from driftpilot.adapters import parquet_lake as storage
 from driftpilot.errors import DriftpilotError
 
 SAFE_SUFFIXES = (".html", ".json", ".md")

@@ -31,9 +31,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from driftpilot.categories import category_key
+from driftpilot.domain.categories import category_key
+from driftpilot.domain.profile import grid_counts
 from driftpilot.errors import SchemaViolation
-from driftpilot.profile import grid_counts
 
 EXACT_SAMPLE_LIMIT = 5_000  # numeric values kept verbatim per column (exact small-window path)
 UNSEEN_NAMES_LIMIT = 1_000  # distinct unseen category names remembered (the count is always exact)

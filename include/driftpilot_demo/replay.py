@@ -32,9 +32,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot import datasets, scenarios, storage, training
-from driftpilot.config import LabelDelay, ModelConfig, TaskType
-from driftpilot.contracts import (
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.adapters import sklearn_training as training
+from driftpilot.domain.config import LabelDelay, ModelConfig, TaskType
+from driftpilot.domain.contracts import (
     EVENT_TIME,
     LABEL,
     LABEL_SOURCE,
@@ -44,6 +45,7 @@ from driftpilot.contracts import (
     MODEL_VERSION,
     PREDICTION_ID,
 )
+from driftpilot_demo import datasets, scenarios
 
 log = logging.getLogger(__name__)
 

@@ -10,11 +10,12 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from driftpilot import datasets, registry
-from driftpilot.config import ModelConfig, load_all_configs
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.domain.config import ModelConfig, load_all_configs
 from driftpilot.errors import BaselineNotFound, ConfigError
-from driftpilot.replay import ChampionScorer, DayResult, replay_day
 from driftpilot.settings import Settings
+from driftpilot_demo import datasets
+from driftpilot_demo.replay import ChampionScorer, DayResult, replay_day
 
 log = logging.getLogger(__name__)
 

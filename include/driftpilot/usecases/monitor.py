@@ -27,10 +27,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot import history, registry, storage
-from driftpilot.categories import ClassSet, category_keys, model_classes, with_canonical_columns
-from driftpilot.config import ModelConfig, TaskType
-from driftpilot.contracts import (
+from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.adapters import parquet_lake as storage
+from driftpilot.adapters import sqlite_store as history
+from driftpilot.adapters.sqlite_store import MetricRow
+from driftpilot.domain.categories import (
+    ClassSet,
+    category_keys,
+    model_classes,
+    with_canonical_columns,
+)
+from driftpilot.domain.config import ModelConfig, TaskType
+from driftpilot.domain.contracts import (
     EVENT_TIME,
     LABEL,
     LABEL_SOURCE,
@@ -41,10 +49,10 @@ from driftpilot.contracts import (
     SCORE,
     check_labels,
 )
+from driftpilot.domain.labels import join_labels, known_as_of, screen_labels, unknown_id_count
+from driftpilot.domain.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
 from driftpilot.errors import BaselineNotFound, CorruptFile, InsufficientData, SchemaViolation
-from driftpilot.history import MetricRow
-from driftpilot.labels import join_labels, known_as_of, screen_labels, unknown_id_count
-from driftpilot.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
+from driftpilot.ports import Ports
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -184,10 +192,10 @@ def serving_versions(frame: pd.DataFrame, settings: Settings, model: str) -> Ser
     return ServingVersions(counts, known[0], baselines[known[0]], unknown)
 
 
-def validate_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:
+def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str, Any]:
     """Validate the window with Great Expectations; quarantine bad rows and files."""
-    from driftpilot import validation
-
+    settings = ports.settings
+    from driftpilot.adapters import gx_validation as validation
     frame, bad_files = read_window(settings, window)
     if frame.empty and not bad_files:
         raise InsufficientData(
@@ -271,10 +279,11 @@ def _unknown_version_rows(frame: pd.DataFrame, versions: ServingVersions) -> lis
 # --------------------------------------------------------------------------------------------
 
 
-def drift_step(config: ModelConfig, settings: Settings, window: Window, version: str) -> dict[str, Any]:
+def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) -> dict[str, Any]:
     """Full-data drift verdicts, Evidently HTML/JSON reports and operational metrics."""
-    from driftpilot import drift, drift_stats, operations, reports
-
+    settings = ports.settings
+    from driftpilot.adapters import evidently_reports as reports
+    from driftpilot.domain import drift, drift_stats, operations
     path = validated_path(settings, config.name, window.start.date())
     accepted = storage.read_parquet(path)
     out_dir = report_dir(settings, window)
@@ -401,11 +410,12 @@ class LabelRead:
     files_quarantined: dict[date, list[dict[str, Any]]]
 
 
-def label_classes(config: ModelConfig, settings: Settings, version: str | None) -> ClassSet | None:
+def label_classes(config: ModelConfig, ports: Ports, version: str | None) -> ClassSet | None:
     """The class set labels are screened with: the config's, else that of ``version``'s baseline.
 
     ``version`` is the window's serving version; a window without traffic uses the champion's.
     """
+    settings = ports.settings
     if config.task is TaskType.REGRESSION:
         return None
     if config.classes:
@@ -417,7 +427,7 @@ def label_classes(config: ModelConfig, settings: Settings, version: str | None) 
     return _classes(config, registry.load_baseline(settings, config.name, version))
 
 
-def read_labels(settings: Settings, config: ModelConfig, first: date, as_of: datetime,
+def read_labels(ports: Ports, config: ModelConfig, first: date, as_of: datetime,
                 classes: ClassSet | None, *, record: bool = True) -> LabelRead:
     """Label rows that arrived from ``first`` up to ``as_of`` (arrival partitions), screened.
 
@@ -429,6 +439,7 @@ def read_labels(settings: Settings, config: ModelConfig, first: date, as_of: dat
     leaves the quarantine). ``record=False`` (retraining, comparisons) reads with the same rules but
     writes nothing: the monitoring run owns the quarantine.
     """
+    settings = ports.settings
     dates = [d for d in storage.list_partition_dates(settings.lake, storage.LABELS, config.name) if first <= d <= as_of.date()]
     accepted: list[pd.DataFrame] = []
     read: dict[date, int] = {}
@@ -480,7 +491,7 @@ def _window_version(settings: Settings, config: ModelConfig, window: Window) -> 
     return str(versions.value_counts().idxmax()) if len(versions) else None
 
 
-def performance_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:
+def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str, Any]:
     """Join matured labels for this and earlier windows and (re)compute their performance.
 
     Runs for every window, with or without traffic, so the last windows of a period get their
@@ -489,12 +500,13 @@ def performance_step(config: ModelConfig, settings: Settings, window: Window) ->
     after that; labels that arrive later are counted (``labels.late``) and kept in the lake, but
     do not move a figure that was reported as final. Before maturity the history holds coverage.
     """
-    from driftpilot import reports, training
-
+    settings = ports.settings
+    from driftpilot.adapters import evidently_reports as reports
+    from driftpilot.adapters import sklearn_training as training
     as_of = window.end
     targets = windows_to_recompute(config, window)
-    classes = label_classes(config, settings, _window_version(settings, config, window))
-    read = read_labels(settings, config, targets[0].start.date(), as_of, classes)
+    classes = label_classes(config, ports, _window_version(settings, config, window))
+    read = read_labels(ports, config, targets[0].start.date(), as_of, classes)
     labels = read.labels
     db = metrics_db(settings)
     logged_ids: set[str] = set()
@@ -641,8 +653,9 @@ def latest_performance(config: ModelConfig, settings: Settings, frame: pd.DataFr
     )
 
 
-def decide_step(config: ModelConfig, settings: Settings, window: Window, version: str) -> dict[str, Any]:
+def decide_step(config: ModelConfig, ports: Ports, window: Window, version: str) -> dict[str, Any]:
     """Apply the trigger policy to this window's evidence; store and return the decision."""
+    settings = ports.settings
     db = metrics_db(settings)
     lookback = max(config.trigger.persistence_lookback, *(r.lookback for r in config.trigger.feature_rules), 1)
     since = (window.start.date() - timedelta(days=(lookback + 1) * config.window_days + 30)).isoformat()
@@ -707,13 +720,14 @@ def _mlflow_key(name: str) -> str:
 RETRAIN_EVENT_KEYS = ("model", "window", "reason", "as_of", "idempotency_key")
 
 
-def request_retrain(config: ModelConfig, settings: Settings, decision: dict[str, Any]) -> dict[str, Any]:
+def request_retrain(config: ModelConfig, ports: Ports, decision: dict[str, Any]) -> dict[str, Any]:
     """Put the retrain request in the outbox; ``emit`` says whether the Asset event must go out.
 
     First the request is recorded (``recorded``), then the DAG task emits the event, then the
     next task calls ``confirm_retrain_emitted``. A task that died after recording finds the key
     still ``recorded`` on retry and emits again; a key that went out (or ran) is not re-sent.
     """
+    settings = ports.settings
     key = decision["idempotency_key"]
     reason = "; ".join(decision["reasons"])
     state = history.record_retrain(metrics_db(settings), config.name, key, decision["window"], decision["window_end"], reason)
@@ -721,8 +735,9 @@ def request_retrain(config: ModelConfig, settings: Settings, decision: dict[str,
             "idempotency_key": key, "state": state, "emit": state == history.RECORDED}
 
 
-def confirm_retrain_emitted(config: ModelConfig, settings: Settings, request: dict[str, Any]) -> dict[str, Any]:
+def confirm_retrain_emitted(config: ModelConfig, ports: Ports, request: dict[str, Any]) -> dict[str, Any]:
     """Mark the request ``emitted``: called only after the task that emitted its event succeeded."""
+    settings = ports.settings
     marked = history.mark_retrain_emitted(metrics_db(settings), config.name, request["idempotency_key"])
     return {"idempotency_key": request["idempotency_key"], "marked": marked}
 
@@ -732,15 +747,15 @@ def confirm_retrain_emitted(config: ModelConfig, settings: Settings, request: di
 # --------------------------------------------------------------------------------------------
 
 
-def reconcile_step(config: ModelConfig, settings: Settings, window: Window) -> dict[str, Any]:
+def reconcile_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str, Any]:
     """Act on approval tags set in the MLflow registry (promote approved, drop rejected challengers).
 
     Runs first in every monitoring run, so an approval given between two windows takes effect
     before the next window is judged, without a worker waiting for a person.
     """
-    from driftpilot import promotion
-
-    moves = promotion.reconcile(settings, metrics_db(settings), config.name, window.end.isoformat())
+    settings = ports.settings
+    from driftpilot.usecases import promote as promotion
+    moves = promotion.reconcile(ports, metrics_db(settings), config.name, window.end.isoformat())
     client = registry.connect(settings)
     return {
         "moves": [f"{m.alias}: {m.from_version} -> {m.to_version} ({m.reason})" for m in moves],

@@ -1,0 +1,15 @@
+"""The composition root: the one place that picks adapter implementations from settings.
+
+DAG tasks, the CLI and the demo call ``build_ports(settings)`` and hand the result to a use case.
+Nothing else constructs an adapter.
+"""
+
+from __future__ import annotations
+
+from driftpilot.ports import Ports
+from driftpilot.settings import Settings
+
+
+def build_ports(settings: Settings) -> Ports:
+    """The production implementations of every port for ``settings``."""
+    return Ports(settings=settings)
