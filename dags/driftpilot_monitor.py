@@ -158,11 +158,9 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         @task
         def send_alert(decision: dict) -> list:
             """Each channel once per window; returns channel names and statuses only (no URL)."""
-            from driftpilot.adapters.alert_channels import notify
-
             config_, ports = load(model)
             with task_errors():
-                return notify(config_.alert_channels, ports.settings, decision, connection_url=webhook_url)
+                return ports.alerts.notify(config_.alert_channels, decision, connection_url=webhook_url)
 
         start = window_bounds()
         approvals = reconcile_approvals(start)

@@ -109,10 +109,9 @@ def _print_locations(settings: Settings, model: str) -> None:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot.adapters import mlflow_registry as registry
     from driftpilot.adapters import parquet_lake as storage
-    client = registry.connect(settings)
-    champion = registry.alias_version(client, args.model, registry.CHAMPION)
+    from driftpilot.ports import CHAMPION
+    champion = build_ports(settings).registry.alias_version(args.model, CHAMPION)
     _out(f"{args.model}: champion = {'v' + champion if champion else 'none (run bootstrap)'}")
     for kind in (storage.INFERENCE, storage.LABELS):
         dates = storage.list_partition_dates(settings.lake, kind, args.model)

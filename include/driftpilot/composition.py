@@ -11,5 +11,18 @@ from driftpilot.settings import Settings
 
 
 def build_ports(settings: Settings) -> Ports:
-    """The production implementations of every port for ``settings``."""
-    return Ports(settings=settings)
+    """The production implementations of every port for ``settings``.
+
+    Adapters connect lazily (the MLflow client on first use), so building the bundle is cheap
+    and imports no heavy library until a port is used.
+    """
+    from driftpilot.adapters.alert_channels import AlertChannels
+    from driftpilot.adapters.mlflow_registry import MlflowRegistry
+    from driftpilot.adapters.sklearn_training import SklearnTrainer
+
+    return Ports(
+        settings=settings,
+        registry=MlflowRegistry(settings),
+        trainer=SklearnTrainer(),
+        alerts=AlertChannels(settings),
+    )

@@ -10,9 +10,10 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from driftpilot.adapters import mlflow_registry as registry
+from driftpilot.composition import build_ports
 from driftpilot.domain.config import ModelConfig, load_all_configs
 from driftpilot.errors import BaselineNotFound, ConfigError
+from driftpilot.ports import CHAMPION
 from driftpilot.settings import Settings
 from driftpilot_demo import datasets
 from driftpilot_demo.replay import ChampionScorer, DayResult, replay_day
@@ -28,10 +29,10 @@ def model_config(settings: Settings, name: str) -> ModelConfig:
 
 
 def champion_scorer(config: ModelConfig, settings: Settings) -> ChampionScorer:
-    client = registry.connect(settings)
+    registry = build_ports(settings).registry
 
     def resolve() -> str:
-        version = registry.alias_version(client, config.name, registry.CHAMPION)
+        version = registry.alias_version(config.name, CHAMPION)
         if version is None:
             raise BaselineNotFound(
                 f"model {config.name!r} has no champion to score traffic with; "
@@ -39,7 +40,7 @@ def champion_scorer(config: ModelConfig, settings: Settings) -> ChampionScorer:
             )
         return version
 
-    return ChampionScorer(resolve, lambda version: registry.load_model(settings, config.name, version))
+    return ChampionScorer(resolve, lambda version: registry.load_model(config.name, version))
 
 
 @dataclass(frozen=True)

@@ -30,12 +30,13 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.adapters.parquet_lake import write_json_atomic
 from driftpilot.errors import ConfigError, DriftpilotError
+from driftpilot.ports import AlertChannel
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -47,12 +48,6 @@ DEFAULT_SLACK_WEBHOOK_BASE = "https://hooks.slack.com/services"
 
 class AlertDeliveryError(DriftpilotError):
     """One or more channels did not take the alert; transient (Airflow retries the task)."""
-
-
-class AlertChannel(Protocol):
-    def send(self, alert: Mapping[str, Any]) -> str:
-        """Deliver ``alert``; returns a status that is safe to log (never a secret)."""
-        ...
 
 
 class FileChannel:
@@ -146,6 +141,17 @@ def channel_for(spec: str, settings: Settings, connection_url: Callable[[str], s
             )
         return WebhookChannel(connection_url(rest))
     raise ConfigError(f"unknown alert channel {spec!r}: use file, webhook_conn:<conn_id> or webhook_env:<VAR>")
+
+
+class AlertChannels:
+    """The ``Alerts`` port: the ``file`` and webhook channels, deliveries recorded in the store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def notify(self, channels: tuple[str, ...], alert: Mapping[str, Any],
+               connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]:
+        return notify(channels, self.settings, alert, connection_url)
 
 
 def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, Any],

@@ -1,10 +1,23 @@
 """MLflow adapter: tracking runs, the model registry (aliases, never stages) and baselines.
 
-The only module that imports MLflow. A model version's **baseline** (reference sample + profile)
-is logged as artifacts of the run that trained it, under ``baseline/``, so "the baseline of the
-version that served a window" is always one registry look-up away. Idempotency: every version
-created by driftpilot carries a ``driftpilot.idempotency_key`` tag; asking again with the same
-key returns the existing version instead of registering a second one.
+The only module that imports MLflow. ``MlflowRegistry(settings)`` implements the
+``ModelRegistry`` port with ONE ``MlflowClient``, created on first use and kept, pointed at the
+configured store by URI. MLflow's process-global ("fluent") state is touched only by
+``_fluent()``, right before the three calls that have no client form (``mlflow.start_run`` +
+``mlflow.sklearn.log_model``, ``mlflow.register_model``, ``mlflow.sklearn.load_model``), and only
+when it points elsewhere: a process with one registry sets it once.
+
+A model version's **baseline** (reference sample + profile) is logged as artifacts of the run
+that trained it, under ``baseline/``, so "the baseline of the version that served a window" is
+always one registry look-up away. Idempotency: every version created by driftpilot carries a
+``driftpilot.idempotency_key`` tag; asking again with the same key returns the existing version
+instead of registering a second one.
+
+Search filters: MLflow's filter parser strips the quotes of a literal and does not unescape
+anything inside, so a value is quoted with the quote character it does not contain
+(``_literal``); a value that cannot be written exactly (both quote kinds, a backslash, a backtick
+in a key) is left out of the server-side filter and matched exactly here instead. A name or tag
+value containing ``'`` can therefore neither break a search nor widen it.
 
 Only "not found" means absent: an ``MlflowException`` whose ``error_code`` is
 ``RESOURCE_DOES_NOT_EXIST`` reads as "no such model / version / alias"; any other error (server
@@ -19,74 +32,40 @@ import json
 import logging
 import os
 import shutil
+import tempfile
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from driftpilot.errors import BaselineNotFound, RegistryInconsistent
+from driftpilot.ports import (
+    CHALLENGER as CHALLENGER,
+)
+from driftpilot.ports import (
+    CHAMPION as CHAMPION,
+)
+from driftpilot.ports import (
+    KEY_TAG,
+    RUN_ID_TAG,
+    Baseline,
+    FittedModel,
+    ModelRun,
+    MonitoringRun,
+    RegisteredVersion,
+)
+from driftpilot.ports import (
+    PREVIOUS as PREVIOUS,
+)
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-CHAMPION = "champion"
-CHALLENGER = "challenger"
-PREVIOUS = "previous"
-KEY_TAG = "driftpilot.idempotency_key"
 MODEL_URI_TAG = "driftpilot.model_uri"
 BASELINE_PATH = "baseline"
-
-
-@dataclass(frozen=True)
-class RegisteredVersion:
-    name: str
-    version: str
-    run_id: str
-    created: bool  # False when an existing version was reused (same idempotency key)
-
-
-@dataclass(frozen=True)
-class Baseline:
-    """A model version's reference sample and profile, downloaded to a local folder."""
-
-    model_name: str
-    version: str
-    directory: Path
-    reference: pd.DataFrame
-    profile: dict[str, Any]
-    metadata: dict[str, Any]
-
-
-def connect(settings: Settings) -> Any:
-    """Point MLflow at the configured store and return a client (quiet, no telemetry)."""
-    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-    os.environ.setdefault("DO_NOT_TRACK", "true")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    if settings.mlflow_tracking_uri.startswith("sqlite:///"):
-        Path(settings.mlflow_tracking_uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    import mlflow
-    from mlflow import MlflowClient
-
-    mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
-    return MlflowClient(tracking_uri=settings.mlflow_tracking_uri, registry_uri=settings.mlflow_tracking_uri)
-
-
-def ensure_experiment(settings: Settings, name: str) -> str:
-    """Experiment id of ``name``, created with an explicit artifact location if new."""
-    import mlflow
-
-    experiment = mlflow.get_experiment_by_name(name)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    location = (settings.mlflow_artifacts / name.replace("/", "_")).resolve()
-    location.mkdir(parents=True, exist_ok=True)
-    return str(mlflow.create_experiment(name, artifact_location=location.as_uri()))
-
-
+WINDOW_TAG = "driftpilot.window"
 NOT_FOUND = "RESOURCE_DOES_NOT_EXIST"  # mlflow.protos.databricks_pb2.ErrorCode name
+__all__ = ["CHALLENGER", "CHAMPION", "KEY_TAG", "PREVIOUS", "Baseline", "MlflowRegistry", "RegisteredVersion"]
 
 
 def is_not_found(exc: BaseException) -> bool:
@@ -96,48 +75,65 @@ def is_not_found(exc: BaseException) -> bool:
     return isinstance(exc, MlflowException) and exc.error_code == NOT_FOUND
 
 
-def find_version_by_key(client: Any, model_name: str, key: str) -> Any | None:
-    """The model version tagged with idempotency ``key``, if one was registered before."""
-    try:
-        found = client.search_model_versions(f"name='{model_name}' and tag.`{KEY_TAG}`='{key}'")
-    except Exception as exc:
-        if is_not_found(exc):
-            return None
-        raise
-    return found[0] if found else None
+def is_version_number(version: str) -> bool:
+    """Whether ``version`` is spelled as an MLflow registry version: 1, 2, ... (no sign, no zeros first)."""
+    return version.isascii() and version.isdigit() and not version.startswith("0")
 
 
-def aliases(client: Any, model_name: str) -> dict[str, str]:
-    """Every alias of ``model_name`` (empty when the model is not registered)."""
-    try:
-        found = client.get_registered_model(model_name).aliases
-    except Exception as exc:
-        if is_not_found(exc):
-            return {}
-        raise
-    return {str(k): str(v) for k, v in (found or {}).items()}
+def _literal(value: str) -> str | None:
+    """``value`` as an MLflow filter string literal, or ``None`` when it cannot be written exactly.
+
+    MLflow keeps everything between the outer quotes as is (``'o''brien'`` searches for
+    ``o''brien``), and its tokenizer reads a backslash as an escape: so the literal uses the
+    quote character the value does not contain, and a value with both, or a backslash, has none.
+    """
+    if "\\" in value:
+        return None
+    if "'" not in value:
+        return f"'{value}'"
+    if '"' not in value:
+        return f'"{value}"'
+    return None
 
 
-def alias_version(client: Any, model_name: str, alias: str) -> str | None:
-    """The version an alias points to, or ``None`` when the alias (or the model) does not exist."""
-    return aliases(client, model_name).get(alias)
+def _tag_key(key: str) -> str | None:
+    """A tag key as a backquoted filter identifier (``None`` when it contains a backtick)."""
+    return None if "`" in key or "\\" in key else f"`{key}`"
 
 
-def _check_alias(client: Any, model_name: str, alias: str, expected: str | None) -> None:
-    """Read-after-write: raise when the registry does not hold what was just written."""
-    found = alias_version(client, model_name, alias)
-    if found != expected:
-        raise RegistryInconsistent(
-            f"alias {alias!r} of {model_name} reads {found!r} right after driftpilot set it to {expected!r}: "
-            "something else is moving this model's aliases (a registry user, or a process outside driftpilot's "
-            "promotion lock). Check the registry and `driftpilot promotions`, then run `driftpilot reconcile`."
-        )
+def version_filter(model_name: str, tags: Mapping[str, str]) -> tuple[str, bool]:
+    """The ``search_model_versions`` filter for a name and exact tag values, and whether it is exact.
+
+    Conditions that cannot be written exactly are left out (the filter is then wider, never
+    narrower): the caller matches the results itself when the second value is ``False``.
+    """
+    clauses, exact = [], True
+    name = _literal(model_name)
+    if name is None:
+        exact = False
+    else:
+        clauses.append(f"name={name}")
+    for key, value in tags.items():
+        k, v = _tag_key(key), _literal(value)
+        if k is None or v is None:
+            exact = False
+        else:
+            clauses.append(f"tag.{k}={v}")
+    return " and ".join(clauses), exact
 
 
-def set_alias(client: Any, model_name: str, alias: str, version: str) -> None:
-    """Point ``alias`` at ``version`` and read it back."""
-    client.set_registered_model_alias(model_name, alias, str(version))
-    _check_alias(client, model_name, alias, str(version))
+def run_filter(tags: Mapping[str, str], finished: bool = False) -> tuple[str, bool]:
+    """The ``search_runs`` filter for exact tag values (same rules as ``version_filter``)."""
+    clauses, exact = [], True
+    for key, value in tags.items():
+        k, v = _tag_key(key), _literal(value)
+        if k is None or v is None:
+            exact = False
+        else:
+            clauses.append(f"tags.{k} = {v}")
+    if finished:
+        clauses.append("attributes.status = 'FINISHED'")
+    return " and ".join(clauses), exact
 
 
 def _skops_trusted_types(model: Any) -> list[str]:
@@ -147,326 +143,363 @@ def _skops_trusted_types(model: Any) -> list[str]:
     return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
 
 
-def find_run_by_key(settings: Settings, experiment: str, key: str) -> str | None:
-    """A finished run of ``experiment`` tagged with idempotency ``key`` (its model is reusable)."""
-    client = connect(settings)
-    experiment_id = ensure_experiment(settings, experiment)
-    runs = client.search_runs(
-        [experiment_id], filter_string=f"tags.`{KEY_TAG}` = '{key}' and attributes.status = 'FINISHED'", max_results=1
-    )
-    return str(runs[0].info.run_id) if runs else None
+class MlflowRegistry:
+    """The ``ModelRegistry`` port on an MLflow tracking/registry store (one client, kept)."""
 
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.uri = settings.mlflow_tracking_uri
+        self._client: Any = None
 
-def log_model_run(
-    settings: Settings,
-    *,
-    experiment: str,
-    model: Any,
-    input_example: pd.DataFrame,
-    params: Mapping[str, Any],
-    metrics: Mapping[str, float],
-    baseline_dir: Path | None,
-    idempotency_key: str,
-    run_name: str,
-    tags: Mapping[str, str],
-    artifacts: Mapping[str, Path] | None = None,
-) -> str:
-    """Log ``model`` (and its baseline) in a new run tagged with ``idempotency_key``; its run id.
+    def __repr__(self) -> str:
+        return f"MlflowRegistry({self.uri!r})"
 
-    A finished run with the same key is reused: a retried task never logs a second model.
-    """
-    import mlflow
-    import mlflow.sklearn
+    @property
+    def client(self) -> Any:
+        """The one ``MlflowClient`` of this registry (quiet, no telemetry), created on first use."""
+        if self._client is None:
+            os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+            os.environ.setdefault("DO_NOT_TRACK", "true")
+            os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+            if self.uri.startswith("sqlite:///"):
+                Path(self.uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            from mlflow import MlflowClient
 
-    existing = find_run_by_key(settings, experiment, idempotency_key)
-    if existing is not None:
-        log.info("reusing run %s (idempotency key %s)", existing, idempotency_key)
-        return existing
-    experiment_id = ensure_experiment(settings, experiment)
-    with mlflow.start_run(experiment_id=experiment_id, run_name=run_name,
-                          tags={KEY_TAG: idempotency_key, **dict(tags)}) as run:
-        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.log_metrics({k: float(v) for k, v in metrics.items()})
-        if baseline_dir is not None:
-            mlflow.log_artifacts(str(baseline_dir), artifact_path=BASELINE_PATH)
-        for artifact_path, local in (artifacts or {}).items():
-            mlflow.log_artifact(str(local), artifact_path=artifact_path)
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            input_example=input_example,
-            skops_trusted_types=_skops_trusted_types(model),
-        )
-        logged = mlflow.last_logged_model()
-        model_uri = logged.model_uri if logged is not None else f"runs:/{run.info.run_id}/model"
-        mlflow.set_tag(MODEL_URI_TAG, model_uri)
-        return str(run.info.run_id)
+            self._client = MlflowClient(tracking_uri=self.uri, registry_uri=self.uri)
+        return self._client
 
+    def _fluent(self) -> Any:
+        """MLflow's module API pointed at this registry; the one place that sets its global URIs.
 
-def run_model_uri(settings: Settings, run_id: str) -> str:
-    client = connect(settings)
-    return str(client.get_run(run_id).data.tags.get(MODEL_URI_TAG) or f"runs:/{run_id}/model")
+        Only for the calls without a client form (see the module doc); set only when it points
+        elsewhere (another registry of the same process, e.g. in tests), not reset per call.
+        """
+        import mlflow
 
+        self.client  # noqa: B018 - the same environment and folders as the client
+        if mlflow.get_tracking_uri() != self.uri:
+            mlflow.set_tracking_uri(self.uri)
+        if mlflow.get_registry_uri() != self.uri:
+            mlflow.set_registry_uri(self.uri)
+        return mlflow
 
-def load_run_model(settings: Settings, run_id: str) -> Any:
-    import mlflow.sklearn
+    # ---------------------------------------------------------------- experiments and searches
 
-    return mlflow.sklearn.load_model(run_model_uri(settings, run_id))
+    def ensure_experiment(self, name: str) -> str:
+        """Experiment id of ``name``, created with an explicit artifact location if new."""
+        experiment = self.client.get_experiment_by_name(name)
+        if experiment is not None:
+            return str(experiment.experiment_id)
+        location = (self.settings.mlflow_artifacts / name.replace("/", "_")).resolve()
+        location.mkdir(parents=True, exist_ok=True)
+        return str(self.client.create_experiment(name, artifact_location=location.as_uri()))
 
+    def _search_versions(self, model_name: str, tags: Mapping[str, str]) -> list[Any]:
+        """Versions of ``model_name`` carrying exactly ``tags`` (MLflow ``ModelVersion`` objects)."""
+        filter_string, exact = version_filter(model_name, tags)
+        found = list(self.client.search_model_versions(filter_string))
+        if exact:
+            return found
+        return [v for v in found if v.name == model_name
+                and all((v.tags or {}).get(k) == value for k, value in tags.items())]
 
-def log_run_artifacts(settings: Settings, run_id: str, files: Mapping[str, Path],
-                      metrics: Mapping[str, float] | None = None, tags: Mapping[str, str] | None = None) -> None:
-    """Add artifacts / metrics / tags to a finished run (e.g. the gate's comparison)."""
-    client = connect(settings)
-    for artifact_path, local in files.items():
-        client.log_artifact(run_id, str(local), artifact_path=artifact_path)
-    for key, value in (metrics or {}).items():
-        client.log_metric(run_id, key, float(value))
-    for key, text in (tags or {}).items():
-        client.set_tag(run_id, key, text)
+    def _search_runs(self, experiment_id: str, tags: Mapping[str, str], *, finished: bool = False,
+                     max_results: int = 100) -> list[Any]:
+        filter_string, exact = run_filter(tags, finished)
+        runs = list(self.client.search_runs([experiment_id], filter_string=filter_string,
+                                            max_results=max_results if exact else 50000))
+        if exact:
+            return runs
+        matching = [r for r in runs if all(r.data.tags.get(k) == value for k, value in tags.items())]
+        return matching[:max_results]
 
-
-def read_run_artifact(settings: Settings, run_id: str, artifact_path: str) -> bytes | None:
-    """The bytes of one artifact file of a run; ``None`` when the run has no such file."""
-    import tempfile
-
-    import mlflow.artifacts
-
-    client = connect(settings)
-    folder = artifact_path.rpartition("/")[0]
-    try:
-        listed = client.list_artifacts(run_id, folder or None)
-    except Exception as exc:
-        if is_not_found(exc):
-            return None
-        raise
-    if not any(f.path == artifact_path and not f.is_dir for f in listed):
-        return None
-    with tempfile.TemporaryDirectory(prefix="artifact-") as tmp:
-        local = mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=artifact_path, dst_path=tmp,
-                                                    tracking_uri=settings.mlflow_tracking_uri)
-        return Path(local).read_bytes()
-
-
-def register_run(settings: Settings, model_name: str, run_id: str, idempotency_key: str,
-                 tags: Mapping[str, str]) -> RegisteredVersion:
-    """Register the model of ``run_id`` as a new version, once per ``idempotency_key``."""
-    import mlflow
-
-    client = connect(settings)
-    existing = find_version_by_key(client, model_name, idempotency_key)
-    if existing is not None:
-        log.info("reusing %s version %s (idempotency key %s)", model_name, existing.version, idempotency_key)
-        return RegisteredVersion(model_name, str(existing.version), run_id, created=False)
-    version = mlflow.register_model(
-        run_model_uri(settings, run_id), model_name, tags={KEY_TAG: idempotency_key, **dict(tags)}
-    )
-    # register_model may not link the run when the source is a LoggedModel; record it ourselves.
-    client.set_model_version_tag(model_name, version.version, "driftpilot.run_id", run_id)
-    return RegisteredVersion(model_name, str(version.version), run_id, created=True)
-
-
-def log_and_register(
-    settings: Settings,
-    *,
-    experiment: str,
-    model_name: str,
-    model: Any,
-    input_example: pd.DataFrame,
-    params: Mapping[str, Any],
-    metrics: Mapping[str, float],
-    baseline_dir: Path,
-    idempotency_key: str,
-    run_name: str,
-    tags: Mapping[str, str],
-) -> RegisteredVersion:
-    """Log ``model`` and its baseline in one run and register it as a new version.
-
-    Re-running with the same ``idempotency_key`` returns the version registered before.
-    """
-    client = connect(settings)
-    existing = find_version_by_key(client, model_name, idempotency_key)
-    if existing is not None:
-        log.info("reusing %s version %s (idempotency key %s)", model_name, existing.version, idempotency_key)
-        return RegisteredVersion(model_name, str(existing.version), str(existing.run_id), created=False)
-    run_id = log_model_run(
-        settings, experiment=experiment, model=model, input_example=input_example, params=params,
-        metrics=metrics, baseline_dir=baseline_dir, idempotency_key=idempotency_key, run_name=run_name, tags=tags,
-    )
-    return register_run(settings, model_name, run_id, idempotency_key, tags)
-
-
-def version_tags(settings: Settings, model_name: str, version: str) -> dict[str, str]:
-    client = connect(settings)
-    return dict(client.get_model_version(model_name, str(version)).tags or {})
-
-
-def set_version_tags(settings: Settings, model_name: str, version: str, tags: Mapping[str, str]) -> None:
-    client = connect(settings)
-    for key, value in tags.items():
-        client.set_model_version_tag(model_name, str(version), key, value)
-
-
-def search_versions(settings: Settings, model_name: str, tag: str, value: str) -> list[str]:
-    """Versions of ``model_name`` whose ``tag`` equals ``value``, oldest first."""
-    client = connect(settings)
-    found = client.search_model_versions(f"name='{model_name}' and tag.`{tag}`='{value}'")
-    return sorted((str(v.version) for v in found), key=int)
-
-
-def delete_alias(settings: Settings, model_name: str, alias: str) -> None:
-    """Remove ``alias`` (already gone is fine) and read back that it is gone."""
-    client = connect(settings)
-    try:
-        client.delete_registered_model_alias(model_name, alias)
-    except Exception as exc:
-        if not is_not_found(exc):
-            raise
-    _check_alias(client, model_name, alias, None)
-
-
-def version_run_id(client: Any, model_name: str, version: str) -> str:
-    """The training run of a registered version; ``BaselineNotFound`` when it is not registered."""
-    try:
-        mv = client.get_model_version(model_name, str(version))
-    except Exception as exc:
-        if is_not_found(exc):
-            raise BaselineNotFound(
-                f"{model_name} version {version} is not registered in the MLflow registry of "
-                "MLFLOW_TRACKING_URI: register it with driftpilot (`driftpilot bootstrap --model "
-                f"{model_name}` for the initial model, the retraining DAG for later ones), or point "
-                "MLFLOW_TRACKING_URI at the registry that holds it, or fix the `model_version` the serving "
-                "code logs."
-            ) from exc
-        raise
-    run_id = (mv.tags or {}).get("driftpilot.run_id") or mv.run_id
-    if not run_id:
-        raise BaselineNotFound(f"{model_name} version {version} has no training run to hold its baseline; "
-                               "re-register it with driftpilot so its baseline is logged")
-    return str(run_id)
-
-
-def load_model(settings: Settings, model_name: str, version: str) -> Any:
-    """Load a registered version as a scikit-learn pipeline."""
-    import mlflow.sklearn
-
-    connect(settings)
-    return mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
-
-
-def is_version_number(version: str) -> bool:
-    """Whether ``version`` is spelled as an MLflow registry version: 1, 2, ... (no sign, no zeros first)."""
-    return version.isascii() and version.isdigit() and not version.startswith("0")
-
-
-def load_baseline(settings: Settings, model_name: str, version: str) -> Baseline:
-    """Download (once, cached by version) and read the baseline of ``model_name`` ``version``."""
-    import mlflow.artifacts
-
-    version = str(version)
-    if not is_version_number(version):
-        # MLflow numbers versions 1, 2, ...: anything else ("v99", "1.0", "") names no version, and
-        # must never become a path under the baseline cache either.
-        raise BaselineNotFound(
-            f"{model_name}: {version!r} is not an MLflow model version (versions are numbered 1, 2, ...): "
-            "fix the `model_version` the serving code logs, or register the model with driftpilot"
-        )
-    cache = settings.baseline_cache / model_name / version
-    if not (cache / "profile.json").exists():
-        client = connect(settings)
-        run_id = version_run_id(client, model_name, version)
-        staging = cache.with_name(f".{version}.partial")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir(parents=True)
-        # Absent (deterministic) is told apart from unreadable (transient, raised for a retry).
+    def find_version_by_key(self, model_name: str, key: str) -> RegisteredVersion | None:
+        """The model version tagged with idempotency ``key``, if one was registered before."""
         try:
-            listed = client.list_artifacts(run_id, BASELINE_PATH)
+            found = self._search_versions(model_name, {KEY_TAG: key})
         except Exception as exc:
             if is_not_found(exc):
-                listed = []
-            else:
-                raise
-        if not listed:
-            raise BaselineNotFound(
-                f"{model_name} version {version}: no baseline artifacts under run {run_id}/{BASELINE_PATH}. "
-                "Re-register the version with driftpilot so its baseline is logged."
+                return None
+            raise
+        if not found:
+            return None
+        return RegisteredVersion(model_name, str(found[0].version), str(found[0].run_id), created=False)
+
+    def find_run_by_key(self, experiment: str, key: str) -> str | None:
+        """A finished run of ``experiment`` tagged with idempotency ``key`` (its model is reusable)."""
+        runs = self._search_runs(self.ensure_experiment(experiment), {KEY_TAG: key}, finished=True, max_results=1)
+        return str(runs[0].info.run_id) if runs else None
+
+    def search_versions(self, model_name: str, tag: str, value: str) -> list[str]:
+        """Versions of ``model_name`` whose ``tag`` equals ``value``, oldest first."""
+        return sorted((str(v.version) for v in self._search_versions(model_name, {tag: value})), key=int)
+
+    # ---------------------------------------------------------------- aliases and tags
+
+    def aliases(self, model_name: str) -> dict[str, str]:
+        """Every alias of ``model_name`` (empty when the model is not registered)."""
+        try:
+            found = self.client.get_registered_model(model_name).aliases
+        except Exception as exc:
+            if is_not_found(exc):
+                return {}
+            raise
+        return {str(k): str(v) for k, v in (found or {}).items()}
+
+    def alias_version(self, model_name: str, alias: str) -> str | None:
+        """The version an alias points to, or ``None`` when the alias (or the model) does not exist."""
+        return self.aliases(model_name).get(alias)
+
+    def _check_alias(self, model_name: str, alias: str, expected: str | None) -> None:
+        """Read-after-write: raise when the registry does not hold what was just written."""
+        found = self.alias_version(model_name, alias)
+        if found != expected:
+            raise RegistryInconsistent(
+                f"alias {alias!r} of {model_name} reads {found!r} right after driftpilot set it to {expected!r}: "
+                "something else is moving this model's aliases (a registry user, or a process outside driftpilot's "
+                "promotion lock). Check the registry and `driftpilot promotions`, then run `driftpilot reconcile`."
             )
-        mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=BASELINE_PATH, dst_path=str(staging),
-                                            tracking_uri=settings.mlflow_tracking_uri)
-        shutil.rmtree(cache, ignore_errors=True)
-        (staging / BASELINE_PATH).rename(cache)
-        shutil.rmtree(staging, ignore_errors=True)
-    from driftpilot.adapters.parquet_lake import read_parquet
-    from driftpilot.domain.profile import canonical_profile
 
-    return Baseline(
-        model_name=model_name,
-        version=str(version),
-        directory=cache,
-        reference=read_parquet(cache / "reference.parquet"),
-        profile=canonical_profile(json.loads((cache / "profile.json").read_text())),
-        metadata=json.loads((cache / "metadata.json").read_text()),
-    )
+    def set_alias(self, model_name: str, alias: str, version: str) -> None:
+        """Point ``alias`` at ``version`` and read it back."""
+        self.client.set_registered_model_alias(model_name, alias, str(version))
+        self._check_alias(model_name, alias, str(version))
 
+    def delete_alias(self, model_name: str, alias: str) -> None:
+        """Remove ``alias`` (already gone is fine) and read back that it is gone."""
+        try:
+            self.client.delete_registered_model_alias(model_name, alias)
+        except Exception as exc:
+            if not is_not_found(exc):
+                raise
+        self._check_alias(model_name, alias, None)
 
-def champion_baseline(settings: Settings, model_name: str) -> Baseline:
-    client = connect(settings)
-    version = alias_version(client, model_name, CHAMPION)
-    if version is None:
-        raise BaselineNotFound(
-            f"model {model_name!r} has no `{CHAMPION}` alias in {settings.mlflow_tracking_uri}; "
-            f"run `driftpilot bootstrap --model {model_name}` first"
+    def version_tags(self, model_name: str, version: str) -> dict[str, str]:
+        return dict(self.client.get_model_version(model_name, str(version)).tags or {})
+
+    def set_version_tags(self, model_name: str, version: str, tags: Mapping[str, str]) -> None:
+        for key, value in tags.items():
+            self.client.set_model_version_tag(model_name, str(version), key, value)
+
+    # ---------------------------------------------------------------- runs and versions
+
+    def log_model_run(self, run: ModelRun) -> str:
+        """Log ``run.model`` (and its baseline) in a new run tagged with its idempotency key; its run id.
+
+        A finished run with the same key is reused: a retried task never logs a second model.
+        """
+        existing = self.find_run_by_key(run.experiment, run.idempotency_key)
+        if existing is not None:
+            log.info("reusing run %s (idempotency key %s)", existing, run.idempotency_key)
+            return existing
+        experiment_id = self.ensure_experiment(run.experiment)
+        self._fluent()
+        import mlflow
+        import mlflow.sklearn
+
+        with mlflow.start_run(experiment_id=experiment_id, run_name=run.run_name,
+                              tags={KEY_TAG: run.idempotency_key, **dict(run.tags)}) as active:
+            mlflow.log_params({k: str(v)[:500] for k, v in run.params.items()})
+            mlflow.log_metrics({k: float(v) for k, v in run.metrics.items()})
+            if run.baseline_dir is not None:
+                mlflow.log_artifacts(str(run.baseline_dir), artifact_path=BASELINE_PATH)
+            for artifact_path, local in run.artifacts.items():
+                mlflow.log_artifact(str(local), artifact_path=artifact_path)
+            mlflow.sklearn.log_model(
+                run.model,
+                name="model",
+                input_example=run.input_example,
+                skops_trusted_types=_skops_trusted_types(run.model),
+            )
+            logged = mlflow.last_logged_model()
+            model_uri = logged.model_uri if logged is not None else f"runs:/{active.info.run_id}/model"
+            mlflow.set_tag(MODEL_URI_TAG, model_uri)
+            return str(active.info.run_id)
+
+    def run_model_uri(self, run_id: str) -> str:
+        return str(self.client.get_run(run_id).data.tags.get(MODEL_URI_TAG) or f"runs:/{run_id}/model")
+
+    def load_run_model(self, run_id: str) -> FittedModel:
+        uri = self.run_model_uri(run_id)
+        self._fluent()
+        import mlflow.sklearn
+
+        return mlflow.sklearn.load_model(uri)
+
+    def log_run_artifacts(self, run_id: str, files: Mapping[str, Path], metrics: Mapping[str, float] | None = None,
+                          tags: Mapping[str, str] | None = None) -> None:
+        """Add artifacts / metrics / tags to a finished run (e.g. the gate's comparison)."""
+        for artifact_path, local in files.items():
+            self.client.log_artifact(run_id, str(local), artifact_path=artifact_path)
+        for key, value in (metrics or {}).items():
+            self.client.log_metric(run_id, key, float(value))
+        for key, text in (tags or {}).items():
+            self.client.set_tag(run_id, key, text)
+
+    def read_run_artifact(self, run_id: str, artifact_path: str) -> bytes | None:
+        """The bytes of one artifact file of a run; ``None`` when the run has no such file."""
+        folder = artifact_path.rpartition("/")[0]
+        try:
+            listed = self.client.list_artifacts(run_id, folder or None)
+        except Exception as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        if not any(f.path == artifact_path and not f.is_dir for f in listed):
+            return None
+        with tempfile.TemporaryDirectory(prefix="artifact-") as tmp:
+            local = self.client.download_artifacts(run_id, artifact_path, dst_path=tmp)
+            return Path(local).read_bytes()
+
+    def register_run(self, model_name: str, run_id: str, idempotency_key: str,
+                     tags: Mapping[str, str]) -> RegisteredVersion:
+        """Register the model of ``run_id`` as a new version, once per ``idempotency_key``."""
+        existing = self.find_version_by_key(model_name, idempotency_key)
+        if existing is not None:
+            log.info("reusing %s version %s (idempotency key %s)", model_name, existing.version, idempotency_key)
+            return RegisteredVersion(model_name, existing.version, run_id, created=False)
+        uri = self.run_model_uri(run_id)
+        version = self._fluent().register_model(uri, model_name, tags={KEY_TAG: idempotency_key, **dict(tags)})
+        # register_model may not link the run when the source is a LoggedModel; record it ourselves.
+        self.client.set_model_version_tag(model_name, version.version, RUN_ID_TAG, run_id)
+        return RegisteredVersion(model_name, str(version.version), run_id, created=True)
+
+    def log_and_register(self, model_name: str, run: ModelRun) -> RegisteredVersion:
+        """Log ``run`` and its baseline in one run and register it as a new version.
+
+        Re-running with the same idempotency key returns the version registered before.
+        """
+        existing = self.find_version_by_key(model_name, run.idempotency_key)
+        if existing is not None:
+            log.info("reusing %s version %s (idempotency key %s)", model_name, existing.version, run.idempotency_key)
+            return existing
+        run_id = self.log_model_run(run)
+        return self.register_run(model_name, run_id, run.idempotency_key, run.tags)
+
+    def version_run_id(self, model_name: str, version: str) -> str:
+        """The training run of a registered version; ``BaselineNotFound`` when it is not registered."""
+        try:
+            mv = self.client.get_model_version(model_name, str(version))
+        except Exception as exc:
+            if is_not_found(exc):
+                raise BaselineNotFound(
+                    f"{model_name} version {version} is not registered in the MLflow registry of "
+                    "MLFLOW_TRACKING_URI: register it with driftpilot (`driftpilot bootstrap --model "
+                    f"{model_name}` for the initial model, the retraining DAG for later ones), or point "
+                    "MLFLOW_TRACKING_URI at the registry that holds it, or fix the `model_version` the serving "
+                    "code logs."
+                ) from exc
+            raise
+        run_id = (mv.tags or {}).get(RUN_ID_TAG) or mv.run_id
+        if not run_id:
+            raise BaselineNotFound(f"{model_name} version {version} has no training run to hold its baseline; "
+                                   "re-register it with driftpilot so its baseline is logged")
+        return str(run_id)
+
+    def load_model(self, model_name: str, version: str) -> FittedModel:
+        """Load a registered version as a scikit-learn pipeline."""
+        self._fluent()
+        import mlflow.sklearn
+
+        return mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+
+    # ---------------------------------------------------------------- baselines
+
+    def load_baseline(self, model_name: str, version: str) -> Baseline:
+        """Download (once, cached by version) and read the baseline of ``model_name`` ``version``."""
+        version = str(version)
+        if not is_version_number(version):
+            # MLflow numbers versions 1, 2, ...: anything else ("v99", "1.0", "") names no version, and
+            # must never become a path under the baseline cache either.
+            raise BaselineNotFound(
+                f"{model_name}: {version!r} is not an MLflow model version (versions are numbered 1, 2, ...): "
+                "fix the `model_version` the serving code logs, or register the model with driftpilot"
+            )
+        cache = self.settings.baseline_cache / model_name / version
+        if not (cache / "profile.json").exists():
+            run_id = self.version_run_id(model_name, version)
+            staging = cache.with_name(f".{version}.partial")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
+            # Absent (deterministic) is told apart from unreadable (transient, raised for a retry).
+            try:
+                listed = self.client.list_artifacts(run_id, BASELINE_PATH)
+            except Exception as exc:
+                if is_not_found(exc):
+                    listed = []
+                else:
+                    raise
+            if not listed:
+                raise BaselineNotFound(
+                    f"{model_name} version {version}: no baseline artifacts under run {run_id}/{BASELINE_PATH}. "
+                    "Re-register the version with driftpilot so its baseline is logged."
+                )
+            self.client.download_artifacts(run_id, BASELINE_PATH, dst_path=str(staging))
+            shutil.rmtree(cache, ignore_errors=True)
+            (staging / BASELINE_PATH).rename(cache)
+            shutil.rmtree(staging, ignore_errors=True)
+        from driftpilot.adapters.parquet_lake import read_parquet
+        from driftpilot.domain.profile import canonical_profile
+
+        return Baseline(
+            model_name=model_name,
+            version=version,
+            directory=cache,
+            reference=read_parquet(cache / "reference.parquet"),
+            profile=canonical_profile(json.loads((cache / "profile.json").read_text())),
+            metadata=json.loads((cache / "metadata.json").read_text()),
         )
-    return load_baseline(settings, model_name, version)
 
+    def champion_baseline(self, model_name: str) -> Baseline:
+        version = self.alias_version(model_name, CHAMPION)
+        if version is None:
+            raise BaselineNotFound(
+                f"model {model_name!r} has no `{CHAMPION}` alias in {self.uri}; "
+                f"run `driftpilot bootstrap --model {model_name}` first"
+            )
+        return self.load_baseline(model_name, version)
 
-WINDOW_TAG = "driftpilot.window"
+    # ---------------------------------------------------------------- monitoring runs
 
+    def log_monitoring_run(self, run: MonitoringRun) -> str:
+        """Record one monitoring window as one MLflow run; a re-run of the window replaces it.
 
-def log_monitoring_run(
-    settings: Settings,
-    *,
-    model_name: str,
-    window: str,
-    model_version: str,
-    metrics: Mapping[str, float],
-    tags: Mapping[str, str],
-    artifacts_dir: Path | None,
-) -> str:
-    """Record one monitoring window as one MLflow run; a re-run of the window replaces it.
+        MLflow appends every logged value to a metric's history, so logging a re-run into the same run
+        would list each metric once per run (93 -> 186 -> 279 points). Instead the window's run is
+        written anew, complete, and only then are the earlier runs of the window (found by tag)
+        deleted with their artifacts: at any moment the window has at least one complete run, and
+        after the call exactly one.
+        """
+        from mlflow.entities import Metric, RunStatus
 
-    MLflow appends every logged value to a metric's history, so logging a re-run into the same run
-    would list each metric once per run (93 -> 186 -> 279 points). Instead the window's run is
-    written anew, complete, and only then are the earlier runs of the window (found by tag)
-    deleted with their artifacts: at any moment the window has at least one complete run, and
-    after the call exactly one.
-    """
-    import mlflow
+        experiment_id = self.ensure_experiment(f"driftpilot/{run.model_name}/monitoring")
+        earlier = self._search_runs(experiment_id, {WINDOW_TAG: run.window})
+        tags = {WINDOW_TAG: run.window, "driftpilot.model_version": run.model_version, **dict(run.tags)}
+        created = self.client.create_run(experiment_id, run_name=f"{run.model_name} {run.window}", tags=tags)
+        run_id = str(created.info.run_id)
+        try:
+            finite = {k: float(v) for k, v in run.metrics.items()
+                      if v is not None and v == v and abs(float(v)) != float("inf")}
+            now = int(time.time() * 1000)
+            metrics = [Metric(key, value, now, 0) for key, value in finite.items()]
+            for start in range(0, len(metrics), 1000):  # MLflow's per-batch limit
+                self.client.log_batch(run_id, metrics=metrics[start:start + 1000])
+            if run.artifacts_dir is not None and run.artifacts_dir.exists():
+                self.client.log_artifacts(run_id, str(run.artifacts_dir), artifact_path="reports")
+        except BaseException:
+            self.client.set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+            raise
+        self.client.set_terminated(run_id)
+        for old in earlier:
+            self._delete_run(old)
+        return run_id
 
-    client = connect(settings)
-    experiment_id = ensure_experiment(settings, f"driftpilot/{model_name}/monitoring")
-    earlier = client.search_runs(
-        [experiment_id], filter_string=f"tags.`{WINDOW_TAG}` = '{window}'", max_results=100
-    )
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"{model_name} {window}") as run:
-        mlflow.set_tags({WINDOW_TAG: window, "driftpilot.model_version": model_version, **dict(tags)})
-        finite = {k: float(v) for k, v in metrics.items() if v is not None and v == v and abs(float(v)) != float("inf")}
-        if finite:
-            mlflow.log_metrics(finite, step=0)
-        if artifacts_dir is not None and artifacts_dir.exists():
-            mlflow.log_artifacts(str(artifacts_dir), artifact_path="reports")
-        run_id = str(run.info.run_id)
-    for old in earlier:
-        _delete_run(client, old)
-    return run_id
+    def _delete_run(self, run: Any) -> None:
+        """Delete a superseded run and its artifacts (a soft delete alone would keep every report)."""
+        from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
-
-def _delete_run(client: Any, run: Any) -> None:
-    """Delete a superseded run and its artifacts (a soft delete alone would keep every report)."""
-    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
-    try:
-        get_artifact_repository(run.info.artifact_uri).delete_artifacts()
-    except Exception as exc:  # an artifact store that cannot delete keeps the files; the run still goes
-        log.warning("could not delete the artifacts of superseded run %s: %s", run.info.run_id, exc)
-    client.delete_run(run.info.run_id)
+        try:
+            get_artifact_repository(run.info.artifact_uri).delete_artifacts()
+        except Exception as exc:  # an artifact store that cannot delete keeps the files; the run still goes
+            log.warning("could not delete the artifacts of superseded run %s: %s", run.info.run_id, exc)
+        self.client.delete_run(run.info.run_id)

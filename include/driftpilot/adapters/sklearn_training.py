@@ -1,46 +1,40 @@
 """Model recipes: scikit-learn pipelines with proper preprocessing, seeded and reproducible.
 
-The only module that imports scikit-learn. A recipe (``retraining`` in the config) names an
-estimator and its params; numeric features are median-imputed and scaled, categorical features
+The only module that imports scikit-learn; ``SklearnTrainer`` is the ``Trainer`` port on these
+functions (the pipeline is stateless, so the class only binds them). A recipe (``retraining``
+in the config) names an estimator and its params; numeric features are median-imputed and scaled, categorical features
 are imputed and one-hot encoded with unknown categories ignored at serving time (an unseen
 category must not crash scoring: monitoring reports it instead).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.ensemble import (
-    HistGradientBoostingClassifier,
-    HistGradientBoostingRegressor,
-    RandomForestClassifier,
-    RandomForestRegressor,
-)
-from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LinearRegression, LogisticRegression
-from sklearn.metrics import (
-    accuracy_score,
-    brier_score_loss,
-    f1_score,
-    log_loss,
-    mean_absolute_error,
-    r2_score,
-    roc_auc_score,
-    root_mean_squared_error,
-)
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
 from driftpilot.domain.categories import ClassSet, category_key, category_keys
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import PREDICTION, SCORE
 from driftpilot.errors import InsufficientData, SchemaViolation
 
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
+# scikit-learn is imported inside the functions that use it: building the ports (every task, every
+# CLI command) must not pay its import (seconds here) when nothing is trained or scored.
+
 
 def _estimator(config: ModelConfig) -> Any:
+    from sklearn.ensemble import (
+        HistGradientBoostingClassifier,
+        HistGradientBoostingRegressor,
+        RandomForestClassifier,
+        RandomForestRegressor,
+    )
+    from sklearn.linear_model import LinearRegression, LogisticRegression
+
     recipe = config.retraining
     params = dict(recipe.params)
     classify = config.task is not TaskType.REGRESSION
@@ -71,6 +65,11 @@ def canonical_categories(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_pipeline(config: ModelConfig) -> Pipeline:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
+
     numeric = list(config.features.numeric)
     categorical = list(config.features.categorical)
     transformers: list[tuple[str, Any, list[str]]] = []
@@ -171,6 +170,17 @@ def _positive_index(config: ModelConfig, classes: list[Any]) -> int:
 
 def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> dict[str, float]:
     """Performance metrics of predictions against labels (rows must be aligned, none missing)."""
+    from sklearn.metrics import (
+        accuracy_score,
+        brier_score_loss,
+        f1_score,
+        log_loss,
+        mean_absolute_error,
+        r2_score,
+        roc_auc_score,
+        root_mean_squared_error,
+    )
+
     if y_true.isna().any():
         raise InsufficientData("evaluate() got rows without a label; join matured labels only")
     n = len(y_true)
@@ -215,3 +225,28 @@ def feature_importance(config: ModelConfig, model: Any, frame: pd.DataFrame, max
     )
     columns = list(config.features.numeric) + list(config.features.categorical)
     return {c: max(0.0, float(v)) for c, v in zip(columns, result.importances_mean, strict=True)}
+
+
+class SklearnTrainer:
+    """The ``Trainer`` port: scikit-learn pipelines built from a config's ``retraining`` recipe."""
+
+    def fit(self, config: ModelConfig, frame: pd.DataFrame) -> Pipeline:
+        return fit(config, frame)
+
+    def predict(self, config: ModelConfig, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
+        return predict(config, model, frame)
+
+    def evaluate(self, config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> dict[str, float]:
+        return evaluate(config, y_true, scored)
+
+    def training_target(self, config: ModelConfig, target: pd.Series) -> pd.Series:
+        return training_target(config, target)
+
+    def feature_frame(self, config: ModelConfig, frame: pd.DataFrame) -> pd.DataFrame:
+        return feature_frame(config, frame)
+
+    def fitted_classes(self, model: Any) -> list[str]:
+        return fitted_classes(model)
+
+    def feature_importance(self, config: ModelConfig, model: Any, frame: pd.DataFrame) -> dict[str, float]:
+        return feature_importance(config, model, frame)

@@ -18,13 +18,11 @@ from typing import Any
 
 import pandas as pd
 
-from driftpilot.adapters import mlflow_registry as registry
-from driftpilot.adapters import sklearn_training as training
 from driftpilot.adapters.parquet_lake import write_json_atomic, write_parquet_atomic
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import PREDICTION, SCORE
 from driftpilot.domain.profile import build_profile
-from driftpilot.ports import Ports
+from driftpilot.ports import CHAMPION, ModelRun, Ports, Trainer
 from driftpilot.settings import Settings
 from driftpilot_demo import datasets
 
@@ -73,8 +71,8 @@ def reference_sample(config: ModelConfig, holdout: pd.DataFrame, scored: pd.Data
     return reference.reset_index(drop=True)
 
 
-def baseline_metadata(config: ModelConfig, model: Any, holdout: pd.DataFrame, metrics: dict[str, float],
-                      extra: dict[str, Any]) -> dict[str, Any]:
+def baseline_metadata(trainer: Trainer, config: ModelConfig, model: Any, holdout: pd.DataFrame,
+                      metrics: dict[str, float], extra: dict[str, Any]) -> dict[str, Any]:
     """metadata.json of a baseline: what the model is, how it did on its holdout, what it relies on."""
     return {
         "model_name": config.name,
@@ -82,20 +80,19 @@ def baseline_metadata(config: ModelConfig, model: Any, holdout: pd.DataFrame, me
         "features": {"numeric": list(config.features.numeric), "categorical": list(config.features.categorical)},
         "target": config.target,
         "holdout_metrics": metrics,
-        "classes": training.fitted_classes(model),
-        "feature_importance": training.feature_importance(config, model, holdout),
+        "classes": trainer.fitted_classes(model),
+        "feature_importance": trainer.feature_importance(config, model, holdout),
         **extra,
     }
 
 
 def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
-    settings = ports.settings
-    client = registry.connect(settings)
+    settings, registry, trainer = ports.settings, ports.registry, ports.trainer
     key = f"bootstrap:{config.fingerprint}"
-    existing = registry.find_version_by_key(client, config.name, key)
+    existing = registry.find_version_by_key(config.name, key)
     metrics: dict[str, float] = {}
     if existing is not None:
-        version = registry.RegisteredVersion(config.name, str(existing.version), str(existing.run_id), created=False)
+        version = existing
         log.info("initial model of %s already registered as version %s", config.name, version.version)
     else:
         source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
@@ -103,11 +100,11 @@ def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
         cut = int(len(period) * (1 - config.retraining.holdout_share))
         fit_rows, holdout = period.iloc[:cut], period.iloc[cut:].reset_index(drop=True)
         log.info("training %s on %d rows, holdout %d rows", config.name, len(fit_rows), len(holdout))
-        model = training.fit(config, fit_rows)
-        scored = training.predict(config, model, holdout)
-        metrics = training.evaluate(config, holdout[config.target], scored)
+        model = trainer.fit(config, fit_rows)
+        scored = trainer.predict(config, model, holdout)
+        metrics = trainer.evaluate(config, holdout[config.target], scored)
         reference = reference_sample(config, holdout, scored)
-        metadata = baseline_metadata(config, model, holdout, metrics, {
+        metadata = baseline_metadata(trainer, config, model, holdout, metrics, {
             "dataset": config.source.dataset,
             "training_rows": [0, cut],
             "holdout_rows": [cut, len(period)],
@@ -116,12 +113,10 @@ def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
         })
         with tempfile.TemporaryDirectory(prefix="baseline-", dir=_tmp(settings)) as tmp:
             baseline_dir = write_baseline(config, reference, metadata, Path(tmp))
-            version = registry.log_and_register(
-                settings,
+            version = registry.log_and_register(config.name, ModelRun(
                 experiment=training_experiment(config),
-                model_name=config.name,
                 model=model,
-                input_example=training.feature_frame(config, holdout.head(5)),
+                input_example=trainer.feature_frame(config, holdout.head(5)),
                 params={
                     "estimator": config.retraining.estimator,
                     **{f"param.{k}": v for k, v in config.retraining.params.items()},
@@ -135,12 +130,12 @@ def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
                 idempotency_key=key,
                 run_name=f"{config.name}-initial",
                 tags={"driftpilot.reason": "initial training", "driftpilot.fingerprint": config.fingerprint},
-            )
-    champion = registry.alias_version(client, config.name, registry.CHAMPION)
+            ))
+    champion = registry.alias_version(config.name, CHAMPION)
     if champion is None:
-        registry.set_alias(client, config.name, registry.CHAMPION, version.version)
+        registry.set_alias(config.name, CHAMPION, version.version)
         champion = version.version
-        log.info("alias %s of %s -> version %s", registry.CHAMPION, config.name, champion)
+        log.info("alias %s of %s -> version %s", CHAMPION, config.name, champion)
     return BootstrapResult(config.name, version.version, version.created, champion, metrics)
 
 

@@ -27,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot.adapters import mlflow_registry as registry
 from driftpilot.adapters import parquet_lake as storage
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.adapters.sqlite_store import MetricRow
@@ -52,7 +51,7 @@ from driftpilot.domain.contracts import (
 from driftpilot.domain.labels import join_labels, known_as_of, screen_labels, unknown_id_count
 from driftpilot.domain.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
 from driftpilot.errors import BaselineNotFound, CorruptFile, InsufficientData, SchemaViolation
-from driftpilot.ports import Ports
+from driftpilot.ports import CHALLENGER, CHAMPION, Baseline, MonitoringRun, Ports
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -155,11 +154,11 @@ class ServingVersions:
 
     rows: dict[str, int]  # version -> rows, most rows first
     serving: str  # the version with most rows among those that have a baseline
-    baseline: registry.Baseline  # the serving version's (loaded once, for validation)
+    baseline: Baseline  # the serving version's (loaded once, for validation)
     unknown: dict[str, str]  # version -> why its baseline could not be found
 
 
-def serving_versions(frame: pd.DataFrame, settings: Settings, model: str) -> ServingVersions:
+def serving_versions(frame: pd.DataFrame, ports: Ports, model: str) -> ServingVersions:
     """The versions named in the window's log, checked against the registry.
 
     Rows of a version the registry does not know cannot be judged against any baseline; they are
@@ -169,16 +168,15 @@ def serving_versions(frame: pd.DataFrame, settings: Settings, model: str) -> Ser
     versions = category_keys(frame[MODEL_VERSION]) if MODEL_VERSION in frame.columns else pd.Series(dtype=object)
     counts = {str(k): int(v) for k, v in versions.dropna().value_counts().items()}
     if not counts:
-        client = registry.connect(settings)
-        champion = registry.alias_version(client, model, registry.CHAMPION)
+        champion = ports.registry.alias_version(model, CHAMPION)
         if champion is None:
             raise InsufficientData(f"model {model!r} has no champion and its log names no model_version")
-        return ServingVersions({}, champion, registry.load_baseline(settings, model, champion), {})
+        return ServingVersions({}, champion, ports.registry.load_baseline(model, champion), {})
     unknown: dict[str, str] = {}
-    baselines: dict[str, registry.Baseline] = {}
+    baselines: dict[str, Baseline] = {}
     for version in counts:
         try:
-            baselines[version] = registry.load_baseline(settings, model, version)
+            baselines[version] = ports.registry.load_baseline(model, version)
         except BaselineNotFound as exc:
             unknown[version] = str(exc)
     known = [v for v in counts if v not in unknown]
@@ -204,7 +202,7 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
         )
     if frame.empty:
         raise CorruptFile(bad_files[0]["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
-    versions = serving_versions(frame, settings, config.name)
+    versions = serving_versions(frame, ports, config.name)
     version, baseline = versions.serving, versions.baseline
     out_dir = report_dir(settings, window)
     result = validation.validate_window(
@@ -255,7 +253,7 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
     return summary
 
 
-def _classes(config: ModelConfig, baseline: registry.Baseline) -> ClassSet | None:
+def _classes(config: ModelConfig, baseline: Baseline) -> ClassSet | None:
     """The classifier's classes (config, else baseline); ``None`` for a regression model."""
     if config.task is TaskType.REGRESSION:
         return None
@@ -291,7 +289,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     several = served_by is not None and served_by.nunique() > 1
     thresholds = drift.DriftThresholds(drift_share=config.drift.drift_share, seed=0)
 
-    def judge(rows_of: pd.DataFrame | None, baseline: registry.Baseline) -> drift.DatasetDrift:
+    def judge(rows_of: pd.DataFrame | None, baseline: Baseline) -> drift.DatasetDrift:
         """Drift of ``rows_of`` (``None``: the whole validated file, streamed) against ``baseline``."""
         predictions = baseline.profile.get("predictions", {})
         outputs = [c for c in (SCORE, PREDICTION) if c in predictions]
@@ -306,7 +304,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
 
     # Each version's rows are judged against that version's own baseline; the window's verdict
     # (and its Evidently pages) is the serving version's. Other versions are reported beside it.
-    baseline = registry.load_baseline(settings, config.name, version)
+    baseline = ports.registry.load_baseline(config.name, version)
     mine = accepted[(served_by == version).to_numpy()] if several and served_by is not None else accepted
     verdict = judge(mine if several else None, baseline)
     storage.write_json_atomic(verdict.to_dict(), out_dir / "drift_stats.json")
@@ -314,7 +312,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     if several and served_by is not None:
         for other in sorted(set(served_by.dropna()) - {version}):
             rows_of = accepted[(served_by == other).to_numpy()]
-            others[other] = judge(rows_of, registry.load_baseline(settings, config.name, other))
+            others[other] = judge(rows_of, ports.registry.load_baseline(config.name, other))
         storage.write_json_atomic({v: d.to_dict() for v, d in others.items()}, out_dir / "drift_stats_other_versions.json")
     else:
         (out_dir / "drift_stats_other_versions.json").unlink(missing_ok=True)  # left by an earlier run
@@ -415,16 +413,15 @@ def label_classes(config: ModelConfig, ports: Ports, version: str | None) -> Cla
 
     ``version`` is the window's serving version; a window without traffic uses the champion's.
     """
-    settings = ports.settings
     if config.task is TaskType.REGRESSION:
         return None
     if config.classes:
         return ClassSet.of(config.classes, "config")
     if version is None:
-        version = registry.alias_version(registry.connect(settings), config.name, registry.CHAMPION)
+        version = ports.registry.alias_version(config.name, CHAMPION)
         if version is None:
             raise InsufficientData(f"{config.name}: no champion yet, so no classes to check labels against")
-    return _classes(config, registry.load_baseline(settings, config.name, version))
+    return _classes(config, ports.registry.load_baseline(config.name, version))
 
 
 def read_labels(ports: Ports, config: ModelConfig, first: date, as_of: datetime,
@@ -502,7 +499,6 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
     """
     settings = ports.settings
     from driftpilot.adapters import evidently_reports as reports
-    from driftpilot.adapters import sklearn_training as training
     as_of = window.end
     targets = windows_to_recompute(config, window)
     classes = label_classes(config, ports, _window_version(settings, config, window))
@@ -551,13 +547,13 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
             status = f"labels maturing ({joined.coverage:.0%} so far)"
         elif joined.labelled >= config.labels.min_labelled_rows:
             labelled = joined.joined.rename(columns={"label": config.target})
-            metrics = training.evaluate(config, labelled[config.target], labelled)
+            metrics = ports.trainer.evaluate(config, labelled[config.target], labelled)
             status = "final"
             rows += [MetricRow(config.name, version, target.label, f"perf.{k}", "", v) for k, v in metrics.items()]
             target_dir = report_dir(settings, target)
             newly_mature = target.end + maturity > window.start
             if newly_mature or not (target_dir / "performance.html").exists():
-                baseline = registry.load_baseline(settings, config.name, version)
+                baseline = ports.registry.load_baseline(config.name, version)
                 reports.build_window_reports(
                     config, baseline.reference, accepted, labelled, target_dir, target.label, seed=0,
                     reuse=("drift", "quality"),
@@ -627,7 +623,7 @@ def _evidence_by_window(frame: pd.DataFrame, config: ModelConfig) -> list[Window
     return out
 
 
-def latest_performance(config: ModelConfig, settings: Settings, frame: pd.DataFrame, window: Window) -> PerformanceEvidence | None:
+def latest_performance(config: ModelConfig, ports: Ports, frame: pd.DataFrame, window: Window) -> PerformanceEvidence | None:
     """The primary metric of the latest mature window (up to this one) with enough labels."""
     metric = f"perf.{config.promotion.primary_metric}"
     # Only windows already mature at this window's end: a re-run of an old window must not use
@@ -639,7 +635,7 @@ def latest_performance(config: ModelConfig, settings: Settings, frame: pd.DataFr
     row = perf.sort_values("window").iloc[-1]
     counts = frame[(frame["metric"] == "perf.n") & (frame["window"] == row["window"])]["value"]
     volume = frame[(frame["metric"] == "ops.rows") & (frame["window"] == row["window"])]["value"]
-    baseline = registry.load_baseline(settings, config.name, str(row["model_version"]))
+    baseline = ports.registry.load_baseline(config.name, str(row["model_version"]))
     reference_value = baseline.metadata.get("holdout_metrics", {}).get(config.promotion.primary_metric)
     if reference_value is None:
         return None
@@ -666,13 +662,14 @@ def decide_step(config: ModelConfig, ports: Ports, window: Window, version: str)
     if current is None:
         raise InsufficientData(f"no drift metrics for window {window.label}: run the drift step first")
     earlier = [e for e in evidence if e.window < window.label]
-    performance = latest_performance(config, settings, same_version, window)
+    performance = latest_performance(config, ports, same_version, window)
     retrains = [datetime.fromisoformat(t) for t in history.retrain_times(db, config.name, before=_now_iso(window))]
     decision = decide(current, earlier, performance, config.trigger, retrains, window.end)
-    return _store_decision(config, settings, window, version, decision)
+    return _store_decision(config, ports, window, version, decision)
 
 
-def _store_decision(config: ModelConfig, settings: Settings, window: Window, version: str, decision: Decision) -> dict[str, Any]:
+def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: str, decision: Decision) -> dict[str, Any]:
+    settings = ports.settings
     key = f"{config.name}:{window.label}:v{version}"
     payload = {
         "model": config.name,
@@ -686,13 +683,14 @@ def _store_decision(config: ModelConfig, settings: Settings, window: Window, ver
                           list(decision.reasons), dict(decision.evidence), _now_iso(window))
     out_dir = report_dir(settings, window)
     storage.write_json_atomic(payload, out_dir / "decision.json")
-    payload["mlflow_run_id"] = _log_window_run(config, settings, window, version, decision, out_dir)
+    payload["mlflow_run_id"] = _log_window_run(config, ports, window, version, decision, out_dir)
     return payload
 
 
-def _log_window_run(config: ModelConfig, settings: Settings, window: Window, version: str,
+def _log_window_run(config: ModelConfig, ports: Ports, window: Window, version: str,
                     decision: Decision, out_dir: Path) -> str:
     """The window as an MLflow run in the model's monitoring experiment: metrics + reports."""
+    settings = ports.settings
     frame = history.read_metrics(metrics_db(settings), config.name, since=window.label)
     frame = frame[(frame["window"] == window.label) & frame["value"].notna()]
     metrics = {}
@@ -701,15 +699,14 @@ def _log_window_run(config: ModelConfig, settings: Settings, window: Window, ver
             continue  # the Evidently JSON is logged as an artifact; keep the run's metric list readable
         name = f"{metric}.{column}" if column else metric
         metrics[_mlflow_key(name)] = float(value)
-    return registry.log_monitoring_run(
-        settings,
+    return ports.registry.log_monitoring_run(MonitoringRun(
         model_name=config.name,
         window=window.label,
         model_version=version,
         metrics=metrics,
         tags={"driftpilot.action": decision.action.value, "driftpilot.reasons": "; ".join(decision.reasons)[:4000]},
         artifacts_dir=out_dir,
-    )
+    ))
 
 
 def _mlflow_key(name: str) -> str:
@@ -756,9 +753,8 @@ def reconcile_step(config: ModelConfig, ports: Ports, window: Window) -> dict[st
     settings = ports.settings
     from driftpilot.usecases import promote as promotion
     moves = promotion.reconcile(ports, metrics_db(settings), config.name, window.end.isoformat())
-    client = registry.connect(settings)
     return {
         "moves": [f"{m.alias}: {m.from_version} -> {m.to_version} ({m.reason})" for m in moves],
-        "champion": registry.alias_version(client, config.name, registry.CHAMPION),
-        "challenger": registry.alias_version(client, config.name, registry.CHALLENGER),
+        "champion": ports.registry.alias_version(config.name, CHAMPION),
+        "challenger": ports.registry.alias_version(config.name, CHALLENGER),
     }

@@ -40,13 +40,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftpilot.adapters import mlflow_registry as registry
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.errors import DriftpilotError
 from driftpilot.errors import (
     PromotionRefused as PromotionRefused,  # raised here; re-exported for callers
 )
-from driftpilot.ports import Ports
+from driftpilot.ports import CHALLENGER, CHAMPION, PREVIOUS, Ports
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +109,11 @@ def record_gate_verdict(ports: Ports, db: Path, model: str, run_id: str, record:
     The store is what promotion trusts; the run artifact is the readable copy, checked against
     the digest so that an edited copy is noticed.
     """
-    settings = ports.settings
     data = gate_record_bytes(record)
     with tempfile.TemporaryDirectory(prefix="gate-") as tmp:
         local = Path(tmp) / "gate.json"
         local.write_bytes(data)
-        registry.log_run_artifacts(settings, run_id, {GATE_RECORD_DIR: local})
+        ports.registry.log_run_artifacts(run_id, {GATE_RECORD_DIR: local})
     return history.record_gate_verdict(db, model, run_id, bool(record["passed"]), hashlib.sha256(data).hexdigest(),
                                        str(champion_version), at)
 
@@ -127,7 +125,6 @@ def bind_gate_verdict(db: Path, model: str, run_id: str, version: str) -> histor
 
 def gate_problem(ports: Ports, db: Path, model: str, version: str) -> str | None:
     """Why ``version`` may not be promoted as far as the gate goes, or ``None`` when it may."""
-    settings = ports.settings
     verdict = history.gate_verdict(db, model, version)
     if verdict is None:
         return ("no gate verdict recorded by driftpilot for this version (only versions registered by the "
@@ -136,7 +133,7 @@ def gate_problem(ports: Ports, db: Path, model: str, version: str) -> str | None
     if not verdict.passed:
         return (f"the promotion gate failed (run {verdict.run_id}, evaluated against champion "
                 f"v{verdict.champion_version} at {verdict.recorded_at}); see the comparison logged with that run")
-    data = registry.read_run_artifact(settings, verdict.run_id, GATE_RECORD)
+    data = ports.registry.read_run_artifact(verdict.run_id, GATE_RECORD)
     if data is None:
         return f"the gate record {GATE_RECORD} of run {verdict.run_id} is missing: it was deleted after the gate ran"
     if hashlib.sha256(data).hexdigest() != verdict.digest:
@@ -152,60 +149,56 @@ def gate_problem(ports: Ports, db: Path, model: str, version: str) -> str | None
 
 def set_approval(ports: Ports, model: str, version: str, decision: str, by: str, note: str) -> None:
     """What a reviewer does in the registry UI: set the approval tags of a version."""
-    settings = ports.settings
     if decision not in (APPROVED, REJECTED):
         raise DriftpilotError(f"approval must be {APPROVED!r} or {REJECTED!r}, got {decision!r}")
     if not note.strip():
         raise DriftpilotError("an approval needs a note saying why (it is kept with the version)")
     if not by.strip():
         raise DriftpilotError("an approval needs the name of who approved (--by, DRIFTPILOT_REVIEWER or the OS user)")
-    registry.set_version_tags(settings, model, version, {APPROVAL: decision, APPROVAL_NOTE: note.strip(),
+    ports.registry.set_version_tags(model, version, {APPROVAL: decision, APPROVAL_NOTE: note.strip(),
                                                          APPROVAL_BY: by.strip()})
 
 
 def _refuse(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str,
             *, final: bool) -> None:
-    settings = ports.settings
     """Say why on the version and in the promotion log, once per distinct (reason, approval)."""
-    tags = registry.version_tags(settings, model, version)
+    tags = ports.registry.version_tags(model, version)
     fingerprint = json.dumps([reason, tags.get(APPROVAL_BY, ""), tags.get(APPROVAL_NOTE, "")])
     done = history.version_outcome(db, model, version)
     if done is not None and done.outcome == REFUSED and done.detail == fingerprint:
         return  # refused for exactly this before: do not log it again on every reconcile
     text = f"refused at {at}: {reason}"
-    registry.set_version_tags(settings, model, version, {PROMOTION_REFUSED: text, **({PROMOTION: text} if final else {})})
+    ports.registry.set_version_tags(model, version, {PROMOTION_REFUSED: text, **({PROMOTION: text} if final else {})})
     _log_move(db, AliasMove(model, REFUSED, None, str(version), by, at, reason))
     history.record_outcome(db, model, version, REFUSED, False, fingerprint, at)
     log.warning("%s v%s not promoted: %s", model, version, reason)
 
 
 def _promote(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str) -> list[AliasMove]:
-    settings = ports.settings
-    client = registry.connect(settings)
-    current = registry.alias_version(client, model, registry.CHAMPION)
+    current = ports.registry.alias_version(model, CHAMPION)
     moves: list[AliasMove] = []
     done = history.version_outcome(db, model, version)
     if current == str(version):
         # Already champion: finish a promotion that was interrupted after the alias move.
         if done is None or done.outcome != PROMOTED:
-            if registry.alias_version(client, model, registry.CHALLENGER) == str(version):
-                registry.delete_alias(settings, model, registry.CHALLENGER)
-            registry.set_version_tags(settings, model, version, {PROMOTION: f"promoted at {at} by {by}"})
-            move = AliasMove(model, registry.CHAMPION, None, str(version), by, at, f"{reason} (completed after an interruption)")
+            if ports.registry.alias_version(model, CHALLENGER) == str(version):
+                ports.registry.delete_alias(model, CHALLENGER)
+            ports.registry.set_version_tags(model, version, {PROMOTION: f"promoted at {at} by {by}"})
+            move = AliasMove(model, CHAMPION, None, str(version), by, at, f"{reason} (completed after an interruption)")
             _log_move(db, move)
             history.record_outcome(db, model, version, PROMOTED, True, reason, at)
             moves.append(move)
         return moves
     if current is not None:
-        old_previous = registry.alias_version(client, model, registry.PREVIOUS)
-        registry.set_alias(client, model, registry.PREVIOUS, current)
-        moves.append(AliasMove(model, registry.PREVIOUS, old_previous, current, by, at, reason))
-    registry.set_alias(client, model, registry.CHAMPION, str(version))
-    moves.append(AliasMove(model, registry.CHAMPION, current, str(version), by, at, reason))
-    if registry.alias_version(client, model, registry.CHALLENGER) == str(version):
-        registry.delete_alias(settings, model, registry.CHALLENGER)
-        moves.append(AliasMove(model, registry.CHALLENGER, str(version), None, by, at, f"promoted; {reason}"))
-    registry.set_version_tags(settings, model, version, {PROMOTION: f"promoted at {at} by {by}"})
+        old_previous = ports.registry.alias_version(model, PREVIOUS)
+        ports.registry.set_alias(model, PREVIOUS, current)
+        moves.append(AliasMove(model, PREVIOUS, old_previous, current, by, at, reason))
+    ports.registry.set_alias(model, CHAMPION, str(version))
+    moves.append(AliasMove(model, CHAMPION, current, str(version), by, at, reason))
+    if ports.registry.alias_version(model, CHALLENGER) == str(version):
+        ports.registry.delete_alias(model, CHALLENGER)
+        moves.append(AliasMove(model, CHALLENGER, str(version), None, by, at, f"promoted; {reason}"))
+    ports.registry.set_version_tags(model, version, {PROMOTION: f"promoted at {at} by {by}"})
     for move in moves:
         _log_move(db, move)
     history.record_outcome(db, model, version, PROMOTED, True, reason, at)
@@ -230,18 +223,16 @@ def _approval_problem(model: str, version: str, tags: dict[str, str]) -> str | N
 
 
 def _reconcile(ports: Ports, db: Path, model: str, at: str) -> list[AliasMove]:
-    settings = ports.settings
-    client = registry.connect(settings)
     moves: list[AliasMove] = []
-    challenger = registry.alias_version(client, model, registry.CHALLENGER)
-    for version in registry.search_versions(settings, model, APPROVAL, APPROVED):
-        tags = registry.version_tags(settings, model, version)
+    challenger = ports.registry.alias_version(model, CHALLENGER)
+    for version in ports.registry.search_versions(model, APPROVAL, APPROVED):
+        tags = ports.registry.version_tags(model, version)
         done = history.version_outcome(db, model, version)
         if tags.get(PROMOTION) or (done is not None and done.final):
             continue  # already acted on (promoted, refused, or later rolled back): never again
         who = tags.get(APPROVAL_BY, "").strip() or "unknown reviewer"
         problem = _approval_problem(model, version, tags)
-        champion = registry.alias_version(client, model, registry.CHAMPION)
+        champion = ports.registry.alias_version(model, CHAMPION)
         if problem is not None:
             _refuse(ports, db, model, version, who, at, problem, final=False)
             continue
@@ -255,10 +246,10 @@ def _reconcile(ports: Ports, db: Path, model: str, at: str) -> list[AliasMove]:
             continue
         moves += _promote(ports, db, model, version, who, at, f"approved: {tags[APPROVAL_NOTE].strip()}")
     if challenger is not None:
-        tags = registry.version_tags(settings, model, challenger)
+        tags = ports.registry.version_tags(model, challenger)
         if tags.get(APPROVAL) == REJECTED:
-            registry.delete_alias(settings, model, registry.CHALLENGER)
-            move = AliasMove(model, registry.CHALLENGER, challenger, None, tags.get(APPROVAL_BY, "unknown reviewer"),
+            ports.registry.delete_alias(model, CHALLENGER)
+            move = AliasMove(model, CHALLENGER, challenger, None, tags.get(APPROVAL_BY, "unknown reviewer"),
                              at, f"rejected: {tags.get(APPROVAL_NOTE, '')}")
             _log_move(db, move)
             moves.append(move)
@@ -278,11 +269,10 @@ def approve(ports: Ports, db: Path, model: str, version: str, by: str, note: str
     Raises ``PromotionRefused`` (after recording the refusal) when ``version`` did not become
     champion, so the task that approved does not report a promotion that did not happen.
     """
-    settings = ports.settings
     with _serialised(db, model, f"approve v{version} by {by}", lock_timeout):
         set_approval(ports, model, str(version), APPROVED, by, note)
         moves = _reconcile(ports, db, model, at)
-        if registry.alias_version(registry.connect(settings), model, registry.CHAMPION) != str(version):
+        if ports.registry.alias_version(model, CHAMPION) != str(version):
             done = history.version_outcome(db, model, str(version))
             why = json.loads(done.detail)[0] if done is not None and done.outcome == REFUSED else "see the promotion log"
             raise PromotionRefused(f"{model} v{version} approved by {by} but not promoted: {why}")
@@ -296,14 +286,12 @@ def rollback(ports: Ports, db: Path, model: str, by: str, at: str, reason: str,
     ``previous`` must be where driftpilot last put it (the promotion log): an alias moved by hand
     in the registry would otherwise turn a rollback into a promotion that skipped the gate.
     """
-    settings = ports.settings
     with _serialised(db, model, f"rollback by {by}", lock_timeout):
-        client = registry.connect(settings)
-        current = registry.alias_version(client, model, registry.CHAMPION)
-        previous = registry.alias_version(client, model, registry.PREVIOUS)
+        current = ports.registry.alias_version(model, CHAMPION)
+        previous = ports.registry.alias_version(model, PREVIOUS)
         if previous is None:
             raise DriftpilotError(f"{model} has no `previous` version to roll back to (champion is v{current})")
-        _, logged = history.last_alias_target(db, model, registry.PREVIOUS)
+        _, logged = history.last_alias_target(db, model, PREVIOUS)
         if previous != logged:
             raise PromotionRefused(
                 f"alias `previous` of {model} points to v{previous}, but driftpilot last moved it to "
@@ -311,12 +299,12 @@ def rollback(ports: Ports, db: Path, model: str, by: str, at: str, reason: str,
                 "moved outside driftpilot, so rolling back to it could skip the gate. Put the alias back, or "
                 "promote a version through the retraining DAG."
             )
-        registry.set_alias(client, model, registry.CHAMPION, previous)
-        moves = [AliasMove(model, registry.CHAMPION, current, previous, by, at, f"rollback: {reason}")]
+        ports.registry.set_alias(model, CHAMPION, previous)
+        moves = [AliasMove(model, CHAMPION, current, previous, by, at, f"rollback: {reason}")]
         if current is not None:
-            registry.set_alias(client, model, registry.PREVIOUS, current)
-            moves.append(AliasMove(model, registry.PREVIOUS, previous, current, by, at, f"rollback: {reason}"))
-            registry.set_version_tags(settings, model, current, {PROMOTION: f"rolled back at {at} by {by}: {reason}"})
+            ports.registry.set_alias(model, PREVIOUS, current)
+            moves.append(AliasMove(model, PREVIOUS, previous, current, by, at, f"rollback: {reason}"))
+            ports.registry.set_version_tags(model, current, {PROMOTION: f"rolled back at {at} by {by}: {reason}"})
             history.record_outcome(db, model, current, ROLLED_BACK, True, reason, at)
         for move in moves:
             _log_move(db, move)

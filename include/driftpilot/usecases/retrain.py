@@ -27,9 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot.adapters import mlflow_registry as registry
 from driftpilot.adapters import parquet_lake as storage
-from driftpilot.adapters import sklearn_training as training
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.domain import gate
 from driftpilot.domain.categories import category_key, category_keys
@@ -37,7 +35,7 @@ from driftpilot.domain.config import ApprovalMode, ModelConfig, TaskType
 from driftpilot.domain.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
 from driftpilot.domain.labels import join_labels, window_is_mature
 from driftpilot.errors import DriftpilotError, InsufficientData
-from driftpilot.ports import Ports
+from driftpilot.ports import CHALLENGER, CHAMPION, ModelRun, Ports
 from driftpilot.settings import Settings
 from driftpilot.usecases import promote as promotion
 from driftpilot.usecases.bootstrap import (
@@ -180,8 +178,8 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
     train = pd.concat(parts, ignore_index=True)
     # One type per class in the files the candidate learns from and is judged on, whatever mix
     # of dtypes the original data and the label writers used.
-    train[config.target] = training.training_target(config, train[config.target]).to_numpy()
-    holdout = holdout.assign(**{config.target: training.training_target(config, holdout[config.target]).to_numpy()})
+    train[config.target] = ports.trainer.training_target(config, train[config.target]).to_numpy()
+    holdout = holdout.assign(**{config.target: ports.trainer.training_target(config, holdout[config.target]).to_numpy()})
     out = work_dir(settings, request)
     storage.write_parquet_atomic(train, out / "train.parquet")
     storage.write_parquet_atomic(holdout.reset_index(drop=True), out / "holdout.parquet")
@@ -211,27 +209,26 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
     out = work_dir(settings, request)
     experiment = training_experiment(config)
     key = f"candidate:{request.idempotency_key}"
-    existing = registry.find_run_by_key(settings, experiment, key)
+    existing = ports.registry.find_run_by_key(experiment, key)
     if existing is not None:
         _mark_ran(settings, request)
         return {"run_id": existing, "reused": True}
     train = storage.read_parquet(out / "train.parquet")
     holdout = storage.read_parquet(out / "holdout.parquet")
-    model = training.fit(config, train)
-    scored = training.predict(config, model, holdout)
-    metrics = training.evaluate(config, holdout[config.target], scored)
-    metadata = baseline_metadata(config, model, holdout, metrics, {
+    model = ports.trainer.fit(config, train)
+    scored = ports.trainer.predict(config, model, holdout)
+    metrics = ports.trainer.evaluate(config, holdout[config.target], scored)
+    metadata = baseline_metadata(ports.trainer, config, model, holdout, metrics, {
         "reason": request.reason,
         "trigger_window": request.window,
         "idempotency_key": request.idempotency_key,
         "train_rows": len(train),
     })
     baseline_dir = write_baseline(config, reference_sample(config, holdout, scored), metadata, out / "baseline")
-    run_id = registry.log_model_run(
-        settings,
+    run_id = ports.registry.log_model_run(ModelRun(
         experiment=experiment,
         model=model,
-        input_example=training.feature_frame(config, holdout.head(5)),
+        input_example=ports.trainer.feature_frame(config, holdout.head(5)),
         params={"estimator": config.retraining.estimator, **{f"param.{k}": v for k, v in config.retraining.params.items()},
                 "seed": config.retraining.seed, "train_rows": len(train), "holdout_rows": len(holdout),
                 "reason": request.reason, "trigger_window": request.window, "as_of": request.as_of.isoformat()},
@@ -241,7 +238,7 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
         run_name=f"{config.name}-candidate-{request.window}",
         tags={"driftpilot.reason": request.reason[:4000], "driftpilot.trigger_window": request.window},
         artifacts={"training_set": out / "training_set.json"},
-    )
+    ))
     _mark_ran(settings, request)
     return {"run_id": run_id, "reused": False, "holdout_metrics": metrics}
 
@@ -300,14 +297,13 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
         if previous.get("run_id") == run_id and history.gate_verdict_of_run(metrics_db(settings), config.name, run_id):
             return {**previous, "reused": True}
     holdout = storage.read_parquet(out / "holdout.parquet")
-    client = registry.connect(settings)
-    champion_version = registry.alias_version(client, config.name, registry.CHAMPION)
+    champion_version = ports.registry.alias_version(config.name, CHAMPION)
     if champion_version is None:
         raise InsufficientData(f"{config.name} has no champion to compare with")
-    champion = registry.load_model(settings, config.name, champion_version)
-    challenger = registry.load_run_model(settings, run_id)
-    truth, champion_pred, champion_score = _arrays(config, holdout, training.predict(config, champion, holdout))
-    _, challenger_pred, challenger_score = _arrays(config, holdout, training.predict(config, challenger, holdout))
+    champion = ports.registry.load_model(config.name, champion_version)
+    challenger = ports.registry.load_run_model(run_id)
+    truth, champion_pred, champion_score = _arrays(config, holdout, ports.trainer.predict(config, champion, holdout))
+    _, challenger_pred, challenger_score = _arrays(config, holdout, ports.trainer.predict(config, challenger, holdout))
     segments = holdout[list(config.segments)] if config.segments else None
     result = gate.evaluate_gate(
         metric=config.promotion.primary_metric,
@@ -325,8 +321,8 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
     markdown = gate.comparison_markdown(result, config.name, champion_version, f"run {run_id[:8]}")
     storage.write_text_atomic(markdown, out / "comparison.md")
     storage.write_json_atomic(result.to_dict(), out / "gate.json")
-    registry.log_run_artifacts(
-        settings, run_id, {"comparison": out / "comparison.md"},
+    ports.registry.log_run_artifacts(
+        run_id, {"comparison": out / "comparison.md"},
         metrics={"gate_improvement": result.improvement, "gate_ci_low": result.ci_low, "gate_ci_high": result.ci_high},
         tags={"driftpilot.gate": "passed" if result.passed else "failed", "driftpilot.champion_version": champion_version},
     )
@@ -376,20 +372,19 @@ def register_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
         "driftpilot.gate_summary": " / ".join(evaluation["reasons"])[:4000],
         "driftpilot.comparison": f"runs:/{run_id}/comparison/comparison.md",
     }
-    version = registry.register_run(settings, config.name, run_id, f"retrain:{request.idempotency_key}", tags)
+    version = ports.registry.register_run(config.name, run_id, f"retrain:{request.idempotency_key}", tags)
     # A reused version keeps the verdict it was registered with; only a step that never finished
     # (crash between registration and the binding / approval tag / alias) is completed here.
     passed = promotion.bind_gate_verdict(metrics_db(settings), config.name, run_id, version.version).passed
-    current_tags = registry.version_tags(settings, config.name, version.version)
-    client = registry.connect(settings)
+    current_tags = ports.registry.version_tags(config.name, version.version)
     if promotion.APPROVAL not in current_tags:
         state = promotion.PENDING if passed else promotion.GATE_FAILED
-        registry.set_version_tags(settings, config.name, version.version, {promotion.APPROVAL: state})
+        ports.registry.set_version_tags(config.name, version.version, {promotion.APPROVAL: state})
         current_tags[promotion.APPROVAL] = state
-    challenger = registry.alias_version(client, config.name, registry.CHALLENGER)
+    challenger = ports.registry.alias_version(config.name, CHALLENGER)
     awaiting = passed and current_tags[promotion.APPROVAL] == promotion.PENDING and not current_tags.get(promotion.PROMOTION)
     if awaiting and (challenger is None or int(challenger) < int(version.version)):
-        registry.set_alias(client, config.name, registry.CHALLENGER, version.version)
+        ports.registry.set_alias(config.name, CHALLENGER, version.version)
     return {"registered": True, "version": version.version, "created": version.created,
             "gate": "passed" if passed else "failed"}
 
@@ -437,8 +432,8 @@ def compare_on_served_windows(config: ModelConfig, ports: Ports, windows: list[s
     if joined.empty:
         raise InsufficientData(f"no labels known as of {as_of} for windows {windows}")
     truth = joined["label"].rename(config.target)
-    served = training.evaluate(config, truth, joined)
-    other = training.predict(config, registry.load_model(settings, config.name, other_version), joined)
-    counterfactual = training.evaluate(config, truth, other)
+    served = ports.trainer.evaluate(config, truth, joined)
+    other = ports.trainer.predict(config, ports.registry.load_model(config.name, other_version), joined)
+    counterfactual = ports.trainer.evaluate(config, truth, other)
     metric = config.promotion.primary_metric
     return {"metric": metric, "rows": len(joined), "served": served[metric], "other": counterfactual[metric]}
