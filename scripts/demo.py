@@ -161,15 +161,15 @@ def retrain(settings, config, retrain_dag, decision, sink) -> None:  # type: ign
         run = retrain_dag.test(run_conf=conf)
         root.handlers = handlers
     state = str(getattr(run, "state", "unknown")).split(".")[-1]
-    client = registry.connect(settings)
-    version = registry.alias_version(client, config.name, registry.CHALLENGER)
-    found = registry.search_versions(settings, config.name, registry.KEY_TAG, f"retrain:{decision['idempotency_key']}")
+    client = registry.MlflowRegistry(settings)
+    version = client.alias_version(config.name, registry.CHALLENGER)
+    found = client.search_versions(config.name, registry.KEY_TAG, f"retrain:{decision['idempotency_key']}")
     say(f"   >> retraining DAG for window {decision['window']}: {state} ({time.time() - t0:.0f} s)")
     if not found:
         ti = run.get_task_instance("training_set") if hasattr(run, "get_task_instance") else None
         say(f"      no candidate registered{f' (training_set: {ti.state})' if ti else ''}; see {settings.home / 'demo.log'}")
         return
-    tags = registry.version_tags(settings, config.name, found[-1])
+    tags = client.version_tags(config.name, found[-1])
     say(f"      candidate v{found[-1]}: gate {tags.get(promotion.GATE)} — {tags.get('driftpilot.gate_summary', '')[:160]}")
     if version == found[-1] and tags.get(promotion.APPROVAL) == promotion.PENDING:
         note = "demo reviewer: comparison read, gate passed on the out-of-time holdout"

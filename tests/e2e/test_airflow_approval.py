@@ -195,10 +195,10 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
         "from driftpilot.adapters import mlflow_registry as registry\n"
         "from driftpilot.adapters import sqlite_store as history\n"
         "from driftpilot.usecases import monitor as monitoring\n"
-        "s = load_settings(); c = registry.connect(s)\n"
-        f"print(registry.alias_version(c, '{MODEL}', 'champion'), registry.alias_version(c, '{MODEL}', 'previous'))\n"
+        "s = load_settings(); c = registry.MlflowRegistry(s)\n"
+        f"print(c.alias_version('{MODEL}', 'champion'), c.alias_version('{MODEL}', 'previous'))\n"
         f"print(history.read_promotions(monitoring.metrics_db(s), '{MODEL}')['moved_by'].tolist())\n"
-        f"print(registry.version_tags(s, '{MODEL}', '2')['driftpilot.approval_note'])\n"
+        f"print(registry.MlflowRegistry(s).version_tags('{MODEL}', '2')['driftpilot.approval_note'])\n"
     )
     out = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, check=True).stdout
     champion_line, movers_line, note_line = out.strip().splitlines()[-3:]

@@ -320,11 +320,11 @@ def test_a_rerun_replaces_the_windows_mlflow_run(runs, world, shared_settings) -
     dag, config, _ = world
     window = monitoring.window_for(config, "2026-01-03")
     assert str(dag.test(logical_date=window.end).state) == "success"
-    client = registry.connect(shared_settings)
-    experiment = client.get_experiment_by_name(f"driftpilot/{MODEL}/monitoring")
-    found = client.search_runs([experiment.experiment_id], filter_string=f"tags.`driftpilot.window` = '{window.label}'")
+    client = registry.MlflowRegistry(shared_settings)
+    experiment = client.client.get_experiment_by_name(f"driftpilot/{MODEL}/monitoring")
+    found = client.client.search_runs([experiment.experiment_id], filter_string=f"tags.`driftpilot.window` = '{window.label}'")
     assert len(found) == 1
-    assert len(client.get_metric_history(found[0].info.run_id, "drift.share")) == 1
+    assert len(client.client.get_metric_history(found[0].info.run_id, "drift.share")) == 1
 
 
 def test_an_unregistered_version_fails_at_once_saying_what_to_do(runs, world, shared_settings) -> None:

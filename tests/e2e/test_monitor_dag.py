@@ -90,9 +90,9 @@ def test_rerunning_a_window_replaces_its_outputs(monitored, elec2_config, shared
     after = _metrics(shared_settings, elec2_config.name, window.label)
     pd.testing.assert_frame_equal(before, after)
     assert report.stat().st_mtime_ns > stamp  # replaced, not appended next to
-    client = registry.connect(shared_settings)
-    experiment = client.get_experiment_by_name(f"driftpilot/{elec2_config.name}/monitoring")
-    runs = client.search_runs([experiment.experiment_id], filter_string=f"tags.`driftpilot.window` = '{window.label}'")
+    client = registry.MlflowRegistry(shared_settings)
+    experiment = client.client.get_experiment_by_name(f"driftpilot/{elec2_config.name}/monitoring")
+    runs = client.client.search_runs([experiment.experiment_id], filter_string=f"tags.`driftpilot.window` = '{window.label}'")
     assert len(runs) == 1
 
 

@@ -72,12 +72,12 @@ def run_retrain(dag, key: str, as_of: str = AS_OF):
 
 
 def versions_with_key(settings, key: str) -> list[str]:
-    return registry.search_versions(settings, MODEL, registry.KEY_TAG, f"retrain:{key}")
+    return registry.MlflowRegistry(settings).search_versions(MODEL, registry.KEY_TAG, f"retrain:{key}")
 
 
 def aliases(settings) -> dict[str, str | None]:
-    client = registry.connect(settings)
-    return {a: registry.alias_version(client, MODEL, a)
+    client = registry.MlflowRegistry(settings)
+    return {a: client.alias_version(MODEL, a)
             for a in (registry.CHAMPION, registry.CHALLENGER, registry.PREVIOUS)}
 
 
@@ -90,14 +90,14 @@ def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labe
         run = run_retrain(lake_with_labels, "t-approve")
     assert str(run.state) == "success"
     [version] = versions_with_key(shared_settings, "t-approve")
-    tags = registry.version_tags(shared_settings, MODEL, version)
+    tags = registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)
     assert tags[promotion.GATE] == "passed"
     assert tags[promotion.APPROVAL] == promotion.PENDING
     assert tags["driftpilot.reason"] == "test: drift persisted"
     assert tags["driftpilot.comparison"].endswith("comparison/comparison.md")
     assert aliases(shared_settings)[registry.CHALLENGER] == version
     # the challenger has its own baseline, from the out-of-time holdout
-    baseline = registry.load_baseline(shared_settings, MODEL, version)
+    baseline = registry.MlflowRegistry(shared_settings).load_baseline(MODEL, version)
     assert baseline.metadata["idempotency_key"] == "t-approve"
     # without approval, nothing moves however often we reconcile
     assert reconcile(build_ports(shared_settings)) == []
@@ -106,13 +106,13 @@ def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labe
 
 def test_same_idempotency_key_creates_no_new_version_and_restores_a_lost_alias(lake_with_labels, shared_settings, tmp_path) -> None:
     [version] = versions_with_key(shared_settings, "t-approve")
-    registry.delete_alias(shared_settings, MODEL, registry.CHALLENGER)  # as if it crashed before the alias move
-    client = registry.connect(shared_settings)
-    before = len(client.search_model_versions(f"name='{MODEL}'"))
+    registry.MlflowRegistry(shared_settings).delete_alias(MODEL, registry.CHALLENGER)  # as if it crashed before the alias move
+    client = registry.MlflowRegistry(shared_settings)
+    before = len(client.client.search_model_versions(f"name='{MODEL}'"))
     with gate_margin(tmp_path, -1.0):
         run = run_retrain(lake_with_labels, "t-approve")
     assert str(run.state) == "success"
-    assert len(client.search_model_versions(f"name='{MODEL}'")) == before
+    assert len(client.client.search_model_versions(f"name='{MODEL}'")) == before
     assert versions_with_key(shared_settings, "t-approve") == [version]
     assert aliases(shared_settings)[registry.CHALLENGER] == version
 
@@ -127,18 +127,18 @@ def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, share
         (registry.CHAMPION, elec2_champion.version, version), (registry.PREVIOUS, None, elec2_champion.version)}
     log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
     assert (log["moved_by"] == "ana").all() and log["reason"].str.contains("holdout gain is real").all()
-    assert registry.champion_baseline(shared_settings, MODEL).version == version  # monitoring follows
+    assert registry.MlflowRegistry(shared_settings).champion_baseline(MODEL).version == version  # monitoring follows
     assert reconcile(build_ports(shared_settings)) == []  # acting twice changes nothing
 
 
 def test_repeating_a_request_after_promotion_changes_nothing(lake_with_labels, shared_settings, tmp_path) -> None:
     """A cleared or re-run request must not re-judge the champion against itself."""
     [version] = versions_with_key(shared_settings, "t-approve")
-    before = registry.version_tags(shared_settings, MODEL, version)
+    before = registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)
     with gate_margin(tmp_path, -1.0):
         run = run_retrain(lake_with_labels, "t-approve")
     assert str(run.state) == "success"
-    assert registry.version_tags(shared_settings, MODEL, version) == before
+    assert registry.MlflowRegistry(shared_settings).version_tags(MODEL, version) == before
     assert aliases(shared_settings)[registry.CHAMPION] == version
     assert aliases(shared_settings)[registry.CHALLENGER] is None
 
@@ -153,7 +153,7 @@ def test_rejected_candidate_keeps_its_note_and_never_becomes_champion(lake_with_
     reconcile(build_ports(shared_settings))
     assert aliases(shared_settings)[registry.CHAMPION] == champion
     assert aliases(shared_settings)[registry.CHALLENGER] is None
-    tags = registry.version_tags(shared_settings, MODEL, version)
+    tags = registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)
     assert (tags[promotion.APPROVAL], tags[promotion.APPROVAL_NOTE]) == (promotion.REJECTED, "segment 3 looks worse")
 
 
@@ -163,14 +163,14 @@ def test_failed_gate_is_registered_but_an_approval_cannot_promote_it(lake_with_l
         run = run_retrain(lake_with_labels, "t-fail")
     assert str(run.state) == "success"
     [version] = versions_with_key(shared_settings, "t-fail")
-    tags = registry.version_tags(shared_settings, MODEL, version)
+    tags = registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)
     assert tags[promotion.GATE] == "failed"
     assert "does not clear the margin" in tags["driftpilot.gate_summary"]
     assert aliases(shared_settings)[registry.CHALLENGER] != version
     promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.APPROVED, "eve", "ship it anyway")
     reconcile(build_ports(shared_settings))
     assert aliases(shared_settings)[registry.CHAMPION] == champion
-    assert "refused" in registry.version_tags(shared_settings, MODEL, version)[promotion.PROMOTION]
+    assert "refused" in registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)[promotion.PROMOTION]
 
 
 def test_too_few_mature_labels_refuses_with_a_clear_message(lake_with_labels, shared_settings, elec2_config) -> None:
@@ -188,7 +188,7 @@ def test_rollback_restores_the_previous_champion_and_its_baseline(lake_with_labe
     promotion.rollback(build_ports(shared_settings), monitoring.metrics_db(shared_settings), MODEL, "ana", AS_OF, "incident 42")
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
     assert aliases(shared_settings)[registry.PREVIOUS] == promoted
-    assert registry.champion_baseline(shared_settings, MODEL).version == elec2_champion.version
+    assert registry.MlflowRegistry(shared_settings).champion_baseline(MODEL).version == elec2_champion.version
     log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
     assert log.iloc[-2]["reason"] == "rollback: incident 42"
     # a rolled-back version is not re-promoted by its old approval
@@ -201,7 +201,7 @@ def test_auto_approval_promotes_a_passed_candidate_at_once(lake_with_labels, sha
     assert str(run.state) == "success"
     [version] = versions_with_key(shared_settings, "t-auto")
     assert aliases(shared_settings)[registry.CHAMPION] == version
-    assert registry.version_tags(shared_settings, MODEL, version)[promotion.APPROVAL_BY] == "driftpilot (approval: auto)"
+    assert registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)[promotion.APPROVAL_BY] == "driftpilot (approval: auto)"
     # put the original champion back for the tests that follow in this session
     promotion.rollback(build_ports(shared_settings), monitoring.metrics_db(shared_settings), MODEL, "tests", AS_OF, "restore")
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version

@@ -18,17 +18,17 @@ from driftpilot.usecases import promote as promotion
 
 def new_run(settings: Settings, elec2_version: str) -> str:
     """A finished run whose model is the Elec2 model of ``elec2_version``."""
-    client = registry.connect(settings)
-    model_uri = registry.run_model_uri(settings, registry.version_run_id(client, "elec2_updown", elec2_version))
-    experiment = registry.ensure_experiment(settings, "driftpilot-tests/candidates")
-    run_id = str(client.create_run(experiment, tags={registry.MODEL_URI_TAG: model_uri}).info.run_id)
-    client.set_terminated(run_id)
+    client = registry.MlflowRegistry(settings)
+    model_uri = client.run_model_uri(client.version_run_id("elec2_updown", elec2_version))
+    experiment = client.ensure_experiment("driftpilot-tests/candidates")
+    run_id = str(client.client.create_run(experiment, tags={registry.MODEL_URI_TAG: model_uri}).info.run_id)
+    client.client.set_terminated(run_id)
     return run_id
 
 
 def register(settings: Settings, name: str, elec2_version: str, key: str, tags: dict[str, str] | None = None) -> str:
     """A version of ``name`` registered by hand (no gate ever ran on it)."""
-    return registry.register_run(settings, name, new_run(settings, elec2_version), f"{name}:{key}", tags or {}).version
+    return registry.MlflowRegistry(settings).register_run(name, new_run(settings, elec2_version), f"{name}:{key}", tags or {}).version
 
 
 def gated(settings: Settings, db: Path, name: str, elec2_version: str, key: str, passed: bool) -> str:
@@ -38,7 +38,7 @@ def gated(settings: Settings, db: Path, name: str, elec2_version: str, key: str,
     promotion.record_gate_verdict(build_ports(settings), db, name, run_id, record, champion_version="1", at="2026-01-07T00:00:00")
     tags = {promotion.GATE: "passed" if passed else "failed",
             promotion.APPROVAL: promotion.PENDING if passed else promotion.GATE_FAILED}
-    version = registry.register_run(settings, name, run_id, f"{name}:{key}", tags).version
+    version = registry.MlflowRegistry(settings).register_run(name, run_id, f"{name}:{key}", tags).version
     promotion.bind_gate_verdict(db, name, run_id, version)
     return version
 
@@ -50,5 +50,5 @@ def fresh_model(settings: Settings, prefix: str, elec2_version: str) -> str:
     """A registered model of its own (champion v1: a copy of the Elec2 model), so tests do not meet."""
     name = f"{prefix}_{next(_names)}"
     version = register(settings, name, elec2_version, "bootstrap")
-    registry.set_alias(registry.connect(settings), name, registry.CHAMPION, version)
+    registry.MlflowRegistry(settings).set_alias(name, registry.CHAMPION, version)
     return name

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.integration
 
 
 def test_bootstrap_registers_a_champion_with_its_baseline(elec2_config, shared_settings, elec2_champion) -> None:
-    client = registry.connect(shared_settings)
-    assert registry.alias_version(client, elec2_config.name, registry.CHAMPION) == elec2_champion.version
+    client = registry.MlflowRegistry(shared_settings)
+    assert client.alias_version(elec2_config.name, registry.CHAMPION) == elec2_champion.version
     assert elec2_champion.metrics["accuracy"] > 0.7  # a real model, better than the 57 % majority class
 
-    baseline = registry.champion_baseline(shared_settings, elec2_config.name)
+    baseline = registry.MlflowRegistry(shared_settings).champion_baseline(elec2_config.name)
     assert baseline.version == elec2_champion.version
     assert set(elec2_config.features.all) <= set(baseline.reference.columns)
     assert {"score", "prediction", "class"} <= set(baseline.reference.columns)
@@ -36,27 +36,27 @@ def test_bootstrap_registers_a_champion_with_its_baseline(elec2_config, shared_s
 
 
 def test_champion_loads_by_alias_and_scores_like_at_training(elec2_config, shared_settings, elec2_champion) -> None:
-    model = registry.load_model(shared_settings, elec2_config.name, elec2_champion.version)
-    baseline = registry.load_baseline(shared_settings, elec2_config.name, elec2_champion.version)
+    model = registry.MlflowRegistry(shared_settings).load_model(elec2_config.name, elec2_champion.version)
+    baseline = registry.MlflowRegistry(shared_settings).load_baseline(elec2_config.name, elec2_champion.version)
     rescored = training.predict(elec2_config, model, baseline.reference)
     pd.testing.assert_series_equal(rescored["score"], baseline.reference["score"], check_names=False)
 
 
 def test_second_bootstrap_reuses_the_version(elec2_config, shared_settings, elec2_champion) -> None:
-    client = registry.connect(shared_settings)
-    before = len(client.search_model_versions(f"name='{elec2_config.name}'"))
+    client = registry.MlflowRegistry(shared_settings)
+    before = len(client.client.search_model_versions(f"name='{elec2_config.name}'"))
     again = bootstrap_champion(elec2_config, build_ports(shared_settings))
     assert not again.created
     assert again.version == elec2_champion.version
-    assert len(client.search_model_versions(f"name='{elec2_config.name}'")) == before
+    assert len(client.client.search_model_versions(f"name='{elec2_config.name}'")) == before
 
 
 def test_lost_alias_is_restored_on_rerun(elec2_config, shared_settings, elec2_champion) -> None:
     """A crash between registration and the alias move is finished by running again."""
-    client = registry.connect(shared_settings)
-    client.delete_registered_model_alias(elec2_config.name, registry.CHAMPION)
+    client = registry.MlflowRegistry(shared_settings)
+    client.client.delete_registered_model_alias(elec2_config.name, registry.CHAMPION)
     again = bootstrap_champion(elec2_config, build_ports(shared_settings))
-    assert registry.alias_version(client, elec2_config.name, registry.CHAMPION) == again.version
+    assert client.alias_version(elec2_config.name, registry.CHAMPION) == again.version
 
 
 def test_replay_scores_with_the_registered_champion(elec2_config, shared_settings, elec2_champion) -> None:
@@ -66,7 +66,7 @@ def test_replay_scores_with_the_registered_champion(elec2_config, shared_setting
     summary = replay_traffic(elec2_config, shared_settings, range(0, 2))
     assert [d.model_version for d in summary.days if not d.skipped] in ([elec2_champion.version] * 2, [])
     log = read_parquet(shared_settings.lake / "inference" / f"model={elec2_config.name}" / "date=2026-01-01" / "part-0.parquet")
-    model = registry.load_model(shared_settings, elec2_config.name, elec2_champion.version)
+    model = registry.MlflowRegistry(shared_settings).load_model(elec2_config.name, elec2_champion.version)
     source = datasets.load_source(elec2_config, shared_settings.data_dir, seed=elec2_config.replay.seed)
     expected = training.predict(elec2_config, model, datasets.replay_rows(elec2_config, source, 0))
     assert log["score"].to_numpy() == pytest.approx(expected["score"].to_numpy())

@@ -32,14 +32,14 @@ def db(tmp_path: Path) -> Path:
 
 def _forge_approval(settings, name: str, version: str) -> None:
     """The attack: the gate tag says passed, an approval is set, the acted-on tag is deleted."""
-    registry.set_version_tags(settings, name, version, {
+    registry.MlflowRegistry(settings).set_version_tags(name, version, {
         promotion.GATE: "passed", promotion.APPROVAL: promotion.APPROVED,
         promotion.APPROVAL_BY: "mallory", promotion.APPROVAL_NOTE: "trust me"})
-    registry.connect(settings).delete_model_version_tag(name, version, promotion.PROMOTION)
+    registry.MlflowRegistry(settings).client.delete_model_version_tag(name, version, promotion.PROMOTION)
 
 
 def _champion(settings, name: str) -> str | None:
-    return registry.alias_version(registry.connect(settings), name, registry.CHAMPION)
+    return registry.MlflowRegistry(settings).alias_version(name, registry.CHAMPION)
 
 
 def test_a_hand_registered_version_with_a_forged_gate_tag_is_not_promoted(shared_settings, db, model, elec2_champion) -> None:
@@ -47,7 +47,7 @@ def test_a_hand_registered_version_with_a_forged_gate_tag_is_not_promoted(shared
     _forge_approval(shared_settings, model, version)
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
-    tags = registry.version_tags(shared_settings, model, version)
+    tags = registry.MlflowRegistry(shared_settings).version_tags(model, version)
     assert "no gate verdict recorded by driftpilot" in tags[promotion.PROMOTION_REFUSED]
     log = history.read_promotions(db, model)
     assert log.iloc[-1]["alias"] == promotion.REFUSED and log.iloc[-1]["to_version"] == version
@@ -60,10 +60,10 @@ def test_a_failed_candidate_cannot_be_promoted_by_editing_its_tags(shared_settin
     _forge_approval(shared_settings, model, version)
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-09T00:00:00")
     assert _champion(shared_settings, model) == "1"
-    assert "the promotion gate failed" in registry.version_tags(shared_settings, model, version)[promotion.PROMOTION_REFUSED]
+    assert "the promotion gate failed" in registry.MlflowRegistry(shared_settings).version_tags(model, version)[promotion.PROMOTION_REFUSED]
     # deleting the refusal tags does not make it eligible again: driftpilot remembers it acted
     for tag in (promotion.PROMOTION, promotion.PROMOTION_REFUSED):
-        registry.connect(shared_settings).delete_model_version_tag(model, version, tag)
+        registry.MlflowRegistry(shared_settings).client.delete_model_version_tag(model, version, tag)
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-10T00:00:00")
     assert _champion(shared_settings, model) == "1"
     refused = history.read_promotions(db, model)
@@ -86,17 +86,17 @@ def test_a_promoted_version_is_not_promoted_again_after_its_tag_is_deleted(share
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
     promotion.rollback(build_ports(shared_settings), db, model, "rita", "2026-01-09T00:00:00", "pager")
     assert _champion(shared_settings, model) == "1"
-    registry.connect(shared_settings).delete_model_version_tag(model, version, promotion.PROMOTION)
+    registry.MlflowRegistry(shared_settings).client.delete_model_version_tag(model, version, promotion.PROMOTION)
     assert promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-10T00:00:00") == []
     assert _champion(shared_settings, model) == "1"
 
 
 def test_an_approval_without_reviewer_or_note_is_refused_with_a_reason(shared_settings, db, model, elec2_champion) -> None:
     version = gated(shared_settings, db, model, elec2_champion.version, "anonymous", passed=True)
-    registry.set_version_tags(shared_settings, model, version, {promotion.APPROVAL: promotion.APPROVED})
+    registry.MlflowRegistry(shared_settings).set_version_tags(model, version, {promotion.APPROVAL: promotion.APPROVED})
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
-    reason = registry.version_tags(shared_settings, model, version)[promotion.PROMOTION_REFUSED]
+    reason = registry.MlflowRegistry(shared_settings).version_tags(model, version)[promotion.PROMOTION_REFUSED]
     assert promotion.APPROVAL_BY in reason and promotion.APPROVAL_NOTE in reason
     log = history.read_promotions(db, model)
     assert log.iloc[-1]["alias"] == promotion.REFUSED and promotion.APPROVAL_BY in log.iloc[-1]["reason"]
@@ -115,18 +115,18 @@ def test_a_tampered_gate_record_is_refused(shared_settings, db, model, elec2_cha
     # overwrite the run's gate record (anyone with artifact access can)
     forged = tmp_path / "gate.json"
     forged.write_text('{"passed": true, "reasons": ["edited"]}')
-    registry.log_run_artifacts(shared_settings, verdict.run_id, {promotion.GATE_RECORD_DIR: forged})
+    registry.MlflowRegistry(shared_settings).log_run_artifacts(verdict.run_id, {promotion.GATE_RECORD_DIR: forged})
     promotion.set_approval(build_ports(shared_settings), model, version, promotion.APPROVED, "rita", "looks fine")
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
-    assert "digest" in registry.version_tags(shared_settings, model, version)[promotion.PROMOTION_REFUSED]
+    assert "digest" in registry.MlflowRegistry(shared_settings).version_tags(model, version)[promotion.PROMOTION_REFUSED]
 
 
 def test_a_verdict_bound_to_another_version_does_not_count(shared_settings, db, model, elec2_champion) -> None:
     """Registering the passed run again by hand gives a version driftpilot never gated."""
     passed = gated(shared_settings, db, model, elec2_champion.version, "original", passed=True)
     run_id = history.gate_verdict(db, model, passed).run_id  # type: ignore[union-attr]
-    copy = registry.register_run(shared_settings, model, run_id, f"{model}:copy", {promotion.GATE: "passed"}).version
+    copy = registry.MlflowRegistry(shared_settings).register_run(model, run_id, f"{model}:copy", {promotion.GATE: "passed"}).version
     promotion.set_approval(build_ports(shared_settings), model, copy, promotion.APPROVED, "mallory", "same run, so fine?")
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
@@ -144,7 +144,7 @@ def test_rollback_refuses_a_previous_alias_moved_outside_driftpilot(shared_setti
     bad = gated(shared_settings, db, model, elec2_champion.version, "bad", passed=False)
     promotion.set_approval(build_ports(shared_settings), model, good, promotion.APPROVED, "rita", "go")
     promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
-    registry.set_alias(registry.connect(shared_settings), model, registry.PREVIOUS, bad)
+    registry.MlflowRegistry(shared_settings).set_alias(model, registry.PREVIOUS, bad)
     with pytest.raises(promotion.PromotionRefused, match="outside driftpilot"):
         promotion.rollback(build_ports(shared_settings), db, model, "mallory", "2026-01-09T00:00:00", "oops")
     assert _champion(shared_settings, model) == good
@@ -167,6 +167,6 @@ def test_register_reads_the_verdict_from_the_store_not_from_the_evaluation_xcom(
     forged = {"passed": True, "reasons": ["edited XCom"]}
     registration = register_step(config, build_ports(shared_settings), request, run_id, forged)
     assert registration["gate"] == "failed"
-    tags = registry.version_tags(shared_settings, config.name, registration["version"])
+    tags = registry.MlflowRegistry(shared_settings).version_tags(config.name, registration["version"])
     assert (tags[promotion.GATE], tags[promotion.APPROVAL]) == ("failed", promotion.GATE_FAILED)
-    assert registry.alias_version(registry.connect(shared_settings), config.name, registry.CHALLENGER) is None
+    assert registry.MlflowRegistry(shared_settings).alias_version(config.name, registry.CHALLENGER) is None

@@ -50,9 +50,9 @@ def test_racing_promotions_leave_a_consistent_chain(shared_settings, model, elec
     assert len(chain) == len(candidates)
     # each promotion started from where the one before it left champion: nothing was lost
     assert all(chain[i][1] == chain[i + 1][0] for i in range(len(chain) - 1)), chain
-    client = registry.connect(shared_settings)
-    assert registry.alias_version(client, model, registry.CHAMPION) == chain[-1][1]
-    assert registry.alias_version(client, model, registry.PREVIOUS) == chain[-1][0]
+    client = registry.MlflowRegistry(shared_settings)
+    assert client.alias_version(model, registry.CHAMPION) == chain[-1][1]
+    assert client.alias_version(model, registry.PREVIOUS) == chain[-1][0]
 
 
 def test_a_held_lock_makes_a_promotion_wait_then_fail_naming_the_holder(shared_settings, model, tmp_path: Path) -> None:

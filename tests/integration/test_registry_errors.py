@@ -86,7 +86,8 @@ def fake(monkeypatch, shared_settings) -> Iterator[FakeMlflow]:
     server = FakeMlflow()
     yield server
     server.close()
-    registry.connect(shared_settings)  # point the process back at the session's real store
+    # Nothing to point back: the registry adapter keeps its URI in its own client (and sets
+    # MLflow's global one only right before a fluent call, to its own store).
 
 
 @pytest.fixture()
@@ -108,13 +109,13 @@ def _run(run_id: str, tags: dict[str, str]) -> dict[str, Any]:
 def test_a_broken_registry_is_an_error_not_a_missing_alias(fake, settings) -> None:
     fake.answer("GET", "/registered-models/get", *BROKEN)
     with pytest.raises(MlflowException) as raised:
-        registry.alias_version(registry.connect(settings), "m", registry.CHAMPION)
+        registry.MlflowRegistry(settings).alias_version("m", registry.CHAMPION)
     assert not registry.is_not_found(raised.value)
 
 
 def test_a_model_that_does_not_exist_has_no_alias(fake, settings) -> None:
     fake.answer("GET", "/registered-models/get", *ABSENT)
-    assert registry.alias_version(registry.connect(settings), "m", registry.CHAMPION) is None
+    assert registry.MlflowRegistry(settings).alias_version("m", registry.CHAMPION) is None
 
 
 def test_a_failed_search_does_not_read_as_never_registered(fake, settings) -> None:
@@ -125,7 +126,7 @@ def test_a_failed_search_does_not_read_as_never_registered(fake, settings) -> No
     fake.answer("GET", "/registered-models/get", 200, _model("m", {}))
     fake.answer("POST", "/registered-models/create", 200, _model("m", {}))
     with pytest.raises(MlflowException):
-        registry.register_run(settings, "m", "run-1", "retrain:key-1", {})
+        registry.MlflowRegistry(settings).register_run("m", "run-1", "retrain:key-1", {})
     assert [call for call in fake.requests if call[0] != "GET"] == [], fake.requests  # nothing was registered
 
 
@@ -145,20 +146,20 @@ def test_bootstrap_does_not_reset_champion_when_the_registry_errors(fake, settin
 def test_deleting_an_alias_on_a_broken_registry_raises(fake, settings) -> None:
     fake.answer("DELETE", "/registered-models/alias", *BROKEN)
     with pytest.raises(MlflowException):
-        registry.delete_alias(settings, "m", registry.CHALLENGER)
+        registry.MlflowRegistry(settings).delete_alias("m", registry.CHALLENGER)
 
 
 def test_an_alias_that_does_not_read_back_raises(fake, settings) -> None:
     fake.answer("POST", "/registered-models/alias", 200, {})
     fake.answer("GET", "/registered-models/get", 200, _model("m", {registry.CHAMPION: "3"}))
     with pytest.raises(RegistryInconsistent, match="reads '3' right after driftpilot set it to '4'"):
-        registry.set_alias(registry.connect(settings), "m", registry.CHAMPION, "4")
+        registry.MlflowRegistry(settings).set_alias("m", registry.CHAMPION, "4")
 
 
 def test_an_unregistered_version_fails_at_once_with_how_to_register_it(fake, settings) -> None:
     fake.answer("GET", "/model-versions/get", *ABSENT)
     with pytest.raises(BaselineNotFound, match=r"m version 9 is not registered.*driftpilot bootstrap --model m"):
-        registry.load_baseline(settings, "m", "9")
+        registry.MlflowRegistry(settings).load_baseline("m", "9")
 
 
 def _version_with_artifacts(fake: FakeMlflow) -> None:
@@ -170,7 +171,7 @@ def test_a_baseline_that_cannot_be_read_is_retried_not_reported_missing(fake, se
     _version_with_artifacts(fake)
     fake.answer("GET", "/api/2.0/mlflow-artifacts/artifacts", *BROKEN)
     with pytest.raises(Exception) as raised:
-        registry.load_baseline(settings, "m", "2")
+        registry.MlflowRegistry(settings).load_baseline("m", "2")
     assert not isinstance(raised.value, BaselineNotFound)
 
 
@@ -179,5 +180,5 @@ def test_a_run_without_baseline_artifacts_is_reported_missing(fake, settings) ->
     fake.answer("GET", "/api/2.0/mlflow-artifacts/artifacts", 200, {"files": []})
     fake.answer("POST", "/logged-models/search", 200, {"models": []})  # MLflow 3 also looks for logged models
     with pytest.raises(BaselineNotFound, match="no baseline artifacts under run r2"):
-        registry.load_baseline(settings, "m", "2")
+        registry.MlflowRegistry(settings).load_baseline("m", "2")
 

@@ -74,5 +74,5 @@ def test_a_version_that_is_no_registry_number_has_no_baseline(tmp_path) -> None:
     settings = dataclasses.replace(load_settings(), home=tmp_path, mlflow_tracking_uri="http://127.0.0.1:9")
     for version in ("v99", "1.0", "", "../other/1", "01", "-1"):
         with pytest.raises(BaselineNotFound, match="not an MLflow model version"):
-            registry.load_baseline(settings, "m", version)
+            registry.MlflowRegistry(settings).load_baseline("m", version)
     assert registry.is_version_number("12") and not registry.is_version_number("0")
