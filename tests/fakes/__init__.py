@@ -26,3 +26,16 @@ def local_settings(home):  # type: ignore[no-untyped-def]
     return Settings(home=home, lake=home / "lake", config_dir=home / "config", data_dir=home / "data",
                     mlflow_tracking_uri="sqlite:///unused.db", mlflow_artifacts=home / "mlflow",
                     metrics_db=home / "metrics" / "history.sqlite")
+
+
+def ports_with(settings, **fakes):  # type: ignore[no-untyped-def]
+    """The production bundle for ``settings`` with some ports replaced by fakes.
+
+    Built from ``build_ports`` so a port added later gets its real (lazy) adapter, and a test
+    names only the fakes it relies on.
+    """
+    import dataclasses
+
+    from driftpilot.composition import build_ports
+
+    return dataclasses.replace(build_ports(settings), **fakes)
