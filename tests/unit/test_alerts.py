@@ -129,3 +129,13 @@ def test_a_misconfigured_channel_does_not_stop_the_others(tmp_path, monkeypatch)
         with pytest.raises(ConfigError, match=r"DRIFTPILOT_NO_HOOK is not set.*delivered: webhook_env:DRIFTPILOT_TEST_HOOK"):
             alerts.notify(("webhook_env:DRIFTPILOT_NO_HOOK", "webhook_env:DRIFTPILOT_TEST_HOOK"), settings, ALERT)
     assert len(hook.posts) == 1
+
+
+def test_the_alerts_port_sends_once_per_window_and_channel(tmp_path) -> None:
+    """What the monitoring DAG calls: ``ports.alerts.notify``, with the same once-per-window rule."""
+    from driftpilot.composition import build_ports
+
+    port = build_ports(local_settings(tmp_path)).alerts
+    assert [r["status"] for r in port.notify(("file",), ALERT)] == ["sent"]
+    assert [r["status"] for r in port.notify(("file",), ALERT)] == [alerts.ALREADY_SENT]
+    assert (tmp_path / "alerts" / "m" / "2026-01-05.json").exists()

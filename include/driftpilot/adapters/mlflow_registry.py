@@ -101,36 +101,34 @@ def _tag_key(key: str) -> str | None:
     return None if "`" in key or "\\" in key else f"`{key}`"
 
 
+def _tag_clauses(tags: Mapping[str, str], prefix: str, equals: str) -> tuple[list[str], bool]:
+    """``<prefix>.`key`<equals>'value'`` per tag that can be written exactly, and whether all could."""
+    clauses, exact = [], True
+    for key, value in tags.items():
+        k, v = _tag_key(key), _literal(value)
+        if k is None or v is None:
+            exact = False
+        else:
+            clauses.append(f"{prefix}.{k}{equals}{v}")
+    return clauses, exact
+
+
 def version_filter(model_name: str, tags: Mapping[str, str]) -> tuple[str, bool]:
     """The ``search_model_versions`` filter for a name and exact tag values, and whether it is exact.
 
     Conditions that cannot be written exactly are left out (the filter is then wider, never
     narrower): the caller matches the results itself when the second value is ``False``.
     """
-    clauses, exact = [], True
     name = _literal(model_name)
+    clauses, exact = _tag_clauses(tags, "tag", "=")
     if name is None:
-        exact = False
-    else:
-        clauses.append(f"name={name}")
-    for key, value in tags.items():
-        k, v = _tag_key(key), _literal(value)
-        if k is None or v is None:
-            exact = False
-        else:
-            clauses.append(f"tag.{k}={v}")
-    return " and ".join(clauses), exact
+        return " and ".join(clauses), False
+    return " and ".join([f"name={name}", *clauses]), exact
 
 
 def run_filter(tags: Mapping[str, str], finished: bool = False) -> tuple[str, bool]:
     """The ``search_runs`` filter for exact tag values (same rules as ``version_filter``)."""
-    clauses, exact = [], True
-    for key, value in tags.items():
-        k, v = _tag_key(key), _literal(value)
-        if k is None or v is None:
-            exact = False
-        else:
-            clauses.append(f"tags.{k} = {v}")
+    clauses, exact = _tag_clauses(tags, "tags", " = ")
     if finished:
         clauses.append("attributes.status = 'FINISHED'")
     return " and ".join(clauses), exact
