@@ -12,4 +12,6 @@ from driftpilot.settings import Settings
 
 def build_ports(settings: Settings) -> Ports:
     """The production implementations of every port for ``settings``."""
-    return Ports(settings=settings)
+    from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
+
+    return Ports(settings=settings, store=SqliteEvidenceStore(settings.metrics_db))
