@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -357,7 +358,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     for row in bundle.metrics:
         add(f"evidently.{row.metric}", row.column or "", row.value,
             "" if row.drifted is None else f"drifted={row.drifted}")
-    expected = _expected_rows(settings, config, window)
+    expected = _expected_rows(ports.store, config, window)
     for metric, column, value, detail in operations.operational_metrics(config, accepted, expected, baseline.reference):
         add(metric, column, value, detail)
 
@@ -389,12 +390,11 @@ def _window_record(config: ModelConfig, window: Window, version: str, rows: int,
     return WindowRecord(config.name, version, evidence, _now_iso(window), health)
 
 
-def _expected_rows(settings: Settings, config: ModelConfig, window: Window) -> int | None:
+def _expected_rows(store: EvidenceStore, config: ModelConfig, window: Window) -> int | None:
     """Median rows of the previous (up to) 7 windows: the volume a window is compared with."""
     since = (window.start.date() - timedelta(days=7 * config.window_days)).isoformat()
-    frame = history.read_metrics(metrics_db(settings), config.name, since=since, metrics=["ops.rows"])
-    earlier = frame[frame["window"] < window.label]["value"].dropna()
-    return int(earlier.median()) if len(earlier) else None
+    earlier = [r.evidence.rows for r in store.window_evidence(config.name, since=since) if r.evidence.window < window.label]
+    return int(statistics.median(earlier)) if earlier else None
 
 
 def _write_window_metrics(settings: Settings, model: str, window: Window) -> Path:

@@ -10,7 +10,12 @@ from datetime import timedelta
 
 import pytest
 
-from driftpilot.domain.evidence import PerformanceRecord, PerformanceStatus, WindowRecord, window_evidence
+from driftpilot.domain.evidence import (
+    PerformanceRecord,
+    PerformanceStatus,
+    WindowRecord,
+    window_evidence,
+)
 from driftpilot.domain.policy import Action
 from driftpilot.usecases import monitor as monitoring
 from tests.fakes.evidence import InMemoryEvidenceStore
