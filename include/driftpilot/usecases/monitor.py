@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -66,6 +66,9 @@ from driftpilot.domain.policy import Action, Decision, PerformanceEvidence, Wind
 from driftpilot.errors import BaselineNotFound, CorruptFile, InsufficientData, SchemaViolation
 from driftpilot.ports import EvidenceStore, Ports
 from driftpilot.settings import Settings
+
+if TYPE_CHECKING:
+    from driftpilot.domain.drift import DatasetDrift
 
 log = logging.getLogger(__name__)
 
@@ -381,8 +384,8 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     }
 
 
-def _window_record(config: ModelConfig, window: Window, version: str, rows: int, verdict: Any) -> WindowRecord:
-    """The typed drift evidence of the window (what ``decide_step`` reads back; ``verdict``: ``DatasetDrift``)."""
+def _window_record(config: ModelConfig, window: Window, version: str, rows: int, verdict: DatasetDrift) -> WindowRecord:
+    """The typed drift evidence of the window: what ``decide_step`` reads back (never the metric rows)."""
     columns = [ColumnVerdict(c.column, c.drifted, {name: getattr(c, name) for name in COLUMN_STATISTICS})
                for c in (*verdict.columns, *verdict.predictions)]
     evidence = window_evidence(window.label, rows, verdict.drift_share, columns, config.features.all)
