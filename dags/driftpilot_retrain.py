@@ -131,13 +131,12 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
                 from airflow.sdk.exceptions import AirflowFailException
 
                 from driftpilot.usecases import promote as promotion
-                from driftpilot.usecases.monitor import metrics_db
 
                 _, ports = load(model)
                 with task_errors():
                     try:
                         by, note = promotion.airflow_approval(ti.xcom_pull(task_ids="approve_in_airflow") or {})
-                        moves = promotion.approve(ports, metrics_db(ports.settings), model, registration["version"], by,
+                        moves = promotion.approve(ports, model, registration["version"], by,
                                                   note, req["as_of"])
                     except promotion.PromotionRefused as exc:  # deterministic: a retry would refuse again
                         raise AirflowFailException(str(exc)) from exc

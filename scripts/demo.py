@@ -68,7 +68,6 @@ def main() -> int:
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-    from driftpilot.adapters import sqlite_store as history
     from driftpilot.settings import load_settings
     from driftpilot.usecases import monitor as monitoring
     from driftpilot.usecases.bootstrap import bootstrap_champion
@@ -133,14 +132,15 @@ def main() -> int:
                 f"{state.split('.')[-1]:8s} {share_text} {action:8s} {time.time() - t0:5.1f}")
 
     say()
-    print_table(settings, config, history, monitoring)
-    print_promotion_effect(settings, config, history, monitoring)
+    store = build_ports(settings).store
+    print_table(settings, config, store, monitoring)
+    print_promotion_effect(settings, config, store, monitoring)
     say()
     say("where everything is:")
     say(f"  home (delete to start over): {settings.home}")
     say(f"  HTML reports:   {settings.lake / 'reports' / f'model={config.name}'}/date=<window>/index.html")
     say(f"  quarantine:     {settings.lake / 'quarantine' / f'model={config.name}'}")
-    say(f"  metrics history (SQLite): {monitoring.metrics_db(settings)}")
+    say(f"  evidence store (SQLite): {settings.metrics_db}")
     say(f"  MLflow:         {settings.mlflow_tracking_uri}  (make mlflow-ui)")
     say(f"  Airflow home:   {os.environ['AIRFLOW_HOME']}  (make airflow-ui)")
     say(f"  alerts:         {settings.home / 'alerts' / config.name}")
@@ -178,59 +178,64 @@ def retrain(settings, config, retrain_dag, decision, sink) -> None:  # type: ign
             f"--version {version} --note ...`); the next monitoring run promotes it")
 
 
-def print_table(settings, config, history, monitoring) -> None:  # type: ignore[no-untyped-def]
-    """Per-window summary from the metrics history, with performance as it stands now."""
-    frame = history.read_metrics(monitoring.metrics_db(settings), config.name)
-    decisions = history.read_decisions(monitoring.metrics_db(settings), config.name).set_index("window")
-    metric = f"perf.{config.promotion.primary_metric}"
-    say(f"per-window summary ({config.promotion.primary_metric} is label-confirmed, shown once the window's labels matured):")
-    say(f"  {'window':10s} {'ver':>4s} {'rows':>5s} {'quar':>4s} {'drift':>5s} {'health':>6s} {config.promotion.primary_metric[:8]:>8s} "
+def print_table(settings, config, store, monitoring) -> None:  # type: ignore[no-untyped-def]
+    """Per-window summary from the evidence store, with performance as it stands now."""
+    evidence = {r.evidence.window: r for r in store.window_evidence(config.name)}
+    performance = {p.window: p for p in store.performance(config.name)}  # the latest version of each window
+    decisions = {d.window: d for d in store.decisions(config.name)}
+    metric = config.promotion.primary_metric
+    say(f"per-window summary ({metric} is label-confirmed, shown once the window's labels matured):")
+    say(f"  {'window':10s} {'ver':>4s} {'rows':>5s} {'quar':>4s} {'drift':>5s} {'health':>6s} {metric[:8]:>8s} "
         f"{'labels':>6s} {'action':8s} top drifted columns")
-    for window_label, group in frame.groupby("window"):
-        values = {(m, c): v for m, c, v in zip(group["metric"], group["column"], group["value"], strict=True)}
-        detail = {(m, c): d for m, c, d in zip(group["metric"], group["column"], group["detail"], strict=True)}
-        version = group["model_version"].mode().iloc[0] if len(group) else "?"
-        drifted = [c for (m, c), v in values.items() if m == "drift.drifted" and v == 1.0 and c in config.features.all]
-        perf = values.get((metric, ""))
-        coverage = values.get(("labels.coverage", ""))
 
-        def fmt(v, spec):  # type: ignore[no-untyped-def]
-            return format(v, spec) if v is not None and v == v else "-"
+    def fmt(v, spec):  # type: ignore[no-untyped-def]
+        return format(v, spec) if v is not None and v == v else "-"
 
-        action = decisions["action"].get(window_label, "-") if window_label in decisions.index else "-"
-        status = detail.get(("perf.status", ""), "")
-        perf_text = fmt(perf, "8.3f") if perf is not None else f"{'(' + status.split(' ')[0] + ')' if status else '-':>8s}"
-        say(f"  {window_label:10s} {'v' + str(version):>4s} {fmt(values.get(('ops.rows', '')), '5.0f'):>5s} "
-            f"{fmt(values.get(('validation.rows_quarantined', '')), '4.0f'):>4s} {fmt(values.get(('drift.share', '')), '5.2f'):>5s} "
-            f"{fmt(values.get(('drift.health_score', '')), '6.0f'):>6s} {perf_text:>8s} {fmt(coverage, '6.0%'):>6s} {action:8s} "
-            f"{', '.join(drifted[:4])}")
+    for window_label in sorted({*evidence, *performance, *decisions}):
+        drift, perf, decision = evidence.get(window_label), performance.get(window_label), decisions.get(window_label)
+        version = next((x.model_version for x in (drift, perf, decision) if x is not None), "?")
+        summary = monitoring.report_dir(settings, monitoring.window_for(config, window_label)) / "validation_summary.json"
+        quarantined = json.loads(summary.read_text()).get("rows_quarantined") if summary.exists() else None
+        value = perf.value(metric) if perf is not None else None
+        status = perf.note if perf is not None else ""
+        perf_text = fmt(value, "8.3f") if value is not None else f"{'(' + status.split(' ')[0] + ')' if status else '-':>8s}"
+        say(f"  {window_label:10s} {'v' + str(version):>4s} {fmt(drift.evidence.rows if drift else None, '5.0f'):>5s} "
+            f"{fmt(quarantined, '4.0f'):>4s} {fmt(drift.evidence.drift_share if drift else None, '5.2f'):>5s} "
+            f"{fmt(drift.health_score if drift else None, '6.0f'):>6s} {perf_text:>8s} "
+            f"{fmt(perf.coverage if perf else None, '6.0%'):>6s} {decision.action.value if decision else '-':8s} "
+            f"{', '.join(drift.evidence.drifted_columns[:4]) if drift else ''}")
 
 
-def print_promotion_effect(settings, config, history, monitoring) -> None:  # type: ignore[no-untyped-def]
+def print_promotion_effect(settings, config, store, monitoring) -> None:  # type: ignore[no-untyped-def]
     """Matured accuracy of the windows served by each version, and the alias moves."""
-    db = monitoring.metrics_db(settings)
-    moves = history.read_promotions(db, config.name)
-    if moves.empty:
+    moves = store.promotion_log(config.name)
+    if not moves:
         say("no promotion happened in this demo")
         return
     say("promotion log:")
-    for row in moves.itertuples():
-        say(f"  {row.moved_at[:10]} {row.alias:10s} {row.from_version} -> {row.to_version}  by {row.moved_by}: {row.reason[:90]}")
+    for move in moves:
+        say(f"  {move.at[:10]} {move.alias:10s} {move.from_version} -> {move.to_version}  by {move.by}: {move.reason[:90]}")
     from driftpilot.usecases.retrain import compare_on_served_windows
 
     metric = config.promotion.primary_metric
-    frame = history.read_metrics(db, config.name, metrics=[f"perf.{metric}"]).dropna(subset=["value"])
-    first = moves[moves["alias"] == "champion"]["from_version"].dropna()
-    original = str(first.iloc[0]) if len(first) else None
+    served: dict[str, dict[str, float]] = {}  # version -> window -> matured value
+    for perf in store.performance(config.name):
+        value = perf.value(metric)
+        if value is not None:
+            served.setdefault(perf.model_version, {})[perf.window] = value
+    first = [m.from_version for m in moves if m.alias == "champion" and m.from_version is not None]
+    original = str(first[0]) if first else None
     # labels known when the demo ends: the last window's end (no peeking at later arrivals)
-    last = max(history.read_decisions(db, config.name)["window"])
+    last = store.decisions(config.name)[-1].window
     as_of = datetime.fromisoformat(last).replace(tzinfo=UTC) + timedelta(days=config.window_days)
     say(f"matured {metric} by serving version, and what the first champion (v{original}) would have scored "
         "on exactly the same labelled rows:")
-    for version, group in frame.groupby("model_version"):
-        line = f"  v{version}: {group['value'].mean():.3f} mean over {len(group)} windows ({group['window'].min()} .. {group['window'].max()})"
+    for version, values in sorted(served.items()):
+        windows = sorted(values)
+        line = (f"  v{version}: {sum(values.values()) / len(values):.3f} mean over {len(values)} windows "
+                f"({windows[0]} .. {windows[-1]})")
         if original and str(version) != original:
-            compared = compare_on_served_windows(config, build_ports(settings), sorted(group["window"]), original, as_of)
+            compared = compare_on_served_windows(config, build_ports(settings), windows, original, as_of)
             line += (f"; on the same {compared['rows']} rows: served v{version} {compared['served']:.3f} vs "
                      f"v{original} {compared['other']:.3f} ({compared['served'] - compared['other']:+.3f})")
         say(line)

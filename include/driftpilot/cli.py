@@ -179,9 +179,8 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.usecases import promote as promotion
-    from driftpilot.usecases.monitor import metrics_db
 
-    moves = promotion.reconcile(build_ports(settings), metrics_db(settings), args.model, _now())
+    moves = promotion.reconcile(build_ports(settings), args.model, _now())
     for move in moves:
         _out(f"{move.alias}: {move.from_version} -> {move.to_version} ({move.reason})")
     if not moves:
@@ -191,33 +190,30 @@ def cmd_reconcile(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.usecases import promote as promotion
-    from driftpilot.usecases.monitor import metrics_db
 
-    for move in promotion.rollback(build_ports(settings), metrics_db(settings), args.model, _reviewer(args), _now(), args.reason):
+    for move in promotion.rollback(build_ports(settings), args.model, _reviewer(args), _now(), args.reason):
         _out(f"{move.alias}: {move.from_version} -> {move.to_version} ({move.reason})")
     return 0
 
 
 def cmd_promotions(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot.adapters import sqlite_store as history
-    from driftpilot.usecases.monitor import metrics_db
-
-    frame = history.read_promotions(metrics_db(settings), args.model)
-    _out(frame.to_string(index=False) if len(frame) else "no alias moves yet")
+    moves = build_ports(settings).store.promotion_log(args.model)
+    for move in moves:
+        _out(f"{move.at}  {move.alias:10s} {move.from_version} -> {move.to_version}  by {move.by}: {move.reason}")
+    if not moves:
+        _out("no alias moves yet")
     return 0
 
 
 def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
-    from driftpilot.adapters import sqlite_store as history
-    from driftpilot.usecases.monitor import metrics_db
-
+    store = build_ports(settings).store
     until = date.fromisoformat(args.until) if args.until else None
     if until is None:
-        decided = history.read_decisions(metrics_db(settings), args.model)
-        until = date.fromisoformat(max(decided["window"])) if len(decided) else date.today()
-    frame = history.trend(metrics_db(settings), args.model, args.metric, args.column, until, args.days)
+        decided = store.decisions(args.model)
+        until = date.fromisoformat(decided[-1].window) if decided else date.today()
+    frame = store.trend(args.model, args.metric, args.column, until, args.days)
     if frame.empty:
         _out(f"no {args.metric}{'[' + args.column + ']' if args.column else ''} rows in the {args.days} days up to {until}")
         return 0

@@ -19,10 +19,12 @@ def build_ports(settings: Settings) -> Ports:
     from driftpilot.adapters.alert_channels import AlertChannels
     from driftpilot.adapters.mlflow_registry import MlflowRegistry
     from driftpilot.adapters.sklearn_training import SklearnTrainer
+    from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
 
     return Ports(
         settings=settings,
         registry=MlflowRegistry(settings),
         trainer=SklearnTrainer(),
         alerts=AlertChannels(settings),
+        store=SqliteEvidenceStore(settings.metrics_db),
     )

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import yaml
 
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.usecases import monitor as monitoring
+from tests.e2e.isolation import isolate
 from tests.webhook_server import TOKEN, webhook_server
 
 pytestmark = pytest.mark.e2e
@@ -33,19 +33,10 @@ CONN_ID = "driftpilot_test_hook"
 @pytest.fixture(scope="module")
 def isolated(tmp_path_factory, elec2_config, elec2_champion, airflow_db, dagbag) -> Iterator[dict[str, Any]]:
     """Own lake / history / config folder, two replayed days scored by the session's champion."""
-    from driftpilot.settings import load_settings
     from driftpilot_demo.traffic import replay_traffic
 
-    base = tmp_path_factory.mktemp("alerts-outbox")
-    config_dir = base / "config"
-    config_dir.mkdir()
-    for path in (ROOT / "include" / "config").glob("*.yaml"):
-        shutil.copy(path, config_dir / path.name)
     with pytest.MonkeyPatch.context() as env:
-        env.setenv("DRIFTPILOT_CONFIG_DIR", str(config_dir))
-        env.setenv("DRIFTPILOT_LAKE", str(base / "lake"))
-        env.setenv("DRIFTPILOT_METRICS_DB", str(base / "history.sqlite"))
-        settings = load_settings()
+        settings, config_dir = isolate(env, tmp_path_factory.mktemp("alerts-outbox"))
         replay_traffic(elec2_config, settings, range(2))
         yield {"settings": settings, "config_dir": config_dir, "env": env,
                "dag": dagbag.dags[f"driftpilot_monitor__{MODEL}"], "version": elec2_champion.version}

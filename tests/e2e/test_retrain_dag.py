@@ -82,7 +82,7 @@ def aliases(settings) -> dict[str, str | None]:
 
 
 def reconcile(settings) -> list:
-    return promotion.reconcile(build_ports(settings), monitoring.metrics_db(settings), MODEL, AS_OF)
+    return promotion.reconcile(build_ports(settings), MODEL, AS_OF)
 
 
 def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labels, shared_settings, elec2_champion, tmp_path) -> None:
@@ -185,7 +185,7 @@ def test_too_few_mature_labels_refuses_with_a_clear_message(lake_with_labels, sh
 def test_rollback_restores_the_previous_champion_and_its_baseline(lake_with_labels, shared_settings, elec2_champion) -> None:
     promoted = aliases(shared_settings)[registry.CHAMPION]
     assert promoted != elec2_champion.version
-    promotion.rollback(build_ports(shared_settings), monitoring.metrics_db(shared_settings), MODEL, "ana", AS_OF, "incident 42")
+    promotion.rollback(build_ports(shared_settings), MODEL, "ana", AS_OF, "incident 42")
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
     assert aliases(shared_settings)[registry.PREVIOUS] == promoted
     assert registry.MlflowRegistry(shared_settings).champion_baseline(MODEL).version == elec2_champion.version
@@ -203,5 +203,5 @@ def test_auto_approval_promotes_a_passed_candidate_at_once(lake_with_labels, sha
     assert aliases(shared_settings)[registry.CHAMPION] == version
     assert registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)[promotion.APPROVAL_BY] == "driftpilot (approval: auto)"
     # put the original champion back for the tests that follow in this session
-    promotion.rollback(build_ports(shared_settings), monitoring.metrics_db(shared_settings), MODEL, "tests", AS_OF, "restore")
+    promotion.rollback(build_ports(shared_settings), MODEL, "tests", AS_OF, "restore")
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version

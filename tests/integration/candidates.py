@@ -7,13 +7,20 @@ evaluate and register steps use.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from pathlib import Path
 
 from driftpilot.adapters import mlflow_registry as registry
 from driftpilot.composition import build_ports
+from driftpilot.ports import Ports
 from driftpilot.settings import Settings
 from driftpilot.usecases import promote as promotion
+
+
+def ports_on(settings: Settings, db: Path) -> Ports:
+    """The production ports of ``settings``, with the evidence store on ``db`` (a test's own file)."""
+    return build_ports(dataclasses.replace(settings, metrics_db=db))
 
 
 def new_run(settings: Settings, elec2_version: str) -> str:
@@ -35,11 +42,11 @@ def gated(settings: Settings, db: Path, name: str, elec2_version: str, key: str,
     """What evaluate + register do: gate record on the run, verdict in the store, version tags."""
     run_id = new_run(settings, elec2_version)
     record = {"passed": passed, "reasons": ["test verdict"], "improvement": 0.01 if passed else -0.02}
-    promotion.record_gate_verdict(build_ports(settings), db, name, run_id, record, champion_version="1", at="2026-01-07T00:00:00")
+    promotion.record_gate_verdict(ports_on(settings, db), name, run_id, record, champion_version="1", at="2026-01-07T00:00:00")
     tags = {promotion.GATE: "passed" if passed else "failed",
             promotion.APPROVAL: promotion.PENDING if passed else promotion.GATE_FAILED}
     version = registry.MlflowRegistry(settings).register_run(name, run_id, f"{name}:{key}", tags).version
-    promotion.bind_gate_verdict(db, name, run_id, version)
+    promotion.bind_gate_verdict(ports_on(settings, db), name, run_id, version)
     return version
 
 

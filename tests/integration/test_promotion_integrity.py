@@ -15,7 +15,7 @@ from driftpilot.adapters import mlflow_registry as registry
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.composition import build_ports
 from driftpilot.usecases import promote as promotion
-from tests.integration.candidates import fresh_model, gated, register
+from tests.integration.candidates import fresh_model, gated, ports_on, register
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +45,7 @@ def _champion(settings, name: str) -> str | None:
 def test_a_hand_registered_version_with_a_forged_gate_tag_is_not_promoted(shared_settings, db, model, elec2_champion) -> None:
     version = register(shared_settings, model, elec2_champion.version, "by-hand", {promotion.GATE: "failed"})
     _forge_approval(shared_settings, model, version)
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
     tags = registry.MlflowRegistry(shared_settings).version_tags(model, version)
     assert "no gate verdict recorded by driftpilot" in tags[promotion.PROMOTION_REFUSED]
@@ -56,15 +56,15 @@ def test_a_hand_registered_version_with_a_forged_gate_tag_is_not_promoted(shared
 
 def test_a_failed_candidate_cannot_be_promoted_by_editing_its_tags(shared_settings, db, model, elec2_champion) -> None:
     version = gated(shared_settings, db, model, elec2_champion.version, "failed", passed=False)
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")  # nothing approved yet
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")  # nothing approved yet
     _forge_approval(shared_settings, model, version)
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-09T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-09T00:00:00")
     assert _champion(shared_settings, model) == "1"
     assert "the promotion gate failed" in registry.MlflowRegistry(shared_settings).version_tags(model, version)[promotion.PROMOTION_REFUSED]
     # deleting the refusal tags does not make it eligible again: driftpilot remembers it acted
     for tag in (promotion.PROMOTION, promotion.PROMOTION_REFUSED):
         registry.MlflowRegistry(shared_settings).client.delete_model_version_tag(model, version, tag)
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-10T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-10T00:00:00")
     assert _champion(shared_settings, model) == "1"
     refused = history.read_promotions(db, model)
     assert list(refused["alias"]) == [promotion.REFUSED]  # refused once, not once per reconcile
@@ -73,7 +73,7 @@ def test_a_failed_candidate_cannot_be_promoted_by_editing_its_tags(shared_settin
 def test_a_legit_approval_promotes_and_names_the_reviewer(shared_settings, db, model, elec2_champion) -> None:
     version = gated(shared_settings, db, model, elec2_champion.version, "good", passed=True)
     promotion.set_approval(build_ports(shared_settings), model, version, promotion.APPROVED, "rita", "holdout CI clears the bar")
-    moves = promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
+    moves = promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == version
     assert {(m.alias, m.to_version, m.by) for m in moves} >= {(registry.CHAMPION, version, "rita"), (registry.PREVIOUS, "1", "rita")}
     champion_row = history.read_promotions(db, model).query("alias == 'champion'").iloc[-1]
@@ -83,28 +83,28 @@ def test_a_legit_approval_promotes_and_names_the_reviewer(shared_settings, db, m
 def test_a_promoted_version_is_not_promoted_again_after_its_tag_is_deleted(shared_settings, db, model, elec2_champion) -> None:
     version = gated(shared_settings, db, model, elec2_champion.version, "again", passed=True)
     promotion.set_approval(build_ports(shared_settings), model, version, promotion.APPROVED, "rita", "go")
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
-    promotion.rollback(build_ports(shared_settings), db, model, "rita", "2026-01-09T00:00:00", "pager")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
+    promotion.rollback(ports_on(shared_settings, db), model, "rita", "2026-01-09T00:00:00", "pager")
     assert _champion(shared_settings, model) == "1"
-    registry.MlflowRegistry(shared_settings).client.delete_model_version_tag(model, version, promotion.PROMOTION)
-    assert promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-10T00:00:00") == []
+    registry.connect(shared_settings).delete_model_version_tag(model, version, promotion.PROMOTION)
+    assert promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-10T00:00:00") == []
     assert _champion(shared_settings, model) == "1"
 
 
 def test_an_approval_without_reviewer_or_note_is_refused_with_a_reason(shared_settings, db, model, elec2_champion) -> None:
     version = gated(shared_settings, db, model, elec2_champion.version, "anonymous", passed=True)
-    registry.MlflowRegistry(shared_settings).set_version_tags(model, version, {promotion.APPROVAL: promotion.APPROVED})
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
+    registry.set_version_tags(shared_settings, model, version, {promotion.APPROVAL: promotion.APPROVED})
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
     reason = registry.MlflowRegistry(shared_settings).version_tags(model, version)[promotion.PROMOTION_REFUSED]
     assert promotion.APPROVAL_BY in reason and promotion.APPROVAL_NOTE in reason
     log = history.read_promotions(db, model)
     assert log.iloc[-1]["alias"] == promotion.REFUSED and promotion.APPROVAL_BY in log.iloc[-1]["reason"]
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-09T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-09T00:00:00")
     assert len(history.read_promotions(db, model)) == 1  # the same incomplete approval is refused once
     # completing the approval makes it count
     promotion.set_approval(build_ports(shared_settings), model, version, promotion.APPROVED, "rita", "now with a reason")
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-10T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-10T00:00:00")
     assert _champion(shared_settings, model) == version
 
 
@@ -117,7 +117,7 @@ def test_a_tampered_gate_record_is_refused(shared_settings, db, model, elec2_cha
     forged.write_text('{"passed": true, "reasons": ["edited"]}')
     registry.MlflowRegistry(shared_settings).log_run_artifacts(verdict.run_id, {promotion.GATE_RECORD_DIR: forged})
     promotion.set_approval(build_ports(shared_settings), model, version, promotion.APPROVED, "rita", "looks fine")
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
     assert "digest" in registry.MlflowRegistry(shared_settings).version_tags(model, version)[promotion.PROMOTION_REFUSED]
 
@@ -128,14 +128,14 @@ def test_a_verdict_bound_to_another_version_does_not_count(shared_settings, db, 
     run_id = history.gate_verdict(db, model, passed).run_id  # type: ignore[union-attr]
     copy = registry.MlflowRegistry(shared_settings).register_run(model, run_id, f"{model}:copy", {promotion.GATE: "passed"}).version
     promotion.set_approval(build_ports(shared_settings), model, copy, promotion.APPROVED, "mallory", "same run, so fine?")
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
 
 
 def test_promote_itself_rechecks_the_gate(shared_settings, db, model, elec2_champion) -> None:
     version = gated(shared_settings, db, model, elec2_champion.version, "direct", passed=False)
     with pytest.raises(promotion.PromotionRefused, match="gate failed"):
-        promotion.promote(build_ports(shared_settings), db, model, version, "mallory", "2026-01-08T00:00:00", "because")
+        promotion.promote(ports_on(shared_settings, db), model, version, "mallory", "2026-01-08T00:00:00", "because")
     assert _champion(shared_settings, model) == "1"
 
 
@@ -143,10 +143,10 @@ def test_rollback_refuses_a_previous_alias_moved_outside_driftpilot(shared_setti
     good = gated(shared_settings, db, model, elec2_champion.version, "good", passed=True)
     bad = gated(shared_settings, db, model, elec2_champion.version, "bad", passed=False)
     promotion.set_approval(build_ports(shared_settings), model, good, promotion.APPROVED, "rita", "go")
-    promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00")
+    promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     registry.MlflowRegistry(shared_settings).set_alias(model, registry.PREVIOUS, bad)
     with pytest.raises(promotion.PromotionRefused, match="outside driftpilot"):
-        promotion.rollback(build_ports(shared_settings), db, model, "mallory", "2026-01-09T00:00:00", "oops")
+        promotion.rollback(ports_on(shared_settings, db), model, "mallory", "2026-01-09T00:00:00", "oops")
     assert _champion(shared_settings, model) == good
 
 
@@ -155,13 +155,12 @@ def test_register_reads_the_verdict_from_the_store_not_from_the_evaluation_xcom(
     import dataclasses
     from datetime import UTC, datetime
 
-    from driftpilot.usecases.monitor import metrics_db
     from driftpilot.usecases.retrain import RetrainRequest, register_step
     from tests.integration.candidates import new_run
 
     config = dataclasses.replace(elec2_config, name=fresh_model(shared_settings, "register_model", elec2_champion.version))
     run_id = new_run(shared_settings, elec2_champion.version)
-    promotion.record_gate_verdict(build_ports(shared_settings), metrics_db(shared_settings), config.name, run_id,
+    promotion.record_gate_verdict(build_ports(shared_settings), config.name, run_id,
                                   {"passed": False, "reasons": ["worse"]}, "1", "2026-01-07T00:00:00")
     request = RetrainRequest(config.name, "test", "manual", datetime(2026, 1, 7, tzinfo=UTC), "xcom-forgery")
     forged = {"passed": True, "reasons": ["edited XCom"]}

@@ -12,10 +12,9 @@ import pytest
 
 from driftpilot.adapters import mlflow_registry as registry
 from driftpilot.adapters import sqlite_store as history
-from driftpilot.composition import build_ports
 from driftpilot.errors import LockTimeout
 from driftpilot.usecases import promote as promotion
-from tests.integration.candidates import fresh_model, gated
+from tests.integration.candidates import fresh_model, gated, ports_on
 
 pytestmark = pytest.mark.integration
 
@@ -34,7 +33,7 @@ def test_racing_promotions_leave_a_consistent_chain(shared_settings, model, elec
     def promote(version: str) -> None:
         try:
             start.wait()
-            promotion.promote(build_ports(shared_settings), db, model, version, f"racer-{version}", "2026-01-08T00:00:00", "race")
+            promotion.promote(ports_on(shared_settings, db), model, version, f"racer-{version}", "2026-01-08T00:00:00", "race")
         except BaseException as exc:
             errors.append(exc)
 
@@ -70,10 +69,10 @@ def test_a_held_lock_makes_a_promotion_wait_then_fail_naming_the_holder(shared_s
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         began = time.monotonic()
         with pytest.raises(LockTimeout, match="held by the other process"):
-            promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00", lock_timeout=1.0)
+            promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00", lock_timeout=1.0)
         assert time.monotonic() - began >= 1.0  # it waited before giving up
     finally:
         holder.kill()
         holder.wait()
     # the holder died without releasing its row: a process on this machine that is gone holds nothing
-    assert promotion.reconcile(build_ports(shared_settings), db, model, "2026-01-08T00:00:00", lock_timeout=1.0) == []
+    assert promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00", lock_timeout=1.0) == []

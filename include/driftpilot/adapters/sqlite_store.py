@@ -1,4 +1,12 @@
-"""Metrics history: one row per (model, model_version, window, metric, column), upserted.
+"""The evidence store on SQLite: typed evidence records, and the long-format metrics history.
+
+``SqliteEvidenceStore`` implements ``driftpilot.ports.EvidenceStore``: window evidence,
+performance evidence (versioned by as-of time), decisions, the retrain outbox, the promotion log,
+gate verdicts, version outcomes, alert deliveries and the promotion lock, as the typed records of
+``driftpilot.domain.evidence``. The module-level functions below are its implementation (each
+opens the file, works in one transaction, closes it) and stay importable for scripts and tests.
+
+Metrics history: one row per (model, model_version, window, metric, column), upserted.
 
 Re-running a window replaces its rows instead of adding to them, and a later recomputation of a
 window's performance (labels matured) updates the same keys, so the history converges to the
@@ -14,13 +22,31 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from driftpilot.domain.contracts import PREDICTION, SCORE
+from driftpilot.domain.evidence import (
+    COLUMN_STATISTICS,
+    DRIFTED,
+    AlertDelivery,
+    AliasMove,
+    DecisionRecord,
+    GateVerdict,
+    MetricRow,
+    PerformanceRecord,
+    PerformanceStatus,
+    RetrainOutboxEntry,
+    RetrainState,
+    VersionOutcome,
+    WindowRecord,
+    finite,
+)
+from driftpilot.domain.policy import Action, WindowEvidence
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS metrics (
@@ -71,17 +97,6 @@ _UPSERT = """INSERT INTO metrics (model, model_version, window, metric, "column"
    DO UPDATE SET value = excluded.value, detail = excluded.detail, computed_at = excluded.computed_at"""
 
 
-@dataclass(frozen=True)
-class MetricRow:
-    model: str
-    model_version: str
-    window: str  # ISO date of the window start
-    metric: str
-    column: str
-    value: float | None
-    detail: str = ""
-
-
 @contextmanager
 def connect(path: Path) -> Iterator[sqlite3.Connection]:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +104,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
     try:
         connection.executescript(SCHEMA)
         _migrate_outbox(connection)
+        _migrate_evidence(connection)
         yield connection
         connection.commit()
     finally:
@@ -98,7 +114,7 @@ def connect(path: Path) -> Iterator[sqlite3.Connection]:
 def upsert_metrics(path: Path, rows: Iterable[MetricRow], computed_at: str) -> int:
     """Insert or replace metric rows by their key; returns the number of rows written."""
     values = [
-        (r.model, r.model_version, r.window, r.metric, r.column or "", _finite(r.value), r.detail, computed_at)
+        (r.model, r.model_version, r.window, r.metric, r.column or "", finite(r.value), r.detail, computed_at)
         for r in rows
     ]
     with connect(path) as db:
@@ -113,7 +129,7 @@ def replace_window_metrics(path: Path, model: str, window: str, prefix: str, row
     keys of the same family must not survive next to the new ones.
     """
     values = [
-        (r.model, r.model_version, r.window, r.metric, r.column or "", _finite(r.value), r.detail, computed_at)
+        (r.model, r.model_version, r.window, r.metric, r.column or "", finite(r.value), r.detail, computed_at)
         for r in rows
     ]
     with connect(path) as db:  # one transaction: a reader never sees the family half replaced
@@ -179,7 +195,8 @@ def read_decisions(path: Path, model: str) -> pd.DataFrame:
 # `emitted` (the old code emitted right after recording), so they are kept and not re-emitted.
 # --------------------------------------------------------------------------------------------
 
-RECORDED, EMITTED, SUPERSEDED, RAN = "recorded", "emitted", "superseded", "ran"
+RECORDED, EMITTED, SUPERSEDED, RAN = (RetrainState.RECORDED.value, RetrainState.EMITTED.value,
+                                     RetrainState.SUPERSEDED.value, RetrainState.RAN.value)
 COUNTED_RETRAIN_STATES = (RAN,)
 
 _RETRAIN_COLUMNS = {
@@ -351,13 +368,6 @@ def read_alert_deliveries(path: Path, model: str) -> pd.DataFrame:
         )
 
 
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if number == number and abs(number) != float("inf") else None
-
-
 def append_promotion(path: Path, model: str, alias: str, from_version: str | None, to_version: str | None,
                      by: str, at: str, reason: str) -> None:
     """Append one alias move to the promotion log (aliases themselves keep no history)."""
@@ -432,17 +442,6 @@ def _integrity(path: Path) -> Iterator[sqlite3.Connection]:
         yield db
 
 
-@dataclass(frozen=True)
-class GateVerdict:
-    model: str
-    run_id: str
-    passed: bool
-    digest: str  # SHA-256 of the gate record logged to the candidate run
-    champion_version: str
-    recorded_at: str
-    version: str | None
-
-
 _VERDICT_COLUMNS = "model, run_id, passed, digest, champion_version, recorded_at, version"
 
 
@@ -507,14 +506,6 @@ def gate_verdict(path: Path, model: str, version: str) -> GateVerdict | None:
         row = db.execute(f"SELECT {_VERDICT_COLUMNS} FROM gate_verdicts WHERE model = ? AND version = ?",
                          (model, str(version))).fetchone()
     return _verdict(row)
-
-
-@dataclass(frozen=True)
-class VersionOutcome:
-    outcome: str
-    final: bool  # a final outcome means "never act on this version again"
-    detail: str
-    decided_at: str
 
 
 def record_outcome(path: Path, model: str, version: str, outcome: str, final: bool, detail: str,
@@ -608,3 +599,303 @@ def held_lock(path: Path, name: str, holder: str, *, timeout: float = 120.0, ttl
     finally:
         with _integrity(path) as db:
             db.execute("DELETE FROM locks WHERE name = ? AND holder = ?", (name, token))
+
+
+# --------------------------------------------------------------------------------------------
+# Typed evidence: the drift side of each window (replaced on a re-run: same rows, same figures)
+# and the performance of each window, one version per as-of time (appended; re-writing the same
+# as-of time replaces that version, so a retried run is idempotent). Decisions read both "as of"
+# their window's end.
+# --------------------------------------------------------------------------------------------
+
+EVIDENCE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS window_evidence (
+    model TEXT NOT NULL,
+    window TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    rows INTEGER NOT NULL,
+    drift_share REAL,
+    drifted_columns TEXT NOT NULL,
+    column_scores TEXT NOT NULL,
+    computed_at TEXT NOT NULL,
+    health_score INTEGER,
+    PRIMARY KEY (model, window)
+);
+CREATE TABLE IF NOT EXISTS performance_evidence (
+    model TEXT NOT NULL,
+    window TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL,
+    metrics TEXT NOT NULL,
+    labelled INTEGER NOT NULL,
+    coverage REAL NOT NULL,
+    corrected INTEGER NOT NULL,
+    mature INTEGER NOT NULL,
+    late INTEGER NOT NULL,
+    PRIMARY KEY (model, window, as_of)
+);
+CREATE TABLE IF NOT EXISTS store_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL);
+"""
+_BACKFILL = "typed-evidence-from-metric-rows"
+
+
+def _migrate_evidence(db: sqlite3.Connection) -> None:
+    """Additive, idempotent: the typed evidence tables, filled once from a previous version's metric rows.
+
+    A store written before typed evidence existed keeps working: each window's drift evidence
+    and its last performance figures are rebuilt from the long rows it has (the one place that
+    still reads metric names, and only to migrate), stamped with the as-of time they were
+    computed at. Runs once per file, under a write lock, so two processes never both fill it.
+    """
+    db.executescript(EVIDENCE_SCHEMA)
+    if db.execute("SELECT 1 FROM store_migrations WHERE name = ?", (_BACKFILL,)).fetchone():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    if db.execute("SELECT 1 FROM store_migrations WHERE name = ?", (_BACKFILL,)).fetchone():
+        db.commit()
+        return
+    rows = db.execute(
+        "SELECT model, model_version, window, metric, \"column\", value, detail, computed_at FROM metrics "
+        "WHERE metric LIKE 'drift.%' OR metric = 'ops.rows' OR metric LIKE 'perf.%' OR metric LIKE 'labels.%' "
+        "ORDER BY model, window, metric, \"column\"").fetchall()
+    windows: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        windows.setdefault((str(row[0]), str(row[2])), []).append(row)
+    for (model, window), group in windows.items():
+        _backfill_window(db, model, window, group)
+    db.execute(f"INSERT OR IGNORE INTO store_migrations (name, applied_at) VALUES (?, {_STAMP})", (_BACKFILL,))
+    db.commit()
+
+
+def _backfill_window(db: sqlite3.Connection, model: str, window: str, group: list[tuple[Any, ...]]) -> None:
+    dataset = {(r[3], str(r[1])): r for r in group if r[4] == ""}
+    drift = [r for r in group if str(r[3]).startswith("drift.") and r[4] != ""]
+    share = next((r for (m, _), r in dataset.items() if m == "drift.share"), None)
+    if share is not None:
+        version = str(share[1])
+        scores: dict[str, dict[str, float]] = {}
+        for r in drift:
+            name = str(r[3]).removeprefix("drift.")
+            if str(r[1]) == version and r[5] is not None and (name in COLUMN_STATISTICS or name == DRIFTED):
+                scores.setdefault(str(r[4]), {})[name] = float(r[5])
+        drifted = sorted(c for c, s in scores.items() if s.get(DRIFTED) == 1.0 and c not in (SCORE, PREDICTION))
+        volume = dataset.get(("ops.rows", version))
+        rows = int(volume[5]) if volume is not None and volume[5] is not None else 0
+        health = dataset.get(("drift.health_score", version))
+        db.execute("INSERT OR IGNORE INTO window_evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                   (model, window, version, rows, share[5], json.dumps(drifted), json.dumps(scores), share[7],
+                    None if health is None or health[5] is None else int(health[5])))
+    status = next((r for (m, _), r in dataset.items() if m == "perf.status"), None)
+    if status is None:
+        return
+    version = str(status[1])
+
+    def value(metric: str) -> float:
+        found = dataset.get((metric, version))
+        return float(found[5]) if found is not None and found[5] is not None else 0.0
+
+    metrics = {str(m).removeprefix("perf."): float(r[5]) for (m, v), r in dataset.items()
+               if str(m).startswith("perf.") and m != "perf.status" and v == version and r[5] is not None}
+    note = str(status[6] or "")
+    state = (PerformanceStatus.FINAL if note == "final" else
+             PerformanceStatus.MATURING if note.startswith("labels maturing") else PerformanceStatus.INSUFFICIENT)
+    db.execute("INSERT OR IGNORE INTO performance_evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+               (model, window, status[7], version, state.value, note, json.dumps(metrics), int(value("labels.labelled")),
+                value("labels.coverage"), int(value("labels.corrected")), int(value("labels.mature")),
+                int(value("labels.late"))))
+
+
+def put_window_evidence(path: Path, record: WindowRecord) -> None:
+    e = record.evidence
+    with connect(path) as db:
+        db.execute(
+            "INSERT OR REPLACE INTO window_evidence (model, window, model_version, rows, drift_share, drifted_columns, "
+            "column_scores, computed_at, health_score) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.model, e.window, record.model_version, int(e.rows), finite(e.drift_share),
+             json.dumps(list(e.drifted_columns)), json.dumps({c: dict(s) for c, s in e.column_scores.items()}),
+             record.computed_at, record.health_score))
+
+
+def read_window_evidence(path: Path, model: str, since: str | None = None, until: str | None = None) -> list[WindowRecord]:
+    """Drift evidence of ``model``'s windows from ``since`` to ``until`` (ISO window dates, inclusive)."""
+    with connect(path) as db:
+        rows = db.execute(
+            "SELECT window, model_version, rows, drift_share, drifted_columns, column_scores, computed_at, health_score "
+            "FROM window_evidence WHERE model = ? AND window >= ? AND window <= ? ORDER BY window",
+            (model, since or "", until or "\uffff")).fetchall()
+    return [WindowRecord(model, str(r[1]), WindowEvidence(
+        window=str(r[0]), rows=int(r[2]), drift_share=None if r[3] is None else float(r[3]),
+        drifted_columns=tuple(json.loads(r[4])), column_scores=json.loads(r[5])), str(r[6]),
+        None if r[7] is None else int(r[7])) for r in rows]
+
+
+_PERFORMANCE_COLUMNS = "model, window, as_of, model_version, status, note, metrics, labelled, coverage, corrected, mature, late"
+
+
+def _performance(row: tuple[Any, ...]) -> PerformanceRecord:
+    return PerformanceRecord(
+        model=str(row[0]), window=str(row[1]), as_of=str(row[2]), model_version=str(row[3]),
+        status=PerformanceStatus(row[4]), note=str(row[5]), metrics=json.loads(row[6]), labelled=int(row[7]),
+        coverage=float(row[8]), corrected=int(row[9]), mature=bool(row[10]), late=int(row[11]))
+
+
+def put_performance(path: Path, record: PerformanceRecord) -> None:
+    """Append the version of a window's performance known at ``record.as_of`` (same as-of: replaced)."""
+    metrics = {k: v for k, v in ((k, finite(v)) for k, v in record.metrics.items()) if v is not None}
+    with connect(path) as db:
+        db.execute(
+            f"INSERT OR REPLACE INTO performance_evidence ({_PERFORMANCE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (record.model, record.window, record.as_of, record.model_version, record.status.value, record.note,
+             json.dumps(metrics, sort_keys=True), int(record.labelled), float(finite(record.coverage) or 0.0),
+             int(record.corrected), int(record.mature), int(record.late)))
+
+
+def read_performance(path: Path, model: str, as_of: str | None = None, since: str | None = None,
+                     until: str | None = None) -> list[PerformanceRecord]:
+    """Per window (``since``..``until``), the latest performance version known at ``as_of`` (None: now)."""
+    horizon = as_of or "\uffff"
+    with connect(path) as db:
+        rows = db.execute(
+            f"SELECT {_PERFORMANCE_COLUMNS} FROM performance_evidence p WHERE model = ? AND window >= ? AND window <= ? "
+            "AND as_of = (SELECT MAX(as_of) FROM performance_evidence q WHERE q.model = p.model AND q.window = p.window "
+            "AND q.as_of <= ?) ORDER BY window",
+            (model, since or "", until or "\uffff", horizon)).fetchall()
+    return [_performance(r) for r in rows]
+
+
+def performance_versions(path: Path, model: str, window: str) -> list[PerformanceRecord]:
+    """Every stored version of one window's performance, oldest as-of first."""
+    with connect(path) as db:
+        rows = db.execute(f"SELECT {_PERFORMANCE_COLUMNS} FROM performance_evidence WHERE model = ? AND window = ? "
+                          "ORDER BY as_of", (model, window)).fetchall()
+    return [_performance(r) for r in rows]
+
+
+def read_decision_records(path: Path, model: str) -> list[DecisionRecord]:
+    with connect(path) as db:
+        rows = db.execute("SELECT window, model_version, action, reasons, evidence, decided_at FROM decisions "
+                          "WHERE model = ? ORDER BY window", (model,)).fetchall()
+    return [DecisionRecord(model, str(r[0]), str(r[1]), Action(r[2]), tuple(json.loads(r[3])), json.loads(r[4]), str(r[5]))
+            for r in rows]
+
+
+class SqliteEvidenceStore:
+    """``EvidenceStore`` on one SQLite file (``Settings.metrics_db``); safe across threads and processes.
+
+    Holds only the path: each call opens the file, works in one transaction and closes it, so a
+    store can be built once per task and shared, and an Airflow worker keeps no open handle.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    # long-format metric rows (trends, MLflow, reports)
+    def upsert_metrics(self, rows: Iterable[MetricRow], computed_at: str) -> int:
+        return upsert_metrics(self.path, rows, computed_at)
+
+    def replace_window_metrics(self, model: str, window: str, prefix: str, rows: list[MetricRow], computed_at: str) -> int:
+        return replace_window_metrics(self.path, model, window, prefix, rows, computed_at)
+
+    def read_metrics(self, model: str, since: str | None = None, metrics: list[str] | None = None) -> pd.DataFrame:
+        return read_metrics(self.path, model, since, metrics)
+
+    def trend(self, model: str, metric: str, column: str, until: date, days: int) -> pd.DataFrame:
+        return trend(self.path, model, metric, column, until, days)
+
+    # window and performance evidence
+    def put_window_evidence(self, record: WindowRecord) -> None:
+        put_window_evidence(self.path, record)
+
+    def window_evidence(self, model: str, since: str | None = None, until: str | None = None) -> list[WindowRecord]:
+        return read_window_evidence(self.path, model, since, until)
+
+    def put_performance(self, record: PerformanceRecord) -> None:
+        put_performance(self.path, record)
+
+    def performance(self, model: str, as_of: str | None = None, since: str | None = None,
+                    until: str | None = None) -> list[PerformanceRecord]:
+        return read_performance(self.path, model, as_of, since, until)
+
+    def performance_versions(self, model: str, window: str) -> list[PerformanceRecord]:
+        return performance_versions(self.path, model, window)
+
+    # decisions
+    def save_decision(self, record: DecisionRecord) -> None:
+        save_decision(self.path, record.model, record.window, record.model_version, record.action.value,
+                      list(record.reasons), dict(record.evidence), record.decided_at)
+
+    def decisions(self, model: str) -> list[DecisionRecord]:
+        return read_decision_records(self.path, model)
+
+    # the retrain outbox
+    def record_retrain(self, model: str, key: str, window: str, requested_at: str, reason: str) -> RetrainState:
+        return RetrainState(record_retrain(self.path, model, key, window, requested_at, reason))
+
+    def mark_retrain_emitted(self, model: str, key: str) -> bool:
+        return mark_retrain_emitted(self.path, model, key)
+
+    def supersede_retrains(self, model: str, requests: Iterable[tuple[str, str, str, str]], by: str) -> list[str]:
+        return supersede_retrains(self.path, model, requests, by)
+
+    def mark_retrain_ran(self, model: str, key: str, window: str, requested_at: str, reason: str) -> None:
+        mark_retrain_ran(self.path, model, key, window, requested_at, reason)
+
+    def retrain_requests(self, model: str) -> list[RetrainOutboxEntry]:
+        frame = read_retrains(self.path, model)
+        return [RetrainOutboxEntry(model, r["idempotency_key"], r["window"], r["requested_at"], r["reason"],
+                                   RetrainState(r["state"]), r["emitted_at"], r["superseded_by"], r["ran_at"])
+                for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+
+    def retrain_times(self, model: str, before: str | None = None) -> list[str]:
+        return retrain_times(self.path, model, before)
+
+    # alert deliveries
+    def alert_delivery_status(self, model: str, window: str, channel: str) -> str | None:
+        return alert_delivery_status(self.path, model, window, channel)
+
+    def begin_alert_delivery(self, model: str, window: str, channel: str) -> None:
+        begin_alert_delivery(self.path, model, window, channel)
+
+    def finish_alert_delivery(self, model: str, window: str, channel: str, status: str, detail: str) -> None:
+        finish_alert_delivery(self.path, model, window, channel, status, detail)
+
+    def alert_deliveries(self, model: str) -> list[AlertDelivery]:
+        return [AlertDelivery(model, r["window"], r["channel"], r["status"], int(r["attempts"]), r["detail"], r["updated_at"])
+                for r in read_alert_deliveries(self.path, model).to_dict("records")]
+
+    # the promotion log and promotion integrity
+    def append_promotion(self, move: AliasMove) -> None:
+        append_promotion(self.path, move.model, move.alias, move.from_version, move.to_version, move.by, move.at, move.reason)
+
+    def promotion_log(self, model: str) -> list[AliasMove]:
+        frame = read_promotions(self.path, model)
+        return [AliasMove(model, r["alias"], r["from_version"], r["to_version"], r["moved_by"], r["moved_at"], r["reason"])
+                for r in frame.astype(object).where(frame.notna(), None).to_dict("records")]
+
+    def last_alias_target(self, model: str, alias: str) -> tuple[bool, str | None]:
+        return last_alias_target(self.path, model, alias)
+
+    def record_gate_verdict(self, model: str, run_id: str, passed: bool, digest: str, champion_version: str,
+                            recorded_at: str) -> GateVerdict:
+        return record_gate_verdict(self.path, model, run_id, passed, digest, champion_version, recorded_at)
+
+    def bind_gate_verdict(self, model: str, run_id: str, version: str) -> GateVerdict:
+        return bind_gate_verdict(self.path, model, run_id, version)
+
+    def gate_verdict_of_run(self, model: str, run_id: str) -> GateVerdict | None:
+        return gate_verdict_of_run(self.path, model, run_id)
+
+    def gate_verdict(self, model: str, version: str) -> GateVerdict | None:
+        return gate_verdict(self.path, model, version)
+
+    def record_outcome(self, model: str, version: str, outcome: str, final: bool, detail: str, decided_at: str) -> None:
+        record_outcome(self.path, model, version, outcome, final, detail, decided_at)
+
+    def version_outcome(self, model: str, version: str) -> VersionOutcome | None:
+        return version_outcome(self.path, model, version)
+
+    def held_lock(self, name: str, holder: str, *, timeout: float = 120.0, ttl: float = 900.0,
+                  poll: float = 0.1) -> AbstractContextManager[str]:
+        return held_lock(self.path, name, holder, timeout=timeout, ttl=ttl, poll=poll)

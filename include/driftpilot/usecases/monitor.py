@@ -19,17 +19,18 @@ from __future__ import annotations
 import logging
 import math
 import shutil
+import statistics
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from driftpilot.adapters import parquet_lake as storage
 from driftpilot.adapters import sqlite_store as history
-from driftpilot.adapters.sqlite_store import MetricRow
 from driftpilot.domain.categories import (
     ClassSet,
     category_keys,
@@ -48,11 +49,25 @@ from driftpilot.domain.contracts import (
     SCORE,
     check_labels,
 )
+from driftpilot.domain.evidence import (
+    COLUMN_STATISTICS,
+    ColumnVerdict,
+    DecisionRecord,
+    MetricRow,
+    PerformanceRecord,
+    PerformanceStatus,
+    RetrainState,
+    WindowRecord,
+    window_evidence,
+)
 from driftpilot.domain.labels import join_labels, known_as_of, screen_labels, unknown_id_count
 from driftpilot.domain.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
 from driftpilot.errors import BaselineNotFound, CorruptFile, InsufficientData, SchemaViolation
-from driftpilot.ports import CHALLENGER, CHAMPION, Baseline, MonitoringRun, Ports
+from driftpilot.ports import CHALLENGER, CHAMPION, Baseline, EvidenceStore, MonitoringRun, Ports
 from driftpilot.settings import Settings
+
+if TYPE_CHECKING:
+    from driftpilot.domain.drift import DatasetDrift
 
 log = logging.getLogger(__name__)
 
@@ -337,14 +352,14 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     add("drift.drifted_count", "", float(verdict.drifted))
     for col in (*verdict.columns, *verdict.predictions):
         add("drift.drifted", col.column, float(col.drifted), col.reason)
-        for name in ("ks", "wasserstein_norm", "psi", "jensen_shannon", "tvd", "p_value", "effect", "unseen_share"):
+        for name in COLUMN_STATISTICS:
             value = getattr(col, name)
             if value is not None:
                 add(f"drift.{name}", col.column, float(value))
     for row in bundle.metrics:
         add(f"evidently.{row.metric}", row.column or "", row.value,
             "" if row.drifted is None else f"drifted={row.drifted}")
-    expected = _expected_rows(settings, config, window)
+    expected = _expected_rows(ports.store, config, window)
     for metric, column, value, detail in operations.operational_metrics(config, accepted, expected, baseline.reference):
         add(metric, column, value, detail)
 
@@ -353,6 +368,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     history.replace_window_metrics(db, config.name, window.label, "drift.", [r for r in rows if r.metric.startswith("drift.")], now)
     history.replace_window_metrics(db, config.name, window.label, "evidently.", [r for r in rows if r.metric.startswith("evidently.")], now)
     history.replace_window_metrics(db, config.name, window.label, "ops.", [r for r in rows if r.metric.startswith("ops.")], now)
+    ports.store.put_window_evidence(_window_record(config, window, version, len(accepted), verdict))
     _write_window_metrics(settings, config.name, window)
     return {
         "window": window.label,
@@ -366,12 +382,20 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     }
 
 
-def _expected_rows(settings: Settings, config: ModelConfig, window: Window) -> int | None:
+def _window_record(config: ModelConfig, window: Window, version: str, rows: int, verdict: DatasetDrift) -> WindowRecord:
+    """The typed drift evidence of the window: what ``decide_step`` reads back (never the metric rows)."""
+    columns = [ColumnVerdict(c.column, c.drifted, {name: getattr(c, name) for name in COLUMN_STATISTICS})
+               for c in (*verdict.columns, *verdict.predictions)]
+    evidence = window_evidence(window.label, rows, verdict.drift_share, columns, config.features.all)
+    health = None if verdict.health_score is None else int(verdict.health_score)
+    return WindowRecord(config.name, version, evidence, _now_iso(window), health)
+
+
+def _expected_rows(store: EvidenceStore, config: ModelConfig, window: Window) -> int | None:
     """Median rows of the previous (up to) 7 windows: the volume a window is compared with."""
     since = (window.start.date() - timedelta(days=7 * config.window_days)).isoformat()
-    frame = history.read_metrics(metrics_db(settings), config.name, since=since, metrics=["ops.rows"])
-    earlier = frame[frame["window"] < window.label]["value"].dropna()
-    return int(earlier.median()) if len(earlier) else None
+    earlier = [r.evidence.rows for r in store.window_evidence(config.name, since=since) if r.evidence.window < window.label]
+    return int(statistics.median(earlier)) if earlier else None
 
 
 def _write_window_metrics(settings: Settings, model: str, window: Window) -> Path:
@@ -504,7 +528,6 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
     classes = label_classes(config, ports, _window_version(settings, config, window))
     read = read_labels(ports, config, targets[0].start.date(), as_of, classes)
     labels = read.labels
-    db = metrics_db(settings)
     logged_ids: set[str] = set()
     results = []
     maturity = timedelta(hours=config.labels.maturity_hours)
@@ -520,7 +543,8 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
                 logged_ids.update(category_keys(ids).dropna())
         if not path.exists():
             continue
-        later = history.computed_at(db, config.name, target.label, "perf.status")
+        known = ports.store.performance_versions(config.name, target.label)
+        later = known[-1].as_of if known else None
         if later is not None and later > as_of.isoformat():
             continue  # a later run already saw more labels: a re-run of an old window keeps them
         accepted = storage.read_parquet(path)
@@ -542,13 +566,16 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
                       "label rows that arrived after maturity: kept, not counted in the final figures"),
         ]
         status = "insufficient labels"
+        state = PerformanceStatus.INSUFFICIENT
         metrics: dict[str, float] = {}
         if not joined.mature:
             status = f"labels maturing ({joined.coverage:.0%} so far)"
+            state = PerformanceStatus.MATURING
         elif joined.labelled >= config.labels.min_labelled_rows:
             labelled = joined.joined.rename(columns={"label": config.target})
             metrics = ports.trainer.evaluate(config, labelled[config.target], labelled)
             status = "final"
+            state = PerformanceStatus.FINAL
             rows += [MetricRow(config.name, version, target.label, f"perf.{k}", "", v) for k, v in metrics.items()]
             target_dir = report_dir(settings, target)
             newly_mature = target.end + maturity > window.start
@@ -559,13 +586,17 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
                     reuse=("drift", "quality"),
                 )
         rows.append(MetricRow(config.name, version, target.label, "perf.status", "", None, status))
-        history.replace_window_metrics(db, config.name, target.label, "labels.", [r for r in rows if r.metric.startswith("labels.")], as_of.isoformat())
-        history.replace_window_metrics(db, config.name, target.label, "perf.", [r for r in rows if r.metric.startswith("perf.")], as_of.isoformat())
+        ports.store.replace_window_metrics(config.name, target.label, "labels.", [r for r in rows if r.metric.startswith("labels.")], as_of.isoformat())
+        ports.store.replace_window_metrics(config.name, target.label, "perf.", [r for r in rows if r.metric.startswith("perf.")], as_of.isoformat())
+        ports.store.put_performance(PerformanceRecord(
+            model=config.name, model_version=version, window=target.label, as_of=as_of.isoformat(), status=state,
+            note=status, metrics=metrics, labelled=int(joined.labelled), coverage=float(joined.coverage),
+            corrected=int(joined.corrected), mature=bool(joined.mature), late=int(late)))
         _write_window_metrics(settings, config.name, target)
         results.append({"window": target.label, "status": status, **joined.to_dict(), "late": late,
                         config.promotion.primary_metric: metrics.get(config.promotion.primary_metric)})
     arrivals = _arrivals(config, window, read, labels, logged_ids, as_of)
-    history.replace_window_metrics(db, config.name, window.label, "arrivals.", arrivals, as_of.isoformat())
+    ports.store.replace_window_metrics(config.name, window.label, "arrivals.", arrivals, as_of.isoformat())
     _write_window_metrics(settings, config.name, window)
     counts = {r.metric.removeprefix("arrivals."): r.value for r in arrivals}
     return {"window": window.label, "recomputed": results, "unknown_label_ids": counts["unknown_ids"],
@@ -601,70 +632,55 @@ def _arrivals(config: ModelConfig, window: Window, read: LabelRead, labels: pd.D
 # --------------------------------------------------------------------------------------------
 
 
-def _evidence_by_window(frame: pd.DataFrame, config: ModelConfig) -> list[WindowEvidence]:
-    out = []
-    for window_label, group in frame.groupby("window"):
-        dataset = group[group["column"] == ""].set_index("metric")["value"]
-        drifted = group[(group["metric"] == "drift.drifted") & (group["value"] == 1.0)]["column"]
-        drifted = [c for c in drifted if c in config.features.all]
-        scores: dict[str, dict[str, float]] = {}
-        for _, row in group[group["column"] != ""].iterrows():
-            if row["metric"].startswith("drift.") and row["value"] is not None and not pd.isna(row["value"]):
-                scores.setdefault(row["column"], {})[row["metric"].removeprefix("drift.")] = float(row["value"])
-        share = dataset.get("drift.share")
-        rows = dataset.get("ops.rows")
-        out.append(WindowEvidence(
-            window=str(window_label),
-            rows=int(rows) if rows is not None and not pd.isna(rows) else 0,
-            drift_share=None if share is None or pd.isna(share) else float(share),
-            drifted_columns=tuple(drifted),
-            column_scores=scores,
-        ))
-    return out
+def decision_evidence(config: ModelConfig, store: EvidenceStore, window: Window, version: str,
+                      reference: Callable[[str], float | None]) -> tuple[WindowEvidence, list[WindowEvidence],
+                                                                          PerformanceEvidence | None]:
+    """What the policy judges ``window`` on, **as of the window's end**: a re-run decides the same.
 
-
-def latest_performance(config: ModelConfig, ports: Ports, frame: pd.DataFrame, window: Window) -> PerformanceEvidence | None:
-    """The primary metric of the latest mature window (up to this one) with enough labels."""
-    metric = f"perf.{config.promotion.primary_metric}"
-    # Only windows already mature at this window's end: a re-run of an old window must not use
-    # performance that a later run learned (that would make decisions unreplayable).
+    The window's and earlier windows' drift evidence of ``version``, and the primary metric of
+    the latest window already mature at this window's end (a later run may know more labels;
+    the version of each window's performance read here is the one known at ``window.end``).
+    ``reference(version)`` is the version's holdout value of the primary metric.
+    """
+    lookback = max(config.trigger.persistence_lookback, *(r.lookback for r in config.trigger.feature_rules), 1)
+    since = (window.start.date() - timedelta(days=(lookback + 1) * config.window_days + 30)).isoformat()
+    records = [r for r in store.window_evidence(config.name, since=since, until=window.label) if r.model_version == version]
+    current = next((r.evidence for r in records if r.evidence.window == window.label), None)
+    if current is None:
+        raise InsufficientData(f"no drift metrics for window {window.label}: run the drift step first")
+    earlier = [r.evidence for r in records if r.evidence.window < window.label]
     horizon = window.end - timedelta(hours=config.labels.maturity_hours) - timedelta(days=config.window_days)
-    perf = frame[(frame["metric"] == metric) & (frame["window"] <= horizon.date().isoformat())].dropna(subset=["value"])
-    if perf.empty:
-        return None
-    row = perf.sort_values("window").iloc[-1]
-    counts = frame[(frame["metric"] == "perf.n") & (frame["window"] == row["window"])]["value"]
-    volume = frame[(frame["metric"] == "ops.rows") & (frame["window"] == row["window"])]["value"]
-    baseline = ports.registry.load_baseline(config.name, str(row["model_version"]))
-    reference_value = baseline.metadata.get("holdout_metrics", {}).get(config.promotion.primary_metric)
-    if reference_value is None:
-        return None
-    return PerformanceEvidence(
-        window=str(row["window"]),
-        metric=config.promotion.primary_metric,
-        value=float(row["value"]),
-        baseline=float(reference_value),
-        labelled=int(counts.iloc[0]) if len(counts) else 0,
-        rows=int(volume.iloc[0]) if len(volume) and not pd.isna(volume.iloc[0]) else 0,
-    )
+    metric = config.promotion.primary_metric
+    known = [p for p in store.performance(config.name, as_of=_now_iso(window), since=since, until=horizon.date().isoformat())
+             if p.model_version == version and p.value(metric) is not None]
+    performance = None
+    if known:
+        latest = known[-1]
+        value, baseline = latest.value(metric), reference(version)
+        rows = next((r.evidence.rows for r in records if r.evidence.window == latest.window), 0)
+        if value is not None and baseline is not None:
+            performance = PerformanceEvidence(window=latest.window, metric=metric, value=value, baseline=float(baseline),
+                                              labelled=latest.scored_rows, rows=rows)
+    return current, earlier, performance
+
+
+def decide_window(config: ModelConfig, store: EvidenceStore, window: Window, version: str,
+                  reference: Callable[[str], float | None]) -> Decision:
+    """The trigger policy's decision for ``window`` from the store's evidence as of the window's end."""
+    current, earlier, performance = decision_evidence(config, store, window, version, reference)
+    retrains = [datetime.fromisoformat(t) for t in store.retrain_times(config.name, before=_now_iso(window))]
+    return decide(current, earlier, performance, config.trigger, retrains, window.end)
 
 
 def decide_step(config: ModelConfig, ports: Ports, window: Window, version: str) -> dict[str, Any]:
     """Apply the trigger policy to this window's evidence; store and return the decision."""
-    settings = ports.settings
-    db = metrics_db(settings)
-    lookback = max(config.trigger.persistence_lookback, *(r.lookback for r in config.trigger.feature_rules), 1)
-    since = (window.start.date() - timedelta(days=(lookback + 1) * config.window_days + 30)).isoformat()
-    frame = history.read_metrics(db, config.name, since=since)
-    same_version = frame[(frame["model_version"] == version) & (frame["window"] <= window.label)]
-    evidence = _evidence_by_window(same_version, config)
-    current = next((e for e in evidence if e.window == window.label), None)
-    if current is None:
-        raise InsufficientData(f"no drift metrics for window {window.label}: run the drift step first")
-    earlier = [e for e in evidence if e.window < window.label]
-    performance = latest_performance(config, ports, same_version, window)
-    retrains = [datetime.fromisoformat(t) for t in history.retrain_times(db, config.name, before=_now_iso(window))]
-    decision = decide(current, earlier, performance, config.trigger, retrains, window.end)
+
+    def reference(of_version: str) -> float | None:
+        baseline = ports.registry.load_baseline(config.name, of_version)
+        value = baseline.metadata.get("holdout_metrics", {}).get(config.promotion.primary_metric)
+        return None if value is None else float(value)
+
+    decision = decide_window(config, ports.store, window, version, reference)
     return _store_decision(config, ports, window, version, decision)
 
 
@@ -679,8 +695,7 @@ def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: 
         **decision.to_dict(),
         "idempotency_key": key if decision.action is Action.RETRAIN else None,
     }
-    history.save_decision(metrics_db(settings), config.name, window.label, version, decision.action.value,
-                          list(decision.reasons), dict(decision.evidence), _now_iso(window))
+    ports.store.save_decision(DecisionRecord.of(config.name, window.label, version, decision, _now_iso(window)))
     out_dir = report_dir(settings, window)
     storage.write_json_atomic(payload, out_dir / "decision.json")
     payload["mlflow_run_id"] = _log_window_run(config, ports, window, version, decision, out_dir)
@@ -724,18 +739,16 @@ def request_retrain(config: ModelConfig, ports: Ports, decision: dict[str, Any])
     next task calls ``confirm_retrain_emitted``. A task that died after recording finds the key
     still ``recorded`` on retry and emits again; a key that went out (or ran) is not re-sent.
     """
-    settings = ports.settings
     key = decision["idempotency_key"]
     reason = "; ".join(decision["reasons"])
-    state = history.record_retrain(metrics_db(settings), config.name, key, decision["window"], decision["window_end"], reason)
+    state = ports.store.record_retrain(config.name, key, decision["window"], decision["window_end"], reason)
     return {"model": config.name, "window": decision["window"], "reason": reason, "as_of": decision["window_end"],
-            "idempotency_key": key, "state": state, "emit": state == history.RECORDED}
+            "idempotency_key": key, "state": state.value, "emit": state is RetrainState.RECORDED}
 
 
 def confirm_retrain_emitted(config: ModelConfig, ports: Ports, request: dict[str, Any]) -> dict[str, Any]:
     """Mark the request ``emitted``: called only after the task that emitted its event succeeded."""
-    settings = ports.settings
-    marked = history.mark_retrain_emitted(metrics_db(settings), config.name, request["idempotency_key"])
+    marked = ports.store.mark_retrain_emitted(config.name, request["idempotency_key"])
     return {"idempotency_key": request["idempotency_key"], "marked": marked}
 
 
@@ -750,9 +763,8 @@ def reconcile_step(config: ModelConfig, ports: Ports, window: Window) -> dict[st
     Runs first in every monitoring run, so an approval given between two windows takes effect
     before the next window is judged, without a worker waiting for a person.
     """
-    settings = ports.settings
     from driftpilot.usecases import promote as promotion
-    moves = promotion.reconcile(ports, metrics_db(settings), config.name, window.end.isoformat())
+    moves = promotion.reconcile(ports, config.name, window.end.isoformat())
     return {
         "moves": [f"{m.alias}: {m.from_version} -> {m.to_version} ({m.reason})" for m in moves],
         "champion": ports.registry.alias_version(config.name, CHAMPION),

@@ -14,9 +14,9 @@ while it waits: ``reconcile`` runs at the start of every scheduled monitoring ru
   than the champion, is refused and says why (tag ``driftpilot.promotion_refused`` and the log).
 
 Registry tags are editable by every registry user, so they decide nothing about the gate: the
-verdict is read from driftpilot's store (``history.gate_verdicts``, written by the retraining
+verdict is read from driftpilot's store (``EvidenceStore.gate_verdict``, written by the retraining
 DAG with the SHA-256 of the gate record it logged to the candidate run, which is re-checked), and
-what driftpilot already did to a version is kept there too (``history.version_outcomes``).
+what driftpilot already did to a version is kept there too (``EvidenceStore.version_outcome``).
 Promotions of one model hold a lock in the store, so reconcile, the retraining DAG's approval and
 the CLI never interleave.
 
@@ -36,11 +36,13 @@ import socket
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from driftpilot.adapters import sqlite_store as history
+from driftpilot.domain.evidence import (
+    AliasMove as AliasMove,  # the promotion log's entry; re-exported
+)
+from driftpilot.domain.evidence import GateVerdict
 from driftpilot.errors import DriftpilotError
 from driftpilot.errors import (
     PromotionRefused as PromotionRefused,  # raised here; re-exported for callers
@@ -70,26 +72,15 @@ ROLLED_BACK = "rolled back"
 LOCK_TIMEOUT = 120.0  # seconds a promotion waits for another one of the same model
 
 
-@dataclass(frozen=True)
-class AliasMove:
-    model: str
-    alias: str
-    from_version: str | None
-    to_version: str | None
-    by: str
-    at: str
-    reason: str
-
-
-def _log_move(db: Path, move: AliasMove) -> None:
-    history.append_promotion(db, move.model, move.alias, move.from_version, move.to_version, move.by, move.at, move.reason)
+def _log_move(ports: Ports, move: AliasMove) -> None:
+    ports.store.append_promotion(move)
     log.info("%s: alias %s %s -> %s by %s (%s)", move.model, move.alias, move.from_version, move.to_version, move.by, move.reason)
 
 
 @contextmanager
-def _serialised(db: Path, model: str, what: str, timeout: float) -> Iterator[None]:
+def _serialised(ports: Ports, model: str, what: str, timeout: float) -> Iterator[None]:
     """One promotion of ``model`` at a time, across the monitoring DAG, the retraining DAG and the CLI."""
-    with history.held_lock(db, f"promotion:{model}", f"{what} on {socket.gethostname()}", timeout=timeout):
+    with ports.store.held_lock(f"promotion:{model}", f"{what} on {socket.gethostname()}", timeout=timeout):
         yield
 
 
@@ -102,8 +93,8 @@ def gate_record_bytes(record: dict[str, Any]) -> bytes:
     return json.dumps(record, indent=2, sort_keys=True, default=str).encode()
 
 
-def record_gate_verdict(ports: Ports, db: Path, model: str, run_id: str, record: dict[str, Any],
-                        champion_version: str, at: str) -> history.GateVerdict:
+def record_gate_verdict(ports: Ports, model: str, run_id: str, record: dict[str, Any],
+                        champion_version: str, at: str) -> GateVerdict:
     """Log the gate record to the candidate run and keep its verdict and SHA-256 digest in the store.
 
     The store is what promotion trusts; the run artifact is the readable copy, checked against
@@ -114,18 +105,18 @@ def record_gate_verdict(ports: Ports, db: Path, model: str, run_id: str, record:
         local = Path(tmp) / "gate.json"
         local.write_bytes(data)
         ports.registry.log_run_artifacts(run_id, {GATE_RECORD_DIR: local})
-    return history.record_gate_verdict(db, model, run_id, bool(record["passed"]), hashlib.sha256(data).hexdigest(),
+    return ports.store.record_gate_verdict(model, run_id, bool(record["passed"]), hashlib.sha256(data).hexdigest(),
                                        str(champion_version), at)
 
 
-def bind_gate_verdict(db: Path, model: str, run_id: str, version: str) -> history.GateVerdict:
+def bind_gate_verdict(ports: Ports, model: str, run_id: str, version: str) -> GateVerdict:
     """Tie the candidate run's verdict to the version registered from it (the register step)."""
-    return history.bind_gate_verdict(db, model, run_id, version)
+    return ports.store.bind_gate_verdict(model, run_id, version)
 
 
-def gate_problem(ports: Ports, db: Path, model: str, version: str) -> str | None:
+def gate_problem(ports: Ports, model: str, version: str) -> str | None:
     """Why ``version`` may not be promoted as far as the gate goes, or ``None`` when it may."""
-    verdict = history.gate_verdict(db, model, version)
+    verdict = ports.store.gate_verdict(model, version)
     if verdict is None:
         return ("no gate verdict recorded by driftpilot for this version (only versions registered by the "
                 "retraining DAG went through the gate; the registry tag driftpilot.gate does not count): "
@@ -159,25 +150,25 @@ def set_approval(ports: Ports, model: str, version: str, decision: str, by: str,
                                                          APPROVAL_BY: by.strip()})
 
 
-def _refuse(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str,
+def _refuse(ports: Ports, model: str, version: str, by: str, at: str, reason: str,
             *, final: bool) -> None:
     """Say why on the version and in the promotion log, once per distinct (reason, approval)."""
     tags = ports.registry.version_tags(model, version)
     fingerprint = json.dumps([reason, tags.get(APPROVAL_BY, ""), tags.get(APPROVAL_NOTE, "")])
-    done = history.version_outcome(db, model, version)
+    done = ports.store.version_outcome(model, version)
     if done is not None and done.outcome == REFUSED and done.detail == fingerprint:
         return  # refused for exactly this before: do not log it again on every reconcile
     text = f"refused at {at}: {reason}"
     ports.registry.set_version_tags(model, version, {PROMOTION_REFUSED: text, **({PROMOTION: text} if final else {})})
-    _log_move(db, AliasMove(model, REFUSED, None, str(version), by, at, reason))
-    history.record_outcome(db, model, version, REFUSED, False, fingerprint, at)
+    _log_move(ports, AliasMove(model, REFUSED, None, str(version), by, at, reason))
+    ports.store.record_outcome(model, version, REFUSED, False, fingerprint, at)
     log.warning("%s v%s not promoted: %s", model, version, reason)
 
 
-def _promote(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str) -> list[AliasMove]:
+def _promote(ports: Ports, model: str, version: str, by: str, at: str, reason: str) -> list[AliasMove]:
     current = ports.registry.alias_version(model, CHAMPION)
     moves: list[AliasMove] = []
-    done = history.version_outcome(db, model, version)
+    done = ports.store.version_outcome(model, version)
     if current == str(version):
         # Already champion: finish a promotion that was interrupted after the alias move.
         if done is None or done.outcome != PROMOTED:
@@ -185,8 +176,8 @@ def _promote(ports: Ports, db: Path, model: str, version: str, by: str, at: str,
                 ports.registry.delete_alias(model, CHALLENGER)
             ports.registry.set_version_tags(model, version, {PROMOTION: f"promoted at {at} by {by}"})
             move = AliasMove(model, CHAMPION, None, str(version), by, at, f"{reason} (completed after an interruption)")
-            _log_move(db, move)
-            history.record_outcome(db, model, version, PROMOTED, True, reason, at)
+            _log_move(ports, move)
+            ports.store.record_outcome(model, version, PROMOTED, True, reason, at)
             moves.append(move)
         return moves
     if current is not None:
@@ -200,19 +191,19 @@ def _promote(ports: Ports, db: Path, model: str, version: str, by: str, at: str,
         moves.append(AliasMove(model, CHALLENGER, str(version), None, by, at, f"promoted; {reason}"))
     ports.registry.set_version_tags(model, version, {PROMOTION: f"promoted at {at} by {by}"})
     for move in moves:
-        _log_move(db, move)
-    history.record_outcome(db, model, version, PROMOTED, True, reason, at)
+        _log_move(ports, move)
+    ports.store.record_outcome(model, version, PROMOTED, True, reason, at)
     return moves
 
 
-def promote(ports: Ports, db: Path, model: str, version: str, by: str, at: str, reason: str,
+def promote(ports: Ports, model: str, version: str, by: str, at: str, reason: str,
             *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """Move ``champion`` to ``version`` (old champion -> ``previous``) if its gate passed. Idempotent."""
-    with _serialised(db, model, f"promote v{version} by {by}", lock_timeout):
-        problem = gate_problem(ports, db, model, str(version))
+    with _serialised(ports, model, f"promote v{version} by {by}", lock_timeout):
+        problem = gate_problem(ports, model, str(version))
         if problem is not None:
             raise PromotionRefused(f"{model} v{version} is not promoted: {problem}")
-        return _promote(ports, db, model, str(version), by, at, reason)
+        return _promote(ports, model, str(version), by, at, reason)
 
 
 def _approval_problem(model: str, version: str, tags: dict[str, str]) -> str | None:
@@ -222,76 +213,76 @@ def _approval_problem(model: str, version: str, tags: dict[str, str]) -> str | N
             f"the approval, e.g. `driftpilot approve --model {model} --version {version} --by NAME --note WHY`")
 
 
-def _reconcile(ports: Ports, db: Path, model: str, at: str) -> list[AliasMove]:
+def _reconcile(ports: Ports, model: str, at: str) -> list[AliasMove]:
     moves: list[AliasMove] = []
     challenger = ports.registry.alias_version(model, CHALLENGER)
     for version in ports.registry.search_versions(model, APPROVAL, APPROVED):
         tags = ports.registry.version_tags(model, version)
-        done = history.version_outcome(db, model, version)
+        done = ports.store.version_outcome(model, version)
         if tags.get(PROMOTION) or (done is not None and done.final):
             continue  # already acted on (promoted, refused, or later rolled back): never again
         who = tags.get(APPROVAL_BY, "").strip() or "unknown reviewer"
         problem = _approval_problem(model, version, tags)
         champion = ports.registry.alias_version(model, CHAMPION)
         if problem is not None:
-            _refuse(ports, db, model, version, who, at, problem, final=False)
+            _refuse(ports, model, version, who, at, problem, final=False)
             continue
         if version != challenger and champion is not None and int(version) < int(champion):
-            _refuse(ports, db, model, version, who, at, f"older than champion v{champion} and not the "
+            _refuse(ports, model, version, who, at, f"older than champion v{champion} and not the "
                     "challenger (use rollback to go back to an older version)", final=True)
             continue
-        problem = gate_problem(ports, db, model, version)
+        problem = gate_problem(ports, model, version)
         if problem is not None:
-            _refuse(ports, db, model, version, who, at, problem, final=True)
+            _refuse(ports, model, version, who, at, problem, final=True)
             continue
-        moves += _promote(ports, db, model, version, who, at, f"approved: {tags[APPROVAL_NOTE].strip()}")
+        moves += _promote(ports, model, version, who, at, f"approved: {tags[APPROVAL_NOTE].strip()}")
     if challenger is not None:
         tags = ports.registry.version_tags(model, challenger)
         if tags.get(APPROVAL) == REJECTED:
             ports.registry.delete_alias(model, CHALLENGER)
             move = AliasMove(model, CHALLENGER, challenger, None, tags.get(APPROVAL_BY, "unknown reviewer"),
                              at, f"rejected: {tags.get(APPROVAL_NOTE, '')}")
-            _log_move(db, move)
+            _log_move(ports, move)
             moves.append(move)
     return moves
 
 
-def reconcile(ports: Ports, db: Path, model: str, at: str, *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
+def reconcile(ports: Ports, model: str, at: str, *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """Act on approval tags set in the registry since the last look (see the module doc)."""
-    with _serialised(db, model, "reconcile", lock_timeout):
-        return _reconcile(ports, db, model, at)
+    with _serialised(ports, model, "reconcile", lock_timeout):
+        return _reconcile(ports, model, at)
 
 
-def approve(ports: Ports, db: Path, model: str, version: str, by: str, note: str, at: str,
+def approve(ports: Ports, model: str, version: str, by: str, note: str, at: str,
             *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """Approve and act at once (Airflow approval task, ``approval: auto``): same checks as reconcile.
 
     Raises ``PromotionRefused`` (after recording the refusal) when ``version`` did not become
     champion, so the task that approved does not report a promotion that did not happen.
     """
-    with _serialised(db, model, f"approve v{version} by {by}", lock_timeout):
+    with _serialised(ports, model, f"approve v{version} by {by}", lock_timeout):
         set_approval(ports, model, str(version), APPROVED, by, note)
-        moves = _reconcile(ports, db, model, at)
+        moves = _reconcile(ports, model, at)
         if ports.registry.alias_version(model, CHAMPION) != str(version):
-            done = history.version_outcome(db, model, str(version))
+            done = ports.store.version_outcome(model, str(version))
             why = json.loads(done.detail)[0] if done is not None and done.outcome == REFUSED else "see the promotion log"
             raise PromotionRefused(f"{model} v{version} approved by {by} but not promoted: {why}")
         return moves
 
 
-def rollback(ports: Ports, db: Path, model: str, by: str, at: str, reason: str,
+def rollback(ports: Ports, model: str, by: str, at: str, reason: str,
              *, lock_timeout: float = LOCK_TIMEOUT) -> list[AliasMove]:
     """``champion`` back to ``previous``; the rolled-back version becomes ``previous``.
 
     ``previous`` must be where driftpilot last put it (the promotion log): an alias moved by hand
     in the registry would otherwise turn a rollback into a promotion that skipped the gate.
     """
-    with _serialised(db, model, f"rollback by {by}", lock_timeout):
+    with _serialised(ports, model, f"rollback by {by}", lock_timeout):
         current = ports.registry.alias_version(model, CHAMPION)
         previous = ports.registry.alias_version(model, PREVIOUS)
         if previous is None:
             raise DriftpilotError(f"{model} has no `previous` version to roll back to (champion is v{current})")
-        _, logged = history.last_alias_target(db, model, PREVIOUS)
+        _, logged = ports.store.last_alias_target(model, PREVIOUS)
         if previous != logged:
             raise PromotionRefused(
                 f"alias `previous` of {model} points to v{previous}, but driftpilot last moved it to "
@@ -305,9 +296,9 @@ def rollback(ports: Ports, db: Path, model: str, by: str, at: str, reason: str,
             ports.registry.set_alias(model, PREVIOUS, current)
             moves.append(AliasMove(model, PREVIOUS, previous, current, by, at, f"rollback: {reason}"))
             ports.registry.set_version_tags(model, current, {PROMOTION: f"rolled back at {at} by {by}: {reason}"})
-            history.record_outcome(db, model, current, ROLLED_BACK, True, reason, at)
+            ports.store.record_outcome(model, current, ROLLED_BACK, True, reason, at)
         for move in moves:
-            _log_move(db, move)
+            _log_move(ports, move)
         return moves
 
 

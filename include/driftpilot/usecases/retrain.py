@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from driftpilot.adapters import parquet_lake as storage
-from driftpilot.adapters import sqlite_store as history
 from driftpilot.domain import gate
 from driftpilot.domain.categories import category_key, category_keys
 from driftpilot.domain.config import ApprovalMode, ModelConfig, TaskType
@@ -86,8 +85,6 @@ def request_from_events(ports: Ports, model: str, params: dict[str, Any], events
     silently. Receiving an event also proves it was emitted (the outbox is marked if it was not).
     Event values take precedence over the Params, which fill what the event leaves out.
     """
-    settings = ports.settings
-    db = settings.metrics_db
     conf = {k: v for k, v in params.items() if v is not None}
     queued: dict[str, RetrainRequest] = {}
     for i, extra in enumerate(events):
@@ -106,10 +103,10 @@ def request_from_events(ports: Ports, model: str, params: dict[str, Any], events
         }).to_dict()
     chosen = max(queued.values(), key=lambda r: (r.as_of, r.idempotency_key))
     for key in queued:
-        history.mark_retrain_emitted(db, model, key)
+        ports.store.mark_retrain_emitted(model, key)
     others = [r for r in queued.values() if r is not chosen]
-    superseded = history.supersede_retrains(
-        db, model, [(r.idempotency_key, r.window, r.as_of.isoformat(), r.reason) for r in others], by=chosen.idempotency_key)
+    superseded = ports.store.supersede_retrains(
+        model, [(r.idempotency_key, r.window, r.as_of.isoformat(), r.reason) for r in others], by=chosen.idempotency_key)
     if others:
         log.info("%s: %d queued retrain requests; handling %s, superseded: %s", model, len(queued),
                  chosen.idempotency_key, ", ".join(r.idempotency_key for r in others))
@@ -211,7 +208,7 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
     key = f"candidate:{request.idempotency_key}"
     existing = ports.registry.find_run_by_key(experiment, key)
     if existing is not None:
-        _mark_ran(settings, request)
+        _mark_ran(ports, request)
         return {"run_id": existing, "reused": True}
     train = storage.read_parquet(out / "train.parquet")
     holdout = storage.read_parquet(out / "holdout.parquet")
@@ -239,14 +236,14 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
         tags={"driftpilot.reason": request.reason[:4000], "driftpilot.trigger_window": request.window},
         artifacts={"training_set": out / "training_set.json"},
     ))
-    _mark_ran(settings, request)
+    _mark_ran(ports, request)
     return {"run_id": run_id, "reused": False, "holdout_metrics": metrics}
 
 
-def _mark_ran(settings: Settings, request: RetrainRequest) -> None:
+def _mark_ran(ports: Ports, request: RetrainRequest) -> None:
     """A candidate exists for the request: from now on it counts for the cooldown and the budget."""
-    history.mark_retrain_ran(settings.metrics_db, request.model, request.idempotency_key, request.window,
-                             request.as_of.isoformat(), request.reason)
+    ports.store.mark_retrain_ran(request.model, request.idempotency_key, request.window,
+                                 request.as_of.isoformat(), request.reason)
 
 
 # --------------------------------------------------------------------------------------------
@@ -287,14 +284,12 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
     the tags the registry already holds.
     """
     settings = ports.settings
-    from driftpilot.usecases.monitor import metrics_db
-
     out = work_dir(settings, request)
     stored = out / "evaluation.json"
     if stored.exists():
         previous = json.loads(stored.read_text())
         # reused only with its verdict in the store (a work folder from before verdicts were kept is re-evaluated)
-        if previous.get("run_id") == run_id and history.gate_verdict_of_run(metrics_db(settings), config.name, run_id):
+        if previous.get("run_id") == run_id and ports.store.gate_verdict_of_run(config.name, run_id):
             return {**previous, "reused": True}
     holdout = storage.read_parquet(out / "holdout.parquet")
     champion_version = ports.registry.alias_version(config.name, CHAMPION)
@@ -327,7 +322,7 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
         tags={"driftpilot.gate": "passed" if result.passed else "failed", "driftpilot.champion_version": champion_version},
     )
     # The verdict promotion trusts: in driftpilot's store, with the digest of the logged gate record.
-    verdict = promotion.record_gate_verdict(ports, metrics_db(settings), config.name, run_id, result.to_dict(),
+    verdict = promotion.record_gate_verdict(ports, config.name, run_id, result.to_dict(),
                                             champion_version, request.as_of.isoformat())
     evaluation = {"passed": result.passed, "champion_version": champion_version, "reasons": list(result.reasons),
                   "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
@@ -349,10 +344,7 @@ def register_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
     Whether it passed is read from driftpilot's store (written by the evaluate step), never from
     the XCom or the registry tags, and the verdict is bound to the new version there.
     """
-    settings = ports.settings
-    from driftpilot.usecases.monitor import metrics_db
-
-    verdict = history.gate_verdict_of_run(metrics_db(settings), config.name, run_id)
+    verdict = ports.store.gate_verdict_of_run(config.name, run_id)
     if verdict is None:
         raise DriftpilotError(f"{config.name}: no gate verdict recorded for run {run_id} in driftpilot's store; "
                               "clear and re-run the evaluate task of this retraining run")
@@ -375,7 +367,7 @@ def register_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
     version = ports.registry.register_run(config.name, run_id, f"retrain:{request.idempotency_key}", tags)
     # A reused version keeps the verdict it was registered with; only a step that never finished
     # (crash between registration and the binding / approval tag / alias) is completed here.
-    passed = promotion.bind_gate_verdict(metrics_db(settings), config.name, run_id, version.version).passed
+    passed = promotion.bind_gate_verdict(ports, config.name, run_id, version.version).passed
     current_tags = ports.registry.version_tags(config.name, version.version)
     if promotion.APPROVAL not in current_tags:
         state = promotion.PENDING if passed else promotion.GATE_FAILED
@@ -391,15 +383,12 @@ def register_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
 
 def approval_step(config: ModelConfig, ports: Ports, request: RetrainRequest, registration: dict[str, Any]) -> dict[str, Any]:
     """Auto mode promotes a passed candidate at once; registry mode leaves it awaiting approval."""
-    settings = ports.settings
-    from driftpilot.usecases.monitor import metrics_db
-
     version = registration.get("version")
     if not version or registration.get("gate") != "passed":
         return {"state": "not promoted", "version": version, "why": "the promotion gate did not pass"}
     at = request.as_of.isoformat()
     if config.approval is ApprovalMode.AUTO:
-        moves = promotion.approve(ports, metrics_db(settings), config.name, version, "driftpilot (approval: auto)",
+        moves = promotion.approve(ports, config.name, version, "driftpilot (approval: auto)",
                                   "gate passed; the config promotes automatically", at)
         return {"state": "promoted", "version": version, "moves": len(moves)}
     return {

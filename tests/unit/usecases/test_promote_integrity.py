@@ -33,8 +33,8 @@ def _candidate(ports, db: Path, *, passed: bool = True, challenger: bool = True)
     version = registry.add_version(MODEL, tags={promotion.GATE: "passed" if passed else "failed"})
     run_id = registry.versions[MODEL][version].run_id
     champion = registry.alias_version(MODEL, CHAMPION) or "none"
-    promotion.record_gate_verdict(ports, db, MODEL, run_id, {"passed": passed, "reasons": ["test"]}, champion, AT)
-    promotion.bind_gate_verdict(db, MODEL, run_id, version)
+    promotion.record_gate_verdict(ports, MODEL, run_id, {"passed": passed, "reasons": ["test"]}, champion, AT)
+    promotion.bind_gate_verdict(ports, MODEL, run_id, version)
     registry.set_version_tags(MODEL, version, {promotion.APPROVAL: promotion.PENDING})
     if challenger:
         registry.set_alias(MODEL, CHALLENGER, version)
@@ -55,7 +55,7 @@ def test_an_approved_candidate_becomes_champion_and_every_move_is_logged(ports, 
     old = _champion(registry)
     new = _candidate(ports, db)
     _approve(registry, new)
-    moves = promotion.reconcile(ports, db, MODEL, AT)
+    moves = promotion.reconcile(ports, MODEL, AT)
     assert registry.aliases(MODEL) == {CHAMPION: new, PREVIOUS: old}  # challenger gone
     assert {(m.alias, m.from_version, m.to_version, m.by) for m in moves} == {
         (PREVIOUS, None, old, "rita"), (CHAMPION, old, new, "rita"), (CHALLENGER, new, None, "rita")}
@@ -63,7 +63,7 @@ def test_an_approved_candidate_becomes_champion_and_every_move_is_logged(ports, 
     assert registry.version_tags(MODEL, new)[promotion.PROMOTION].startswith(f"promoted at {AT} by rita")
     assert all(m.reason == "approved: CI clears the bar" for m in moves[:2])
     # acted on once: a second reconcile moves nothing and logs nothing
-    assert promotion.reconcile(ports, db, MODEL, AT) == []
+    assert promotion.reconcile(ports, MODEL, AT) == []
     assert len(_log(db)) == 3
 
 
@@ -72,15 +72,15 @@ def test_an_approval_without_who_and_why_is_refused_once_and_can_be_completed(po
     old = _champion(registry)
     new = _candidate(ports, db)
     _approve(registry, new, by=by, note=note)
-    assert promotion.reconcile(ports, db, MODEL, AT) == []
+    assert promotion.reconcile(ports, MODEL, AT) == []
     assert registry.alias_version(MODEL, CHAMPION) == old
     refused = registry.version_tags(MODEL, new)[promotion.PROMOTION_REFUSED]
     assert "must name who approved" in refused and f"--version {new}" in refused
     assert promotion.PROMOTION not in registry.version_tags(MODEL, new)  # not final: the reviewer can fix it
-    promotion.reconcile(ports, db, MODEL, AT)
+    promotion.reconcile(ports, MODEL, AT)
     assert _log(db) == [(promotion.REFUSED, None, new)]  # the same refusal is not logged on every reconcile
     _approve(registry, new)  # now with who and why
-    promotion.reconcile(ports, db, MODEL, AT)
+    promotion.reconcile(ports, MODEL, AT)
     assert registry.alias_version(MODEL, CHAMPION) == new
 
 
@@ -89,20 +89,20 @@ def test_a_failed_gate_is_refused_for_good_whatever_the_registry_tags_say(ports,
     new = _candidate(ports, db, passed=False, challenger=False)
     registry.set_version_tags(MODEL, new, {promotion.GATE: "passed"})  # a forged copy for people
     _approve(registry, new)
-    promotion.reconcile(ports, db, MODEL, AT)
+    promotion.reconcile(ports, MODEL, AT)
     assert registry.alias_version(MODEL, CHAMPION) == old
     tags = registry.version_tags(MODEL, new)
     assert "the promotion gate failed" in tags[promotion.PROMOTION_REFUSED]
     assert tags[promotion.PROMOTION].startswith("refused")  # final: never acted on again
     with pytest.raises(PromotionRefused, match="gate failed"):
-        promotion.promote(ports, db, MODEL, new, "ops", AT, "manual")
+        promotion.promote(ports, MODEL, new, "ops", AT, "manual")
 
 
 def test_a_version_that_never_went_through_the_gate_is_refused(ports, registry, db) -> None:
     old = _champion(registry)
     forged = registry.add_version(MODEL, tags={promotion.GATE: "passed", promotion.GATE_DIGEST: "0" * 64})
     _approve(registry, forged)
-    promotion.reconcile(ports, db, MODEL, AT)
+    promotion.reconcile(ports, MODEL, AT)
     assert registry.alias_version(MODEL, CHAMPION) == old
     assert "no gate verdict recorded by driftpilot" in registry.version_tags(MODEL, forged)[promotion.PROMOTION_REFUSED]
 
@@ -116,7 +116,7 @@ def test_an_edited_or_deleted_gate_record_is_refused(ports, registry, db, edit, 
     new = _candidate(ports, db)
     edit(registry.runs[registry.versions[MODEL][new].run_id].artifacts)
     _approve(registry, new)
-    promotion.reconcile(ports, db, MODEL, AT)
+    promotion.reconcile(ports, MODEL, AT)
     assert registry.alias_version(MODEL, CHAMPION) == old
     assert why in registry.version_tags(MODEL, new)[promotion.PROMOTION_REFUSED]
 
@@ -125,9 +125,9 @@ def test_an_approved_version_older_than_champion_is_refused_unless_it_is_the_cha
     _champion(registry)
     older = _candidate(ports, db, challenger=False)
     newer = _candidate(ports, db, challenger=False)
-    promotion.promote(ports, db, MODEL, newer, "ops", AT, "first")
+    promotion.promote(ports, MODEL, newer, "ops", AT, "first")
     _approve(registry, older)
-    promotion.reconcile(ports, db, MODEL, AT)
+    promotion.reconcile(ports, MODEL, AT)
     assert registry.alias_version(MODEL, CHAMPION) == newer
     assert "older than champion" in registry.version_tags(MODEL, older)[promotion.PROMOTION]
 
@@ -137,7 +137,7 @@ def test_a_rejected_challenger_loses_its_alias_and_is_never_champion(ports, regi
     new = _candidate(ports, db)
     registry.set_version_tags(MODEL, new, {promotion.APPROVAL: promotion.REJECTED, promotion.APPROVAL_BY: "rita",
                                            promotion.APPROVAL_NOTE: "worse on weekends"})
-    moves = promotion.reconcile(ports, db, MODEL, AT)
+    moves = promotion.reconcile(ports, MODEL, AT)
     assert registry.aliases(MODEL) == {CHAMPION: old}
     assert [(m.alias, m.from_version, m.to_version, m.reason) for m in moves] == [
         (CHALLENGER, new, None, "rejected: worse on weekends")]
@@ -160,7 +160,7 @@ def test_approve_raises_when_the_version_did_not_become_champion(ports, registry
     old = _champion(registry)
     new = _candidate(ports, db, passed=False)
     with pytest.raises(PromotionRefused, match=rf"v{new} approved by ops but not promoted: the promotion gate failed"):
-        promotion.approve(ports, db, MODEL, new, "ops", "looks good", AT)
+        promotion.approve(ports, MODEL, new, "ops", "looks good", AT)
     assert registry.alias_version(MODEL, CHAMPION) == old
     assert registry.version_tags(MODEL, new)[promotion.APPROVAL_BY] == "ops"
 
@@ -169,11 +169,11 @@ def test_an_interrupted_promotion_is_completed_not_repeated(ports, registry, db)
     _champion(registry)
     new = _candidate(ports, db)
     registry.set_alias(MODEL, CHAMPION, new)  # the crash came right after the champion move
-    moves = promotion.promote(ports, db, MODEL, new, "ops", AT, "manual")
+    moves = promotion.promote(ports, MODEL, new, "ops", AT, "manual")
     assert [(m.alias, m.from_version, m.to_version) for m in moves] == [(CHAMPION, None, new)]
     assert "completed after an interruption" in moves[0].reason
     assert CHALLENGER not in registry.aliases(MODEL)
-    assert promotion.promote(ports, db, MODEL, new, "ops", AT, "manual") == []  # done: nothing again
+    assert promotion.promote(ports, MODEL, new, "ops", AT, "manual") == []  # done: nothing again
 
 
 def test_an_alias_moved_during_a_promotion_stops_it(ports, registry, db) -> None:
@@ -182,5 +182,5 @@ def test_an_alias_moved_during_a_promotion_stops_it(ports, registry, db) -> None
     registry.moved_outside(lambda model, alias: registry.alias_table[model].__setitem__(alias, "1")
                            if alias == CHAMPION else None)
     with pytest.raises(RegistryInconsistent):
-        promotion.promote(ports, db, MODEL, new, "ops", AT, "manual")
+        promotion.promote(ports, MODEL, new, "ops", AT, "manual")
     assert promotion.PROMOTION not in registry.version_tags(MODEL, new)  # not recorded as promoted

@@ -55,7 +55,7 @@ def _gated_run(ports, config, db, *, passed: bool) -> str:  # type: ignore[no-un
     """A candidate run with its gate verdict recorded in the store, as the evaluate step leaves it."""
     run_id = ports.registry.log_model_run(dataclasses.replace(
         _model_run(), experiment=retrain.training_experiment(config), idempotency_key=f"candidate:{len(ports.registry.runs)}"))
-    promotion.record_gate_verdict(ports, db, config.name, run_id, {"passed": passed}, "1", AS_OF.isoformat())
+    promotion.record_gate_verdict(ports, config.name, run_id, {"passed": passed}, "1", AS_OF.isoformat())
     return run_id
 
 
