@@ -12,4 +12,9 @@ from driftpilot.settings import Settings
 
 def build_ports(settings: Settings) -> Ports:
     """The production implementations of every port for ``settings``."""
-    return Ports(settings=settings)
+    from driftpilot.adapters.evidently import EvidentlyReports
+
+    return Ports(
+        settings=settings,
+        reports=EvidentlyReports(),
+    )
