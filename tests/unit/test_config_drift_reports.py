@@ -75,7 +75,7 @@ def test_two_different_drift_shares_are_refused(raw: dict, drift_block: dict, tr
         raw["trigger"]["drift_share"] = trigger_share
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        with pytest.raises(ConfigError, match="are one setting now.*write a single `drift.share`"):
+        with pytest.raises(ConfigError, match=r"are one setting now.*write a single `drift.share`"):
             parse_config(raw, "model.yaml")
 
 

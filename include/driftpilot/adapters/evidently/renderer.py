@@ -179,7 +179,7 @@ class EvidentlyReports:
         seconds["total"] = time.perf_counter() - started
         record = StepReports(
             step=ReportStep.DRIFT, model_name=config.name, window_label=window_label, files=files,
-            metrics=tuple(rows), notes=tuple(notes), seconds=seconds, drift_share=drift_share,
+            metrics=tuple(rows), notes=tuple(notes), seconds=_rounded(seconds), drift_share=drift_share,
             drifted_columns=drifted, **w.facts(),  # type: ignore[arg-type]
         )
         self._finish(out_dir, record)
@@ -223,7 +223,7 @@ class EvidentlyReports:
             _remove(out_dir, "performance")  # a re-run must not leave an outdated report behind
         record = StepReports(
             step=ReportStep.PERFORMANCE, model_name=config.name, window_label=window_label, files=files,
-            metrics=tuple(rows), notes=tuple(notes), seconds={"total": time.perf_counter() - started},
+            metrics=tuple(rows), notes=tuple(notes), seconds=_rounded({"total": time.perf_counter() - started}),
             performance=performance, performance_status=status, labelled_rows=labelled_rows,
             **w.facts(),  # type: ignore[arg-type]
         )
@@ -248,6 +248,11 @@ class EvidentlyReports:
                                        state.performance if _same(state.performance, record) else None))
         write_json_atomic(parse.json_safe(state.summary()), out_dir / SUMMARY)
         write_text_atomic(render.render_index(state), out_dir / INDEX)
+
+
+def _rounded(seconds: dict[str, float]) -> dict[str, float]:
+    """Timings as the manifest keeps them (ms), so a record read back equals the one returned."""
+    return {k: round(v, 3) for k, v in seconds.items()}
 
 
 def _same(other: StepReports | None, record: StepReports) -> bool:
