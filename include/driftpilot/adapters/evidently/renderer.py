@@ -18,6 +18,7 @@ import json
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -114,9 +115,14 @@ class _Window:
             if self.sampled else None
         )
 
-    def facts(self) -> dict[str, int | bool]:
-        return {"sampled": self.sampled, "sample_rows": len(self.cur), "total_rows": self.total_rows,
-                "reference_rows": len(self.ref)}
+    def record(self, step: ReportStep, window_label: str, files: dict[str, str], rows: list[MetricRow],
+               notes: list[str], seconds: dict[str, float], **facts: Any) -> StepReports:
+        """The step's record, with the facts of the window every record states."""
+        return StepReports(
+            step=step, model_name=self.config.name, window_label=window_label, files=files, metrics=tuple(rows),
+            sampled=self.sampled, sample_rows=len(self.cur), total_rows=self.total_rows,
+            reference_rows=len(self.ref), notes=tuple(notes), seconds=_rounded(seconds), **facts,
+        )
 
 
 def _write_page(rendered: run.Rendered, out_dir: Path, part: str, banner: str) -> dict[str, str]:
@@ -177,11 +183,8 @@ class EvidentlyReports:
         rows.extend(parse.parse_quality(rendered.snapshot))
         seconds["quality"] = time.perf_counter() - t0
         seconds["total"] = time.perf_counter() - started
-        record = StepReports(
-            step=ReportStep.DRIFT, model_name=config.name, window_label=window_label, files=files,
-            metrics=tuple(rows), notes=tuple(notes), seconds=_rounded(seconds), drift_share=drift_share,
-            drifted_columns=drifted, **w.facts(),  # type: ignore[arg-type]
-        )
+        record = w.record(ReportStep.DRIFT, window_label, files, rows, notes, seconds,
+                          drift_share=drift_share, drifted_columns=drifted)
         self._finish(out_dir, record)
         log.info("drift reports of %s window %s: drift share %.2f (%d columns), %d of %d rows, %.1f s",
                  config.name, window_label, drift_share, len(drifted), len(w.cur), w.total_rows, seconds["total"])
@@ -221,12 +224,9 @@ class EvidentlyReports:
             status = PERFORMANCE_OK
         else:
             _remove(out_dir, "performance")  # a re-run must not leave an outdated report behind
-        record = StepReports(
-            step=ReportStep.PERFORMANCE, model_name=config.name, window_label=window_label, files=files,
-            metrics=tuple(rows), notes=tuple(notes), seconds=_rounded({"total": time.perf_counter() - started}),
-            performance=performance, performance_status=status, labelled_rows=labelled_rows,
-            **w.facts(),  # type: ignore[arg-type]
-        )
+        record = w.record(ReportStep.PERFORMANCE, window_label, files, rows, notes,
+                          {"total": time.perf_counter() - started},
+                          performance=performance, performance_status=status, labelled_rows=labelled_rows)
         self._finish(out_dir, record)
         log.info("performance report of %s window %s: %s, %d labelled rows", config.name, window_label, status,
                  labelled_rows)
@@ -238,14 +238,18 @@ class EvidentlyReports:
                              read_manifest(out_dir, ReportStep.PERFORMANCE))
 
     def _finish(self, out_dir: Path, record: StepReports) -> None:
-        """Write ``record`` as the step's manifest, then the index and summary from both records."""
+        """Write ``record`` as the step's manifest, then the index and summary from both records.
+
+        The other step's record is read back from its manifest (and kept only if it is of the
+        same window); its files are not opened.
+        """
         write_json_atomic(parse.json_safe(record.to_dict()), out_dir / manifest_name(record.step))
-        state = self.window_reports(out_dir, record.model_name, record.window_label)
-        mine = {record.step: record}
-        state = WindowReports(record.model_name, record.window_label,
-                              mine.get(ReportStep.DRIFT, state.drift if _same(state.drift, record) else None),
-                              mine.get(ReportStep.PERFORMANCE,
-                                       state.performance if _same(state.performance, record) else None))
+        other_step = ReportStep.PERFORMANCE if record.step is ReportStep.DRIFT else ReportStep.DRIFT
+        other = read_manifest(out_dir, other_step)
+        if other is not None and (other.model_name, other.window_label) != (record.model_name, record.window_label):
+            other = None
+        drift, performance = (record, other) if record.step is ReportStep.DRIFT else (other, record)
+        state = WindowReports(record.model_name, record.window_label, drift, performance)
         write_json_atomic(parse.json_safe(state.summary()), out_dir / SUMMARY)
         write_text_atomic(render.render_index(state), out_dir / INDEX)
 
@@ -253,8 +257,3 @@ class EvidentlyReports:
 def _rounded(seconds: dict[str, float]) -> dict[str, float]:
     """Timings as the manifest keeps them (ms), so a record read back equals the one returned."""
     return {k: round(v, 3) for k, v in seconds.items()}
-
-
-def _same(other: StepReports | None, record: StepReports) -> bool:
-    """Whether ``other`` (another step's record in the folder) describes the same window."""
-    return other is not None and (other.model_name, other.window_label) == (record.model_name, record.window_label)
