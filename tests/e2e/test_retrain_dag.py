@@ -100,7 +100,7 @@ def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labe
     baseline = registry.load_baseline(shared_settings, MODEL, version)
     assert baseline.metadata["idempotency_key"] == "t-approve"
     # without approval, nothing moves however often we reconcile
-    assert reconcile(build_ports(shared_settings)) == []
+    assert reconcile(shared_settings) == []
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
 
 
@@ -120,7 +120,7 @@ def test_same_idempotency_key_creates_no_new_version_and_restores_a_lost_alias(l
 def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, shared_settings, elec2_champion) -> None:
     [version] = versions_with_key(shared_settings, "t-approve")
     promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.APPROVED, "ana", "holdout gain is real")
-    moves = reconcile(build_ports(shared_settings))
+    moves = reconcile(shared_settings)
     assert aliases(shared_settings) == {registry.CHAMPION: version, registry.CHALLENGER: None,
                                         registry.PREVIOUS: elec2_champion.version}
     assert {(m.alias, m.from_version, m.to_version) for m in moves} >= {
@@ -128,7 +128,7 @@ def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, share
     log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
     assert (log["moved_by"] == "ana").all() and log["reason"].str.contains("holdout gain is real").all()
     assert registry.champion_baseline(shared_settings, MODEL).version == version  # monitoring follows
-    assert reconcile(build_ports(shared_settings)) == []  # acting twice changes nothing
+    assert reconcile(shared_settings) == []  # acting twice changes nothing
 
 
 def test_repeating_a_request_after_promotion_changes_nothing(lake_with_labels, shared_settings, tmp_path) -> None:
@@ -150,7 +150,7 @@ def test_rejected_candidate_keeps_its_note_and_never_becomes_champion(lake_with_
     [version] = versions_with_key(shared_settings, "t-reject")
     assert aliases(shared_settings)[registry.CHALLENGER] == version
     promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.REJECTED, "bo", "segment 3 looks worse")
-    reconcile(build_ports(shared_settings))
+    reconcile(shared_settings)
     assert aliases(shared_settings)[registry.CHAMPION] == champion
     assert aliases(shared_settings)[registry.CHALLENGER] is None
     tags = registry.version_tags(shared_settings, MODEL, version)
@@ -168,7 +168,7 @@ def test_failed_gate_is_registered_but_an_approval_cannot_promote_it(lake_with_l
     assert "does not clear the margin" in tags["driftpilot.gate_summary"]
     assert aliases(shared_settings)[registry.CHALLENGER] != version
     promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.APPROVED, "eve", "ship it anyway")
-    reconcile(build_ports(shared_settings))
+    reconcile(shared_settings)
     assert aliases(shared_settings)[registry.CHAMPION] == champion
     assert "refused" in registry.version_tags(shared_settings, MODEL, version)[promotion.PROMOTION]
 
@@ -192,7 +192,7 @@ def test_rollback_restores_the_previous_champion_and_its_baseline(lake_with_labe
     log = history.read_promotions(monitoring.metrics_db(shared_settings), MODEL)
     assert log.iloc[-2]["reason"] == "rollback: incident 42"
     # a rolled-back version is not re-promoted by its old approval
-    assert reconcile(build_ports(shared_settings)) == []
+    assert reconcile(shared_settings) == []
 
 
 def test_auto_approval_promotes_a_passed_candidate_at_once(lake_with_labels, shared_settings, elec2_champion, tmp_path) -> None:
