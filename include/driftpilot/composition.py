@@ -17,6 +17,7 @@ def build_ports(settings: Settings) -> Ports:
     and imports no heavy library until a port is used.
     """
     from driftpilot.adapters.alert_channels import AlertChannels
+    from driftpilot.adapters.evidently import EvidentlyReports
     from driftpilot.adapters.mlflow_registry import MlflowRegistry
     from driftpilot.adapters.sklearn_training import SklearnTrainer
     from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
@@ -27,4 +28,5 @@ def build_ports(settings: Settings) -> Ports:
         trainer=SklearnTrainer(),
         alerts=AlertChannels(settings),
         store=SqliteEvidenceStore(settings.metrics_db),
+        reports=EvidentlyReports(),
     )

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from driftpilot.domain.config import ModelConfig
+    from driftpilot.domain.reports import StepReports, WindowReports
 
 
 # --- ModelRegistry (registry) ---
@@ -263,6 +264,35 @@ class EvidenceStore(Protocol):
                   poll: float = 0.1) -> AbstractContextManager[str]: ...
 
 
+# --- ReportRenderer (reports) ---
+class ReportRenderer(Protocol):
+    """Human-readable reports of a window, each step writing its own files in ``out_dir``.
+
+    ``current`` is the window's rows (or a bounded sample of ``total_rows`` rows), ``reference``
+    the serving baseline's reference sample; the renderer bounds both, plans the columns and
+    methods, and returns the typed record of what it wrote (also kept as the step's manifest).
+    A step never touches the other step's files; the window's index is rendered from both records.
+    """
+
+    def check_config(self, config: ModelConfig) -> None:
+        """Raise ``ConfigError`` (naming file and key) for report settings it cannot honour."""
+        ...
+
+    def render_drift(self, config: ModelConfig, reference: pd.DataFrame, current: pd.DataFrame, out_dir: Path,
+                     window_label: str, *, seed: int = 0, total_rows: int | None = None) -> StepReports:
+        """Drift and data-quality reports (the drift task)."""
+        ...
+
+    def render_performance(self, config: ModelConfig, reference: pd.DataFrame, current: pd.DataFrame,
+                           labelled: pd.DataFrame | None, out_dir: Path, window_label: str, *, seed: int = 0,
+                           total_rows: int | None = None) -> StepReports:
+        """The performance report of the labelled rows, or "insufficient labels" (the labels task)."""
+        ...
+
+    def window_reports(self, out_dir: Path, model_name: str, window_label: str) -> WindowReports:
+        """What each step last recorded for the window."""
+        ...
+
 
 @dataclass(frozen=True)
 class Ports:
@@ -277,3 +307,4 @@ class Ports:
     trainer: Trainer  # fit / predict / evaluate a config's recipe (registry)
     alerts: Alerts  # alert delivery through the configured channels (registry)
     store: EvidenceStore  # typed evidence, outbox, promotion log and lock (evidence)
+    reports: ReportRenderer  # Evidently drift/quality/performance pages (adapters/evidently)

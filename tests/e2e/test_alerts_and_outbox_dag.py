@@ -43,10 +43,11 @@ def isolated(tmp_path_factory, elec2_config, elec2_champion, airflow_db, dagbag)
 
 
 def configure(isolated: dict[str, Any], **changes: Any) -> None:
-    """Rewrite the isolated elec2.yaml: top-level keys, and `trigger` keys merged."""
+    """Rewrite the isolated elec2.yaml: top-level keys, and `trigger` and `drift` keys merged."""
     path = isolated["config_dir"] / "elec2.yaml"
     data = yaml.safe_load((ROOT / "include" / "config" / "elec2.yaml").read_text())
     data["trigger"].update(changes.pop("trigger", {}))
+    data["drift"].update(changes.pop("drift", {}))
     data.update(changes)
     path.write_text(yaml.safe_dump(data))
 
@@ -79,7 +80,7 @@ def test_webhook_alert_through_a_connection_leaves_no_url_behind(isolated, caplo
     caplog.set_level(logging.INFO)
     settings = isolated["settings"]
     configure(isolated, alert_channels=["file", f"webhook_conn:{CONN_ID}"],
-              trigger={"drift_share": 0.0, "retrain_on_drift": False})  # any judged window alerts
+              drift={"share": 0.0}, trigger={"retrain_on_drift": False})  # any judged window alerts
     window = monitoring.window_for(isolated_config(), "2026-01-01")
     with webhook_server() as hook:
         isolated["env"].setenv(f"AIRFLOW_CONN_{CONN_ID.upper()}", hook.url)
@@ -110,7 +111,8 @@ def test_webhook_alert_through_a_connection_leaves_no_url_behind(isolated, caplo
 def test_a_request_recorded_by_a_dead_attempt_is_emitted_by_the_next_one(isolated) -> None:
     settings = isolated["settings"]
     configure(isolated, alert_channels=["file"],
-              trigger={"drift_share": 0.0, "retrain_on_drift": True, "persistence_windows": 1, "persistence_lookback": 1})
+              drift={"share": 0.0},
+              trigger={"retrain_on_drift": True, "persistence_windows": 1, "persistence_lookback": 1})
     window = monitoring.window_for(isolated_config(), "2026-01-02")
     key = f"{MODEL}:{window.label}:v{isolated['version']}"
     # What an attempt that died after recording (before its Asset event went out) leaves behind:

@@ -1,7 +1,7 @@
 """The Evidently adapter with real Evidently on small hand-built windows.
 
-Each ``build_window_reports`` call costs ~1-4 s here, so the windows that several tests read are
-built once per module.
+Each window's reports cost ~1-4 s here, so the windows that several tests read are built once
+per module. ``_render`` runs both steps (drift, then performance) as the monitoring DAG does.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot.adapters import evidently_reports as reports
+from driftpilot.adapters.evidently import EvidentlyReports
+from driftpilot.adapters.evidently.methods import CONSTANT_REFERENCE_METHOD
 from driftpilot.domain.config import ModelConfig, parse_config
 from driftpilot.domain.contracts import (
     EVENT_TIME,
@@ -25,6 +26,7 @@ from driftpilot.domain.contracts import (
     PREDICTION_ID,
     SCORE,
 )
+from driftpilot.domain.reports import INSUFFICIENT_LABELS, PERFORMANCE_OK, MetricRow, WindowReports
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +34,7 @@ NUMERIC = ("x1", "x2", "x3", "flat")
 TARGET = "y"
 
 
-def _config(task: str = "binary", **drift: object) -> ModelConfig:
+def _config(task: str = "binary", **evidently: object) -> ModelConfig:
     return parse_config(
         {
             "name": "toy",
@@ -42,8 +44,9 @@ def _config(task: str = "binary", **drift: object) -> ModelConfig:
             "features": {"numeric": list(NUMERIC), "categorical": ["cat"]},
             "source": {"dataset": "toy", "order_by": ["t"], "train_rows": 100, "rows_per_day": 100},
             "labels": {"maturity_hours": 24, "min_labelled_rows": 50},
-            "drift": {"num_method": "wasserstein", "cat_method": "jensenshannon", "threshold": 0.1,
-                      "drift_share": 0.3, **drift},
+            "drift": {"share": 0.3},
+            "reports": {"evidently": {"num_method": "wasserstein", "cat_method": "jensenshannon", "threshold": 0.1,
+                                      **evidently}},
         },
         "toy.yaml",
     )
@@ -83,20 +86,59 @@ def _window(frame: pd.DataFrame, day: str = "2026-01-05") -> tuple[pd.DataFrame,
     return log, labelled
 
 
+RENDERER = EvidentlyReports()
+
+
+@dataclasses.dataclass(frozen=True)
+class Bundle:
+    """Both steps' records of one window, read like the one bundle the tests knew."""
+
+    out_dir: Path
+    state: WindowReports
+
+    def __getattr__(self, name: str):
+        drift, perf = self.state.drift, self.state.performance
+        if name in ("performance", "performance_status", "labelled_rows"):
+            return getattr(perf, name)
+        return getattr(drift, name)
+
+    @property
+    def metrics(self) -> tuple[MetricRow, ...]:
+        return self.state.metrics
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        return {kind: self.out_dir / name for kind, name in self.state.files.items()}
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return tuple(n for s in (self.state.drift, self.state.performance) if s is not None for n in s.notes)
+
+    def rows(self) -> list[dict]:
+        return [r.to_dict() for r in self.metrics]
+
+
+def _render(config: ModelConfig, reference: pd.DataFrame, log: pd.DataFrame, labelled: pd.DataFrame | None,
+            out: Path, label: str, seed: int) -> Bundle:
+    drift = RENDERER.render_drift(config, reference, log, out, label, seed=seed)
+    perf = RENDERER.render_performance(config, reference, log, labelled, out, label, seed=seed)
+    return Bundle(out, WindowReports(config.name, label, drift, perf))
+
+
 @pytest.fixture(scope="module")
 def reference() -> pd.DataFrame:
     return _rows(600, seed=1)
 
 
 @pytest.fixture(scope="module")
-def same(reference: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> reports.ReportBundle:
+def same(reference: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     log, labelled = _window(_rows(400, seed=2))
     out = tmp_path_factory.mktemp("same")
-    return reports.build_window_reports(_config(), reference, log, labelled, out, "2026-01-05", seed=0)
+    return _render(_config(), reference, log, labelled, out, "2026-01-05", seed=0)
 
 
 @pytest.fixture(scope="module")
-def shifted(reference: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> reports.ReportBundle:
+def shifted(reference: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Bundle:
     # Reference rows with x1 moved by 2 std, x3 by 1 std and the category mix flipped; 'flat'
     # leaves its constant reference value; x2 is untouched.
     rng = np.random.default_rng(3)
@@ -110,16 +152,16 @@ def shifted(reference: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -
     log, _ = _window(frame)
     out = tmp_path_factory.mktemp("shifted")
     config = _config(per_column_method={"x3": "ks"})
-    return reports.build_window_reports(config, reference, log, None, out, "2026-01-06", seed=0)
+    return _render(config, reference, log, None, out, "2026-01-06", seed=0)
 
 
-def _row(bundle: reports.ReportBundle, metric: str, column: str | None) -> reports.MetricRow:
+def _row(bundle: Bundle, metric: str, column: str | None) -> MetricRow:
     found = [r for r in bundle.metrics if r.metric == metric and r.column == column]
     assert len(found) == 1, f"{metric}/{column}: {found}"
     return found[0]
 
 
-def test_identical_distributions_give_a_low_drift_share(same: reports.ReportBundle) -> None:
+def test_identical_distributions_give_a_low_drift_share(same: Bundle) -> None:
     assert same.drift_share <= 0.15
     assert _row(same, "value_drift", "x1").drifted is False
     assert _row(same, "value_drift", "x1").method == "wasserstein"  # pinned although ref < 1000 rows
@@ -128,7 +170,7 @@ def test_identical_distributions_give_a_low_drift_share(same: reports.ReportBund
     assert {r.column for r in same.metrics if r.metric == "value_drift"} == {*NUMERIC, "cat", SCORE, PREDICTION}
 
 
-def test_all_files_are_written_and_summary_is_strict_json(same: reports.ReportBundle) -> None:
+def test_all_files_are_written_and_summary_is_strict_json(same: Bundle) -> None:
     out = same.out_dir
     for name in ("drift.html", "drift.json", "quality.html", "quality.json", "performance.html",
                  "performance.json", "summary.json", "index.html"):
@@ -146,10 +188,10 @@ def test_all_files_are_written_and_summary_is_strict_json(same: reports.ReportBu
     assert "not sampled" in (out / "index.html").read_text()
 
 
-def test_labelled_window_gets_performance_matching_the_labels(same: reports.ReportBundle) -> None:
+def test_labelled_window_gets_performance_matching_the_labels(same: Bundle) -> None:
     _, labelled = _window(_rows(400, seed=2))
     expected_accuracy = float((labelled[PREDICTION] == labelled[TARGET]).mean())
-    assert same.performance_status == reports.PERFORMANCE_OK
+    assert same.performance_status == PERFORMANCE_OK
     assert same.performance is not None
     assert same.performance["accuracy"] == pytest.approx(expected_accuracy)
     assert {"accuracy", "precision", "recall", "f1", "roc_auc", "log_loss"} <= set(same.performance)
@@ -158,7 +200,7 @@ def test_labelled_window_gets_performance_matching_the_labels(same: reports.Repo
     assert _row(same, "missing_value_share", "x1").value == 0.0
 
 
-def test_strong_shift_of_two_columns_is_found_by_column(shifted: reports.ReportBundle) -> None:
+def test_strong_shift_of_two_columns_is_found_by_column(shifted: Bundle) -> None:
     x1 = _row(shifted, "value_drift", "x1")
     assert (x1.method, x1.threshold, x1.drifted) == ("wasserstein", 0.1, True)
     assert x1.value > 1.0
@@ -174,10 +216,10 @@ def test_strong_shift_of_two_columns_is_found_by_column(shifted: reports.ReportB
     assert "x2" not in shifted.drifted_columns
 
 
-def test_constant_reference_column_gets_a_bounded_method_and_no_nan(shifted: reports.ReportBundle,
-                                                                     same: reports.ReportBundle) -> None:
+def test_constant_reference_column_gets_a_bounded_method_and_no_nan(shifted: Bundle,
+                                                                     same: Bundle) -> None:
     moved = _row(shifted, "value_drift", "flat")
-    assert moved.method == reports.CONSTANT_REFERENCE_METHOD
+    assert moved.method == CONSTANT_REFERENCE_METHOD
     assert moved.drifted is True
     assert 0.1 <= moved.value <= 1.0
     still = _row(same, "value_drift", "flat")  # window still at the constant
@@ -186,42 +228,66 @@ def test_constant_reference_column_gets_a_bounded_method_and_no_nan(shifted: rep
     assert np.isfinite(shifted.drift_share)
 
 
-def test_unlabelled_window_says_insufficient_labels(shifted: reports.ReportBundle) -> None:
+def test_unlabelled_window_says_insufficient_labels(shifted: Bundle) -> None:
     assert shifted.performance is None
-    assert shifted.performance_status == reports.INSUFFICIENT_LABELS
+    assert shifted.performance_status == INSUFFICIENT_LABELS
     assert "performance_html" not in shifted.paths
     assert not (shifted.out_dir / "performance.html").exists()
     summary = json.loads((shifted.out_dir / "summary.json").read_text())
-    assert summary["performance"] == reports.INSUFFICIENT_LABELS
+    assert summary["performance"] == INSUFFICIENT_LABELS
     assert "insufficient labels" in (shifted.out_dir / "index.html").read_text()
 
 
-def test_too_few_labels_and_reruns_replace_the_performance_report(reference: pd.DataFrame, tmp_path: Path) -> None:
+def _files(out: Path, *names: str) -> dict[str, tuple[bytes, int]]:
+    return {n: ((out / n).read_bytes(), (out / n).stat().st_mtime_ns) for n in names if (out / n).exists()}
+
+
+DRIFT_FILES = ("drift.html", "drift.json", "quality.html", "quality.json", "drift_manifest.json")
+PERFORMANCE_FILES = ("performance.html", "performance.json", "performance_manifest.json")
+
+
+def test_a_performance_rerun_replaces_its_report_and_leaves_the_drift_files_alone(
+        reference: pd.DataFrame, tmp_path: Path) -> None:
     config = _config()
     log, labelled = _window(_rows(200, seed=4))
-    first = reports.build_window_reports(config, reference, log, labelled, tmp_path, "w", seed=0)
+    first = _render(config, reference, log, labelled, tmp_path, "w", seed=0)
     assert (tmp_path / "performance.html").exists()
-    # Labels matured again: performance only, drift and quality are kept from the first run.
-    again = reports.build_window_reports(config, reference, log, labelled, tmp_path, "w", seed=0,
-                                         reuse=("drift", "quality"))
-    assert again.reused == ("drift", "quality")
-    assert again.drift_share == first.drift_share
-    assert [r for r in again.metrics if r.metric == "value_drift"] == [
-        r for r in first.metrics if r.metric == "value_drift"]
+    drift_files = _files(tmp_path, *DRIFT_FILES)
+    assert set(drift_files) == set(DRIFT_FILES)
+    # Labels matured again: the labels task re-renders performance only.
+    again = RENDERER.render_performance(config, reference, log, labelled, tmp_path, "w", seed=0)
     assert again.performance == pytest.approx(first.performance)
+    assert _files(tmp_path, *DRIFT_FILES) == drift_files
+    index = RENDERER.window_reports(tmp_path, config.name, "w")
+    assert index.drift == first.state.drift  # the drift record read back, typed
+    assert f"Drift share: {first.drift_share:.2f}" in (tmp_path / "index.html").read_text()
     # 20 labelled rows are below min_labelled_rows (50): no number, and the old report goes.
-    few = reports.build_window_reports(config, reference, log, labelled.head(20), tmp_path, "w", seed=0,
-                                       reuse=("drift", "quality"))
+    few = RENDERER.render_performance(config, reference, log, labelled.head(20), tmp_path, "w", seed=0)
     assert few.performance is None
-    assert few.performance_status == reports.INSUFFICIENT_LABELS
+    assert few.performance_status == INSUFFICIENT_LABELS
     assert not (tmp_path / "performance.html").exists()
+    assert _files(tmp_path, *DRIFT_FILES) == drift_files
+    assert json.loads((tmp_path / "summary.json").read_text())["performance"] == INSUFFICIENT_LABELS
+
+
+def test_a_drift_rerun_leaves_the_performance_files_alone(reference: pd.DataFrame, tmp_path: Path) -> None:
+    config = _config()
+    log, labelled = _window(_rows(200, seed=4))
+    first = _render(config, reference, log, labelled, tmp_path, "w", seed=0)
+    performance_files = _files(tmp_path, *PERFORMANCE_FILES)
+    assert set(performance_files) == set(PERFORMANCE_FILES)
+    again = RENDERER.render_drift(config, reference, log, tmp_path, "w", seed=0)
+    assert again.drift_share == first.drift_share
+    assert _files(tmp_path, *PERFORMANCE_FILES) == performance_files
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["performance"] == pytest.approx(first.performance)  # from the performance manifest
+    assert "Model performance</a>" in (tmp_path / "index.html").read_text()
 
 
 def test_large_window_is_sampled_and_says_so(reference: pd.DataFrame, tmp_path: Path) -> None:
-    config = _config()
-    config = dataclasses.replace(config, drift=dataclasses.replace(config.drift, max_report_rows=150))
+    config = _config(max_rows=150)
     log, _ = _window(_rows(400, seed=5))
-    bundle = reports.build_window_reports(config, reference, log, None, tmp_path, "big", seed=3)
+    bundle = _render(config, reference, log, None, tmp_path, "big", seed=3)
     assert (bundle.sampled, bundle.sample_rows, bundle.total_rows) == (True, 150, 400)
     assert bundle.reference_rows == 150  # the reference is bounded too
     summary = json.loads((tmp_path / "summary.json").read_text())
@@ -235,7 +301,7 @@ def test_large_window_is_sampled_and_says_so(reference: pd.DataFrame, tmp_path: 
 def test_column_missing_from_the_whole_window_counts_as_drifted(reference: pd.DataFrame, tmp_path: Path) -> None:
     log, _ = _window(_rows(300, seed=6))
     log["x2"] = np.nan
-    bundle = reports.build_window_reports(_config(), reference, log, None, tmp_path, "nulls", seed=0)
+    bundle = _render(_config(), reference, log, None, tmp_path, "nulls", seed=0)
     x2 = _row(bundle, "value_drift", "x2")
     assert x2.drifted is True
     assert x2.to_dict()["value"] is None
@@ -248,7 +314,7 @@ def test_regression_window_reports_rmse_mae_r2(tmp_path: Path) -> None:
     config = _config(task="regression")
     reference = _rows(400, seed=7, task="regression")
     log, labelled = _window(_rows(200, seed=8, task="regression"))
-    bundle = reports.build_window_reports(config, reference, log, labelled, tmp_path, "reg", seed=0)
+    bundle = _render(config, reference, log, labelled, tmp_path, "reg", seed=0)
     assert bundle.performance is not None
     assert {"rmse", "mae", "r2"} <= set(bundle.performance)
     residual = labelled[TARGET] - labelled[PREDICTION]
@@ -277,7 +343,7 @@ def test_hostile_values_and_column_names_cannot_leave_the_embedded_data(referenc
     frame = _rows(200, seed=9)
     frame.loc[::3, "cat"] = hostile
     log, _ = _window(frame.assign(**{column: hostile}))
-    bundle = reports.build_window_reports(config, ref, log, None, tmp_path, "hostile", seed=0)
+    bundle = _render(config, ref, log, None, tmp_path, "hostile", seed=0)
     for kind in ("drift_html", "quality_html"):
         parser = _Tags()
         parser.feed(bundle.paths[kind].read_text())

@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from driftpilot.adapters import evidently_reports as reports
 from driftpilot.adapters import parquet_lake as storage
+from driftpilot.adapters.evidently import EvidentlyReports
 from driftpilot.adapters.gx_validation import validate_window
 from driftpilot.domain.config import ModelConfig, parse_config
 from driftpilot.domain.contracts import PREDICTION, PREDICTION_ID, SCORE
@@ -75,8 +75,8 @@ def _config() -> ModelConfig:
             "features": {"numeric": list(NUMERIC), "categorical": ["cat", HOSTILE_COLUMN]},
             "source": {"dataset": "toy", "order_by": ["t"], "train_rows": 100, "rows_per_day": 100},
             "labels": {"maturity_hours": 24, "min_labelled_rows": 50},
-            "drift": {"num_method": "wasserstein", "cat_method": "jensenshannon", "threshold": 0.1,
-                      "drift_share": 0.3},
+            "drift": {"share": 0.3},
+            "reports": {"evidently": {"num_method": "wasserstein", "cat_method": "jensenshannon", "threshold": 0.1}},
         },
         "toy.yaml",
     )
@@ -110,7 +110,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
     result = validate_window(log, config, profile, start, start + timedelta(days=1), out)
     assert result.rows_accepted == len(log), result.failure_message  # the payloads are valid categories
     accepted = labelled[labelled[PREDICTION_ID].isin(result.accepted[PREDICTION_ID])]
-    bundle = reports.build_window_reports(config, reference, result.accepted, accepted, out, HOSTILE_WINDOW, seed=0)
+    renderer = EvidentlyReports()
+    drift = renderer.render_drift(config, reference, result.accepted, out, HOSTILE_WINDOW, seed=0)
+    performance = renderer.render_performance(config, reference, result.accepted, accepted, out, HOSTILE_WINDOW, seed=0)
     # The report browser's index: the listing skips folders it could not serve, so its entries
     # are built here with payloads for names (as a decision.json could hold one for the action).
     entries = [*browse.list_windows(lake),
@@ -118,8 +120,9 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> Written:
                                   (BROWSER_FILE, "drift.html"))]
     browser_index = lake / "browser-index.html"
     browser_index.write_text(browse.index_html(entries, "/driftpilot/reports"))
-    files = {kind: bundle.paths[f"{kind}_html"] for kind in ("drift", "quality", "performance")}
-    return Written({**files, "validation": out / "validation.html", "index": bundle.paths["index"],
+    written = {**drift.files, **performance.files}
+    files = {kind: out / written[f"{kind}_html"] for kind in ("drift", "quality", "performance")}
+    return Written({**files, "validation": out / "validation.html", "index": out / "index.html",
                     "browser_index": browser_index}, start)
 
 

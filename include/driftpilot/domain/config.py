@@ -11,8 +11,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -36,11 +37,10 @@ class ApprovalMode(StrEnum):
     AUTO = "auto"  # promote as soon as the gate passes
 
 
-# Evidently 0.7 drift methods (names as Evidently spells them); reports.py knows their direction.
-REPORT_DRIFT_METHODS = (
-    "TVD", "anderson", "chisquare", "cramer_von_mises", "ed", "empirical_mmd", "es", "fisher_exact",
-    "g_test", "hellinger", "jensenshannon", "kl_div", "ks", "mannw", "psi", "t_test", "wasserstein", "z",
-)
+# What the promotion gate computes (``domain/gate.py``: ``metric_value``; a test keeps the two
+# equal). Kept here as names because this module must stay importable without numpy: DAG files
+# read the configs at parse time. Evidently's report methods are checked by the Evidently adapter
+# (``adapters/evidently/methods.py``), which implements them; the domain does not import adapters.
 GATE_METRICS = ("accuracy", "brier", "log_loss", "mae", "rmse")
 ESTIMATORS = ("hist_gradient_boosting", "logistic_regression", "random_forest")
 SCENARIO_KINDS = (
@@ -119,13 +119,68 @@ class LabelPolicy:
 
 
 @dataclass(frozen=True)
+class DriftFloors:
+    """Effect-size floors of ``domain/drift.py``: a significant change below its floor is not drift."""
+
+    ks: float = 0.05
+    wasserstein: float = 0.1  # in reference standard deviations
+    missing: float = 0.02  # absolute change of the missing rate
+    tvd: float = 0.05
+    unseen: float = 0.02  # share of window rows with a category unseen in the reference
+    range: float = 0.02  # excess share of window values outside the reference [min, max]
+
+
+@dataclass(frozen=True)
+class DriftDecision:
+    """The statistics that decide drift (``drift.decision``); defaults are ``DriftThresholds``'."""
+
+    family_alpha: float = 0.01  # chance that a stable window raises any column alarm
+    floors: DriftFloors = field(default_factory=DriftFloors)
+
+    def thresholds(self) -> dict[str, Any]:
+        """Keyword arguments of ``domain.drift.DriftThresholds`` (the config stays numpy-free)."""
+        f = self.floors
+        return {
+            "family_alpha": self.family_alpha,
+            "ks_floor": f.ks,
+            "wasserstein_floor": f.wasserstein,
+            "missing_floor": f.missing,
+            "tvd_floor": f.tvd,
+            "unseen_floor": f.unseen,
+            "range_floor": f.range,
+        }
+
+
+@dataclass(frozen=True)
 class DriftSpec:
-    num_method: str
-    cat_method: str
-    threshold: float
-    drift_share: float
+    """``drift:``: how driftpilot decides drift, and the one drift share.
+
+    ``share`` is the single "dataset drifted" share: driftpilot's verdict, the Evidently report's
+    dataset test and the trigger policy (``TriggerPolicy.drift_share`` is filled from it).
+    """
+
+    share: float = 0.3
+    decision: DriftDecision = field(default_factory=DriftDecision)
+
+
+@dataclass(frozen=True)
+class EvidentlySpec:
+    """``reports.evidently:``: the methods of Evidently's human-readable drift report.
+
+    They shape the pages (and the ``evidently.*`` trend rows) only; drift is decided by
+    ``drift.decision``. Method names are checked by the Evidently adapter, which implements them.
+    """
+
+    num_method: str = "wasserstein"
+    cat_method: str = "jensenshannon"
+    threshold: float = 0.1
     per_column_method: Mapping[str, str] = field(default_factory=dict)
-    max_report_rows: int = 50_000
+    max_rows: int = 50_000  # a larger window is reported on a seeded sample of this many rows
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    evidently: EvidentlySpec = field(default_factory=EvidentlySpec)
 
 
 @dataclass(frozen=True)
@@ -197,6 +252,7 @@ class ModelConfig:
     window_days: int
     labels: LabelPolicy
     drift: DriftSpec
+    reports: ReportSpec
     quality: QualitySpec
     trigger: TriggerPolicy
     retraining: Recipe
@@ -355,8 +411,56 @@ def _parse_alert_channels(top: _Section) -> tuple[str, ...]:
 
 
 def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
-    """Validate a parsed YAML document into a ``ModelConfig``; ``where`` names it in errors."""
+    """Validate a parsed YAML document into a ``ModelConfig``; ``where`` names it in errors.
+
+    One small parser per section (``_parse_<section>``), each reading its own keys and failing on
+    unknown ones; the checks that span sections (the one drift share, multiclass gate metrics,
+    the positive label) follow them.
+    """
     top = _Section(data, where, "")
+    name, task, target = _parse_identity(top)
+    features = _parse_features(top, target)
+    segments = top.strings("segments", [])
+    source = _parse_source(top)
+    window_days = _parse_window(top)
+    labels = _parse_labels(top)
+    drift, legacy = _parse_drift(top)
+    reports = _parse_reports(top, features, legacy)
+    quality = _parse_quality(top)
+    trigger, trigger_share = _parse_trigger(top, features)
+    drift = _one_drift_share(top, drift, legacy, trigger_share)
+    trigger = replace(trigger, drift_share=drift.share)
+    gate = _parse_promotion(top, task)
+    config = ModelConfig(
+        name=name,
+        description=top.string("description", ""),
+        task=task,
+        target=target,
+        features=features,
+        source=source,
+        window_days=window_days,
+        labels=labels,
+        drift=drift,
+        reports=reports,
+        quality=quality,
+        trigger=trigger,
+        retraining=_parse_retraining(top),
+        promotion=gate,
+        approval=_parse_approval(top),
+        alert_channels=_parse_alert_channels(top),
+        replay=_parse_replay(top, where),
+        segments=segments,
+        positive_label=top.raw("positive_label", 1),
+        path=where,
+        classes=_parse_classes(top, task),
+    )
+    top.done()
+    _check_positive_label(top, config)
+    return config
+
+
+def _parse_identity(top: _Section) -> tuple[str, TaskType, str]:
+    """``name``, ``task`` and ``target``."""
     name = top.string("name")
     if not name.replace("_", "").replace("-", "").isalnum():
         raise top.fail("name", f"must use letters, digits, '_' or '-' only; got {name!r}")
@@ -367,8 +471,10 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         raise top.fail(
             "task", f"is an unknown task type {task_raw!r}; use one of {', '.join(t.value for t in TaskType)}"
         ) from None
-    target = top.string("target")
+    return name, task, top.string("target")
 
+
+def _parse_features(top: _Section, target: str) -> Features:
     feats = top.section("features")
     features = Features(numeric=feats.strings("numeric", []), categorical=feats.strings("categorical", []))
     feats.done()
@@ -379,8 +485,10 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         raise top.fail("features", f"lists {sorted(both)} as both numeric and categorical")
     if target in features.all:
         raise top.fail("target", f"{target!r} is also listed as a feature (that would leak the label)")
-    segments = top.strings("segments", [])
+    return features
 
+
+def _parse_source(top: _Section) -> SourceSpec:
     src = top.section("source")
     source = SourceSpec(
         dataset=src.string("dataset"),
@@ -390,35 +498,139 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         shuffle_within=src.string("shuffle_within", None),
     )
     src.done()
+    return source
 
+
+def _parse_window(top: _Section) -> int:
     win = top.section("window", {})
-    window_days = win.number("days", 1, minimum=1, integer=True)
+    window_days: int = win.number("days", 1, minimum=1, integer=True)
     win.done()
+    return window_days
 
+
+def _parse_labels(top: _Section) -> LabelPolicy:
     lab = top.section("labels")
     labels = LabelPolicy(
         maturity_hours=lab.number("maturity_hours", minimum=0),
         min_labelled_rows=lab.number("min_labelled_rows", 50, minimum=1, integer=True),
     )
     lab.done()
+    return labels
 
+
+# Keys that moved (accepted for one release, with a warning): old dotted key -> new dotted key.
+MOVED_KEYS = {
+    "drift.num_method": "reports.evidently.num_method",
+    "drift.cat_method": "reports.evidently.cat_method",
+    "drift.threshold": "reports.evidently.threshold",
+    "drift.per_column_method": "reports.evidently.per_column_method",
+    "drift.max_report_rows": "reports.evidently.max_rows",
+    "drift.drift_share": "drift.share",
+    "trigger.drift_share": "drift.share",
+}
+
+
+def _moved(sec: _Section, old: str) -> None:
+    """Warn that ``old`` (a key of ``sec``) moved; the value is still used for one release."""
+    warnings.warn(
+        f"{sec.where}: `{sec._name(old)}` is deprecated and will stop working in the next release; "
+        f"write it as `{MOVED_KEYS[sec._name(old)]}` (see README, 'Model config')",
+        FutureWarning,
+        stacklevel=4,
+    )
+
+
+@dataclass(frozen=True)
+class _Legacy:
+    """Old ``drift:`` keys found in a config (``MOVED_KEYS``), read where they moved to."""
+
+    where: str
+    evidently: Mapping[str, Any]  # old key under drift -> raw value
+    share: float | None  # drift.drift_share
+    new_share: float | None  # drift.share
+
+
+_OLD_EVIDENTLY_KEYS = ("num_method", "cat_method", "threshold", "per_column_method", "max_report_rows")
+
+
+def _parse_drift(top: _Section) -> tuple[DriftSpec, _Legacy]:
+    """``drift:``: ``share`` and the ``decision`` block (``family_alpha``, ``floors``)."""
     dr = top.section("drift", {})
-    per_column = {str(k): str(v) for k, v in dr.mapping("per_column_method", {}).items()}
+    old: dict[str, Any] = {}
+    for key in _OLD_EVIDENTLY_KEYS:
+        if dr.has(key):
+            _moved(dr, key)
+            old[key] = dr.raw(key)
+    old_share = dr.number("drift_share", None, minimum=0, maximum=1)
+    if old_share is not None:
+        _moved(dr, "drift_share")
+    share = dr.number("share", None, minimum=0, maximum=1)
+    de = dr.section("decision", {})
+    fl = de.section("floors", {})
+    default = DriftFloors()
+    floors = DriftFloors(
+        ks=fl.number("ks", default.ks, minimum=0, maximum=1),
+        wasserstein=fl.number("wasserstein", default.wasserstein, minimum=0),
+        missing=fl.number("missing", default.missing, minimum=0, maximum=1),
+        tvd=fl.number("tvd", default.tvd, minimum=0, maximum=1),
+        unseen=fl.number("unseen", default.unseen, minimum=0, maximum=1),
+        range=fl.number("range", default.range, minimum=0, maximum=1),
+    )
+    fl.done()
+    # A family level is a probability of a false alarm: above 0.5 a stable window alarms half the time.
+    decision = DriftDecision(
+        family_alpha=de.number("family_alpha", DriftDecision.family_alpha, minimum=1e-12, maximum=0.5),
+        floors=floors,
+    )
+    de.done()
+    dr.done()
+    spec = DriftSpec(share=DriftSpec.share if share is None else share, decision=decision)
+    return spec, _Legacy(top.where, old, old_share, share)
+
+
+def _parse_reports(top: _Section, features: Features, legacy: _Legacy) -> ReportSpec:
+    """``reports.evidently:``: Evidently's report methods (shape only: names are the adapter's)."""
+    rp = top.section("reports", {})
+    ev = rp.section("evidently", {})
+    max_rows = "max_rows"
+    if legacy.evidently:
+        if ev.data:
+            raise rp.fail("evidently", "is set together with the deprecated "
+                          f"{', '.join(f'`drift.{k}`' for k in legacy.evidently)}; keep `reports.evidently` only")
+        ev = _Section(legacy.evidently, legacy.where, "drift")  # read them where they are, for messages
+        max_rows = "max_report_rows"
+    per_column = {str(k): v for k, v in ev.mapping("per_column_method", {}).items()}
     for column, method in per_column.items():
         if column not in features.all:
-            raise dr.fail("per_column_method", f"names {column!r}, which is not a feature")
-        if method not in REPORT_DRIFT_METHODS:
-            raise dr.fail("per_column_method", f"gives {column!r} the unknown method {method!r}; use one of {', '.join(REPORT_DRIFT_METHODS)}")
-    drift = DriftSpec(
-        num_method=dr.string("num_method", "wasserstein", choices=REPORT_DRIFT_METHODS),
-        cat_method=dr.string("cat_method", "jensenshannon", choices=REPORT_DRIFT_METHODS),
-        threshold=dr.number("threshold", 0.1, minimum=0),
-        drift_share=dr.number("drift_share", 0.5, minimum=0, maximum=1),
+            raise ev.fail("per_column_method", f"names {column!r}, which is not a feature")
+        if not isinstance(method, str) or not method:
+            raise ev.fail("per_column_method", f"gives {column!r} the method {method!r}; write a method name")
+    default = EvidentlySpec()
+    spec = EvidentlySpec(
+        num_method=ev.string("num_method", default.num_method),
+        cat_method=ev.string("cat_method", default.cat_method),
+        threshold=ev.number("threshold", default.threshold, minimum=0),
         per_column_method=per_column,
-        max_report_rows=dr.number("max_report_rows", 50_000, minimum=100, integer=True),
+        max_rows=ev.number(max_rows, default.max_rows, minimum=100, integer=True),
     )
-    dr.done()
+    ev.done()
+    rp.done()
+    return ReportSpec(evidently=spec)
 
+
+def _one_drift_share(top: _Section, drift: DriftSpec, legacy: _Legacy, trigger_share: float | None) -> DriftSpec:
+    """The one drift share: ``drift.share``, or the deprecated ``drift.drift_share`` /
+    ``trigger.drift_share``; set in several places, they must agree."""
+    given = {key: value for key, value in (("drift.share", legacy.new_share), ("drift.drift_share", legacy.share),
+                                           ("trigger.drift_share", trigger_share)) if value is not None}
+    if len(set(given.values())) > 1:
+        raise ConfigError(
+            f"{top.where}: {' and '.join(f'`{k}` ({v})' for k, v in given.items())} are one setting now "
+            "(the share of drifted features that makes a window drifted); write a single `drift.share`")
+    return replace(drift, share=next(iter(given.values()))) if given else drift
+
+
+def _parse_quality(top: _Section) -> QualitySpec:
     qu = top.section("quality", {})
     quality = QualitySpec(
         max_failed_row_share=qu.number("max_failed_row_share", 0.2, minimum=0, maximum=1),
@@ -426,10 +638,17 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         low_confidence_band=qu.number("low_confidence_band", 0.1, minimum=0, maximum=0.5),
     )
     qu.done()
+    return quality
 
+
+def _parse_trigger(top: _Section, features: Features) -> tuple[TriggerPolicy, float | None]:
+    """``trigger:`` and the deprecated ``trigger.drift_share`` (``drift_share`` is filled later)."""
     tr = top.section("trigger", {})
+    old_share = tr.number("drift_share", None, minimum=0, maximum=1)
+    if old_share is not None:
+        _moved(tr, "drift_share")
     trigger = TriggerPolicy(
-        drift_share=tr.number("drift_share", 0.3, minimum=0, maximum=1),
+        drift_share=DriftSpec.share,
         persistence_windows=tr.number("persistence_windows", 2, minimum=1, integer=True),
         persistence_lookback=tr.number("persistence_lookback", 3, minimum=1, integer=True),
         performance_slo=tr.number("performance_slo", None, minimum=0),
@@ -439,7 +658,7 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         max_retrains_per_30_days=tr.number("max_retrains_per_30_days", 3, minimum=1, integer=True),
         retrain_on_drift=tr.boolean("retrain_on_drift", False),
         feature_rules=tuple(
-            _parse_feature_rule(r, where, f"trigger.feature_rules[{i}]", features)
+            _parse_feature_rule(r, top.where, f"trigger.feature_rules[{i}]", features)
             for i, r in enumerate(tr.raw("feature_rules", []) or [])
         ),
         cost_of_error=tr.number("cost_of_error", None, minimum=0),
@@ -451,7 +670,10 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         raise tr.fail("retrain_cost", "and `cost_of_error` must be set together (cost/benefit rule)")
     if trigger.persistence_windows > trigger.persistence_lookback:
         raise tr.fail("persistence_windows", "cannot exceed `persistence_lookback`")
+    return trigger, old_share
 
+
+def _parse_retraining(top: _Section) -> Recipe:
     re_ = top.section("retraining", {})
     recipe = Recipe(
         estimator=re_.string("estimator", "hist_gradient_boosting", choices=ESTIMATORS),
@@ -464,7 +686,10 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         training_days=re_.number("training_days", 28, minimum=1, integer=True),
     )
     re_.done()
+    return recipe
 
+
+def _parse_promotion(top: _Section, task: TaskType) -> PromotionGate:
     pr = top.section("promotion", {})
     default_metric = "rmse" if task is TaskType.REGRESSION else "accuracy"
     guards = {str(k): float(v) for k, v in pr.mapping("guard_metrics", {}).items()}
@@ -481,23 +706,25 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         segment_tolerance=pr.number("segment_tolerance", 0.05, minimum=0),
     )
     pr.done()
-
     if task is TaskType.MULTICLASS:
         needs_scores = {gate.primary_metric, *gate.guard_metrics} & {"brier", "log_loss"}
         if needs_scores:
             raise pr.fail("guard_metrics" if gate.primary_metric not in needs_scores else "primary_metric",
                           f"uses {sorted(needs_scores)}, which the gate computes for binary models only")
+    return gate
 
+
+def _parse_approval(top: _Section) -> ApprovalMode:
     approval_raw = top.string("approval", "registry")
     try:
-        approval = ApprovalMode(approval_raw)
+        return ApprovalMode(approval_raw)
     except ValueError:
         raise top.fail(
             "approval", f"must be one of {', '.join(m.value for m in ApprovalMode)}; got {approval_raw!r}"
         ) from None
 
-    alert_channels = _parse_alert_channels(top)
 
+def _parse_replay(top: _Section, where: str) -> ReplaySpec:
     rp = top.section("replay", {})
     ld = rp.section("label_delay", {})
     delay = LabelDelay(
@@ -528,32 +755,7 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         scenarios=scenarios,
     )
     rp.done()
-
-    config = ModelConfig(
-        name=name,
-        description=top.string("description", ""),
-        task=task,
-        target=target,
-        features=features,
-        source=source,
-        window_days=window_days,
-        labels=labels,
-        drift=drift,
-        quality=quality,
-        trigger=trigger,
-        retraining=recipe,
-        promotion=gate,
-        approval=approval,
-        alert_channels=alert_channels,
-        replay=replay,
-        segments=segments,
-        positive_label=top.raw("positive_label", 1),
-        path=where,
-        classes=_parse_classes(top, task),
-    )
-    top.done()
-    _check_positive_label(top, config)
-    return config
+    return replay
 
 
 # Per-column scores the drift step stores (``drift.<name>`` in the metrics history).

@@ -295,14 +295,13 @@ def _unknown_version_rows(frame: pd.DataFrame, versions: ServingVersions) -> lis
 def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) -> dict[str, Any]:
     """Full-data drift verdicts, Evidently HTML/JSON reports and operational metrics."""
     settings = ports.settings
-    from driftpilot.adapters import evidently_reports as reports
     from driftpilot.domain import drift, drift_stats, operations
     path = validated_path(settings, config.name, window.start.date())
     accepted = storage.read_parquet(path)
     out_dir = report_dir(settings, window)
     served_by = category_keys(accepted[MODEL_VERSION]) if MODEL_VERSION in accepted.columns else None
     several = served_by is not None and served_by.nunique() > 1
-    thresholds = drift.DriftThresholds(drift_share=config.drift.drift_share, seed=0)
+    thresholds = drift.DriftThresholds(**config.drift.decision.thresholds(), drift_share=config.drift.share, seed=0)
 
     def judge(rows_of: pd.DataFrame | None, baseline: Baseline) -> drift.DatasetDrift:
         """Drift of ``rows_of`` (``None``: the whole validated file, streamed) against ``baseline``."""
@@ -332,9 +331,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     else:
         (out_dir / "drift_stats_other_versions.json").unlink(missing_ok=True)  # left by an earlier run
 
-    bundle = reports.build_window_reports(
-        config, baseline.reference, mine, None, out_dir, window.label, seed=0, reuse=("performance",)
-    )
+    bundle = ports.reports.render_drift(config, baseline.reference, mine, out_dir, window.label, seed=0)
 
     rows: list[MetricRow] = []
 
@@ -522,7 +519,6 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
     do not move a figure that was reported as final. Before maturity the history holds coverage.
     """
     settings = ports.settings
-    from driftpilot.adapters import evidently_reports as reports
     as_of = window.end
     targets = windows_to_recompute(config, window)
     classes = label_classes(config, ports, _window_version(settings, config, window))
@@ -581,10 +577,8 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
             newly_mature = target.end + maturity > window.start
             if newly_mature or not (target_dir / "performance.html").exists():
                 baseline = ports.registry.load_baseline(config.name, version)
-                reports.build_window_reports(
-                    config, baseline.reference, accepted, labelled, target_dir, target.label, seed=0,
-                    reuse=("drift", "quality"),
-                )
+                ports.reports.render_performance(config, baseline.reference, accepted, labelled, target_dir,
+                                                 target.label, seed=0)
         rows.append(MetricRow(config.name, version, target.label, "perf.status", "", None, status))
         ports.store.replace_window_metrics(config.name, target.label, "labels.", [r for r in rows if r.metric.startswith("labels.")], as_of.isoformat())
         ports.store.replace_window_metrics(config.name, target.label, "perf.", [r for r in rows if r.metric.startswith("perf.")], as_of.isoformat())
