@@ -12,4 +12,12 @@ from driftpilot.settings import Settings
 
 def build_ports(settings: Settings) -> Ports:
     """The production implementations of every port for ``settings``."""
-    return Ports(settings=settings)
+    from driftpilot.adapters.gx_validation import GxValidator
+    from driftpilot.adapters.parquet_lake import ParquetLake
+
+    lake = ParquetLake(settings.lake)
+    return Ports(
+        settings=settings,
+        lake=lake,  # stream
+        validator=GxValidator(lake),  # stream
+    )

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,14 +27,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driftpilot.errors import CorruptFile
-
-INFERENCE = "inference"
-LABELS = "labels"
-QUARANTINE = "quarantine"
-LABEL_QUARANTINE = "label_quarantine"  # by arrival date, like the label partitions it screens
-REPORTS = "reports"
-METRICS = "metrics"
+from driftpilot.domain.drift_stats import WindowStats, accumulate
+from driftpilot.domain.lake_layout import (  # noqa: F401 - the layout's names, re-exported for callers
+    INFERENCE,
+    LABEL_QUARANTINE,
+    LABELS,
+    METRICS,
+    QUARANTINE,
+    REPORTS,
+    VALIDATED,
+    partition_key,
+)
+from driftpilot.errors import CorruptFile, SchemaViolation
 
 
 def partition_dir(lake: Path, kind: str, model: str, day: date) -> Path:
@@ -137,11 +141,6 @@ def read_partitions(directories: Iterable[Path]) -> pd.DataFrame:
 
 BATCH_ROWS = 65_536
 READ_BUFFER_BYTES = 1 << 20  # buffered, page-by-page decoding: peak memory ~ one batch, not one row group
-
-
-def partition_key(kind: str, model: str, day: date) -> str:
-    """The lake-relative key of a partition folder, e.g. ``validated/model=m/date=2026-01-01``."""
-    return f"{kind}/model={model}/date={day.isoformat()}"
 
 
 class ParquetBatchWriter:
@@ -255,6 +254,21 @@ class ParquetLake:
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise CorruptFile(str(self.path(key)), exc) from exc
 
+    def record_batches(self, key: str, columns: list[str] | None = None,
+                       batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+        """The file's rows as Arrow record batches (see ``batches``); a file without rows yields none."""
+        path = self.path(key)
+        try:
+            handle = pq.ParquetFile(path, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
+            missing = [c for c in columns or [] if c not in handle.schema_arrow.names]
+            if missing:
+                raise SchemaViolation(f"{path}: no column(s) {missing}; it has {handle.schema_arrow.names}")
+            yield from handle.iter_batches(batch_size=batch_rows, columns=columns)
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise CorruptFile(str(path), exc) from exc
+
     def batches(self, key: str, columns: list[str] | None = None,
                 batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
         """The file's rows as pandas batches of at most ``batch_rows`` rows, only ``columns``.
@@ -296,3 +310,21 @@ class ParquetLake:
 
     def read_json(self, key: str) -> Any:
         return json.loads(self.path(key).read_text())
+
+
+def stats_from_parquet(
+    paths: Iterable[Path | str],
+    profile: Mapping[str, Any],
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    batch_rows: int = BATCH_ROWS,
+) -> WindowStats:
+    """Window statistics of Parquet files, read batch by batch and only the needed columns."""
+    wanted = [*numeric, *categorical]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for path in paths:
+            lake = ParquetLake(Path(path).parent)
+            yield from lake.record_batches(Path(path).name, columns=wanted, batch_rows=batch_rows)
+
+    return accumulate(batches(), profile, numeric, categorical)
