@@ -65,6 +65,7 @@ def setup(rows: int, label_rows: int) -> dict[str, Any]:
     import numpy as np
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from driftpilot.adapters import mlflow_registry as registry
@@ -103,7 +104,9 @@ def setup(rows: int, label_rows: int) -> dict[str, Any]:
         chunk = reference.iloc[picks].reset_index(drop=True)
         index = np.arange(first, first + n)
         frame = pd.DataFrame({
-            PREDICTION_ID: [f"{config.name}-{WINDOW_DAY:%Y%m%d}-{i:08d}" for i in index],
+            PREDICTION_ID: pc.binary_join_element_wise(
+                f"{config.name}-{WINDOW_DAY:%Y%m%d}-", pc.utf8_lpad(pc.cast(pa.array(index), pa.string()), 8, "0"), ""
+            ).to_pandas(),
             EVENT_TIME: start + pd.to_timedelta((index + 0.5) * step, unit="s").floor("ms"),
             MODEL_NAME: config.name,
             MODEL_VERSION: str(version),

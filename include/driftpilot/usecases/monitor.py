@@ -187,8 +187,7 @@ def scan_window(ports: Ports, window: Window) -> WindowFiles:
                 n = 0
                 for batch in lake.batches(key, columns=[MODEL_VERSION]):
                     n += len(batch)
-                    if MODEL_VERSION in batch.columns:
-                        counts.update({str(k): int(v) for k, v in category_keys(batch[MODEL_VERSION]).dropna().value_counts().items()})
+                    _count_versions(counts, batch)
             except CorruptFile as exc:
                 bad_files.append(_quarantine_file(settings, QUARANTINE, window.model, window.start.date(), lake.path(key), exc))
                 continue
@@ -620,9 +619,14 @@ def _window_version(ports: Ports, config: ModelConfig, window: Window) -> str | 
         return None
     counts: Counter[str] = Counter()
     for batch in ports.lake.batches(key, columns=[MODEL_VERSION]):
-        if MODEL_VERSION in batch.columns:
-            counts.update({str(k): int(v) for k, v in category_keys(batch[MODEL_VERSION]).value_counts().items()})
+        _count_versions(counts, batch)
     return _most_rows(counts)
+
+
+def _count_versions(counts: Counter[str], batch: pd.DataFrame) -> None:
+    """Add the batch's rows per canonical ``model_version`` key to ``counts`` (missing versions not counted)."""
+    if MODEL_VERSION in batch.columns:
+        counts.update({str(k): int(v) for k, v in category_keys(batch[MODEL_VERSION]).dropna().value_counts().items()})
 
 
 def _most_rows(counts: Counter[str]) -> str | None:
@@ -679,8 +683,7 @@ def read_labelled_window(ports: Ports, config: ModelConfig, target: Window, labe
     rows = 0
     for batch in ports.lake.batches(validated_key(config.name, target.start.date())):
         rows += len(batch)
-        if MODEL_VERSION in batch.columns:
-            counts.update({str(k): int(v) for k, v in category_keys(batch[MODEL_VERSION]).value_counts().items()})
+        _count_versions(counts, batch)
         if len(wanted) and PREDICTION_ID in batch.columns:
             kept.append(batch[category_keys(batch[PREDICTION_ID]).isin(wanted).to_numpy()])
         sample.add(batch)
