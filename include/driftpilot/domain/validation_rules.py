@@ -352,8 +352,8 @@ class ValidationResult:
     rows_read: int
     rows_accepted: int
     rows_quarantined: int
-    accepted: pd.DataFrame
-    quarantined: pd.DataFrame  # the original columns + ``quarantine_reason``
+    accepted: pd.DataFrame  # in-memory validation only; a streamed window's rows are in its files
+    quarantined: pd.DataFrame  # the original columns + ``quarantine_reason`` (in-memory only, idem)
     expectations: tuple[ExpectationOutcome, ...]
     schema_problems: tuple[str, ...]
     max_failed_row_share: float
@@ -798,7 +798,7 @@ tr.bad td{{background:#fde2e2}} tr.warn td{{background:#fff6d6}} p.bad{{color:#a
 {result.rows_read} rows read, {result.rows_accepted} accepted, {result.rows_quarantined} quarantined
 ({result.quarantined_share:.2%}; the window fails above {result.max_failed_row_share:.0%});
 {len(result.files_quarantined)} unreadable file(s) quarantined whole.
-Checked with Great Expectations (row rules) and pandas (schema).</p>
+Row rules checked on every row (GX semantics; GX itself on a seeded sample of up to 20,000 rows) and the schema with pandas.</p>
 {failure}
 <h2>Quarantine reasons</h2><ul>{reasons}</ul>
 <h2>Unreadable files (quarantined whole)</h2><ul>{files}</ul>
