@@ -50,8 +50,9 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
+from driftpilot.adapters.parquet_lake import BATCH_ROWS, READ_BUFFER_BYTES  # noqa: E402
 from driftpilot.domain.drift import ks_p_value, score_window  # noqa: E402
-from driftpilot.domain.drift_stats import BATCH_ROWS, READ_BUFFER_BYTES, accumulate  # noqa: E402
+from driftpilot.domain.drift_stats import accumulate  # noqa: E402
 from driftpilot.domain.profile import build_profile  # noqa: E402
 
 NUMERIC = tuple(f"x{i:02d}" for i in range(20))
@@ -124,7 +125,7 @@ def work_profile(reference: str, profile_path: str) -> dict[str, Any]:
 
 
 def work_driftpilot(window: str, profile_path: str) -> dict[str, Any]:
-    from driftpilot.domain.drift_stats import stats_from_parquet
+    from driftpilot.adapters.parquet_lake import stats_from_parquet
 
     profile = json.loads(Path(profile_path).read_text())
     stats = stats_from_parquet([window], profile, NUMERIC, CATEGORICAL)

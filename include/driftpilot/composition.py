@@ -18,12 +18,17 @@ def build_ports(settings: Settings) -> Ports:
     """
     from driftpilot.adapters.alert_channels import AlertChannels
     from driftpilot.adapters.evidently import EvidentlyReports
+    from driftpilot.adapters.gx_validation import GxValidator
     from driftpilot.adapters.mlflow_registry import MlflowRegistry
+    from driftpilot.adapters.parquet_lake import ParquetLake
     from driftpilot.adapters.sklearn_training import SklearnTrainer
     from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
 
+    lake = ParquetLake(settings.lake)
     return Ports(
         settings=settings,
+        lake=lake,
+        validator=GxValidator(lake),
         registry=MlflowRegistry(settings),
         trainer=SklearnTrainer(),
         alerts=AlertChannels(settings),

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 from scipy import stats as sps
 
+from driftpilot.adapters.parquet_lake import stats_from_parquet  # moved: the lake reads Parquet
 from driftpilot.domain.drift import (
     ColumnStatus,
     DatasetStatus,
@@ -27,7 +28,6 @@ from driftpilot.domain.drift_stats import (
     NumericStats,
     accumulate,
     stats_from_frame,
-    stats_from_parquet,
 )
 from driftpilot.domain.profile import assign_numeric_bins, build_profile, cell_to_coarse_bin
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -27,14 +27,18 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from driftpilot.errors import CorruptFile
-
-INFERENCE = "inference"
-LABELS = "labels"
-QUARANTINE = "quarantine"
-LABEL_QUARANTINE = "label_quarantine"  # by arrival date, like the label partitions it screens
-REPORTS = "reports"
-METRICS = "metrics"
+from driftpilot.domain.drift_stats import WindowStats, accumulate
+from driftpilot.domain.lake_layout import (  # noqa: F401 - the layout's names, re-exported for callers
+    INFERENCE,
+    LABEL_QUARANTINE,
+    LABELS,
+    METRICS,
+    QUARANTINE,
+    REPORTS,
+    VALIDATED,
+    partition_key,
+)
+from driftpilot.errors import CorruptFile, SchemaViolation
 
 
 def partition_dir(lake: Path, kind: str, model: str, day: date) -> Path:
@@ -129,3 +133,198 @@ def read_partitions(directories: Iterable[Path]) -> pd.DataFrame:
     if not frames:
         return pd.DataFrame()
     return pd.concat(frames, ignore_index=True)
+
+
+# --------------------------------------------------------------------------------------------
+# The Lake port's implementation: lake-relative keys, record batches, atomic streamed writes
+# --------------------------------------------------------------------------------------------
+
+BATCH_ROWS = 65_536
+READ_BUFFER_BYTES = 1 << 20  # buffered, page-by-page decoding: peak memory ~ one batch, not one row group
+
+
+class ParquetBatchWriter:
+    """Streams pandas batches into one Parquet file, published atomically by ``close``.
+
+    Batches go to a temporary file next to the target; ``close`` renames it into place, so a
+    reader sees the old file or the whole new one. Batches whose Arrow types differ from the
+    first batch's are cast to them; when that is impossible (one writer's ints, another's
+    strings) the part written so far is set aside and a new one started, and ``close`` unifies
+    the parts' schemas and merges them, batch by batch. ``abort`` drops everything written.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.rows = 0
+        self._parts: list[str] = []
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if frame.empty and self._writer is not None:
+            return
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is not None:
+            try:
+                table = table.cast(self._writer.schema)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError, ValueError):
+                self._writer.close()
+                self._writer = None
+        if self._writer is None:
+            fd, tmp = _atomic_target(self.path)
+            os.close(fd)
+            self._parts.append(tmp)
+            self._writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+        self._writer.write_table(table)
+        self.rows += len(frame)
+
+    def close(self) -> Path:
+        """Publish the file (an empty frame's schema-less file when nothing was written)."""
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        try:
+            if not self._parts:
+                return write_parquet_atomic(pd.DataFrame(), self.path)
+            if len(self._parts) > 1:
+                self._merge_parts()
+            os.replace(self._parts[0], self.path)
+            self._parts = []
+        except BaseException:
+            self.abort()
+            raise
+        return self.path
+
+    def _merge_parts(self) -> None:
+        files = [pq.ParquetFile(p) for p in self._parts]
+        schema = pa.unify_schemas([f.schema_arrow for f in files], promote_options="permissive")
+        fd, merged = _atomic_target(self.path)
+        os.close(fd)
+        with pq.ParquetWriter(merged, schema, compression="zstd") as writer:
+            for handle in files:
+                for batch in handle.iter_batches(batch_size=BATCH_ROWS):
+                    writer.write_table(pa.Table.from_batches([batch]).cast(schema))
+        for part in self._parts:
+            Path(part).unlink(missing_ok=True)
+        self._parts = [merged]
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+        for part in self._parts:
+            Path(part).unlink(missing_ok=True)
+        self._parts = []
+
+
+class ParquetLake:
+    """The lake on a local (or mounted) file system, addressed by lake-relative keys.
+
+    Keys look like ``validated/model=m/date=2026-01-01/part-0.parquet``; the on-disk layout is
+    the one described in this module's docstring. An object-store lake (``pyarrow.fs``) can
+    implement the same methods with the same keys.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        """Where ``key`` lives (for messages and for tools that need a local path)."""
+        return self.root / key
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).exists()
+
+    def delete(self, key: str) -> None:
+        self.path(key).unlink(missing_ok=True)
+
+    def files(self, kind: str, model: str, day: date) -> list[str]:
+        """Keys of the Parquet files of one partition, in name order."""
+        prefix = partition_key(kind, model, day)
+        return [f"{prefix}/{p.name}" for p in partition_files(self.root / prefix)]
+
+    def dates(self, kind: str, model: str) -> list[date]:
+        return list_partition_dates(self.root, kind, model)
+
+    def columns(self, key: str) -> list[str]:
+        """Column names of a Parquet file (its footer only); ``CorruptFile`` names the file."""
+        try:
+            return list(pq.ParquetFile(self.path(key)).schema_arrow.names)
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise CorruptFile(str(self.path(key)), exc) from exc
+
+    def record_batches(self, key: str, columns: list[str] | None = None,
+                       batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+        """The file's rows as Arrow record batches (see ``batches``); a file without rows yields none."""
+        path = self.path(key)
+        try:
+            handle = pq.ParquetFile(path, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
+            missing = [c for c in columns or [] if c not in handle.schema_arrow.names]
+            if missing:
+                raise SchemaViolation(f"{path}: no column(s) {missing}; it has {handle.schema_arrow.names}")
+            yield from handle.iter_batches(batch_size=batch_rows, columns=columns)
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise CorruptFile(str(path), exc) from exc
+
+    def batches(self, key: str, columns: list[str] | None = None,
+                batch_rows: int = BATCH_ROWS) -> Iterator[pd.DataFrame]:
+        """The file's rows as pandas batches of at most ``batch_rows`` rows, only ``columns``.
+
+        Decoding is buffered page by page, so memory is about one batch. A damaged file raises
+        ``CorruptFile`` naming its path (on open, or at the batch where it breaks).
+        """
+        path = self.path(key)
+        try:
+            handle = pq.ParquetFile(path, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
+            wanted = None if columns is None else [c for c in columns if c in handle.schema_arrow.names]
+            empty = True
+            for batch in handle.iter_batches(batch_size=batch_rows, columns=wanted):
+                empty = False
+                yield batch.to_pandas()
+            if empty:
+                yield handle.schema_arrow.empty_table().to_pandas() if wanted is None else \
+                    handle.schema_arrow.empty_table().select(wanted).to_pandas()
+        except FileNotFoundError:
+            raise
+        except (pa.ArrowException, OSError, ValueError) as exc:
+            raise CorruptFile(str(path), exc) from exc
+
+    def read(self, key: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """A whole (small) file: labels, baselines, metrics; windows go through ``batches``."""
+        return read_parquet(self.path(key), columns=columns)
+
+    def writer(self, key: str) -> ParquetBatchWriter:
+        return ParquetBatchWriter(self.path(key))
+
+    def write_frame(self, key: str, frame: pd.DataFrame) -> None:
+        write_parquet_atomic(frame, self.path(key))
+
+    def write_json(self, key: str, payload: Any) -> None:
+        write_json_atomic(payload, self.path(key))
+
+    def write_text(self, key: str, text: str) -> None:
+        write_text_atomic(text, self.path(key))
+
+    def read_json(self, key: str) -> Any:
+        return json.loads(self.path(key).read_text())
+
+
+def stats_from_parquet(
+    paths: Iterable[Path | str],
+    profile: Mapping[str, Any],
+    numeric: Sequence[str],
+    categorical: Sequence[str],
+    batch_rows: int = BATCH_ROWS,
+) -> WindowStats:
+    """Window statistics of Parquet files, read batch by batch and only the needed columns."""
+    wanted = [*numeric, *categorical]
+
+    def batches() -> Iterator[pa.RecordBatch]:
+        for path in paths:
+            lake = ParquetLake(Path(path).parent)
+            yield from lake.record_batches(Path(path).name, columns=wanted, batch_rows=batch_rows)
+
+    return accumulate(batches(), profile, numeric, categorical)

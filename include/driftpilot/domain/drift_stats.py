@@ -1,8 +1,8 @@
 """Streaming, exact, mergeable per-column statistics of a monitoring window.
 
 A window can be far larger than memory allows as a DataFrame, so its statistics are accumulated
-batch by batch from Arrow record batches (``stats_from_parquet`` reads only the needed columns
-with ``ParquetFile.iter_batches``). Everything kept is a *sufficient statistic* on the reference
+batch by batch from Arrow record batches (the lake reads only the needed columns
+by the lake adapter, ``ParquetLake.record_batches``). Everything kept is a *sufficient statistic* on the reference
 profile's own definitions, so the drift scores in ``driftpilot.drift`` need no raw rows:
 
 * numeric: counts and value sums on the profile's fine grid (open outer cells, so values beyond
@@ -22,14 +22,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from driftpilot.domain.categories import category_key
 from driftpilot.domain.profile import grid_counts
@@ -38,7 +36,6 @@ from driftpilot.errors import SchemaViolation
 EXACT_SAMPLE_LIMIT = 5_000  # numeric values kept verbatim per column (exact small-window path)
 UNSEEN_NAMES_LIMIT = 1_000  # distinct unseen category names remembered (the count is always exact)
 BATCH_ROWS = 65_536
-READ_BUFFER_BYTES = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
@@ -278,27 +275,9 @@ def accumulate(
     return total
 
 
-def stats_from_parquet(
-    paths: Iterable[Path | str],
-    profile: Mapping[str, Any],
-    numeric: Sequence[str],
-    categorical: Sequence[str],
-    batch_rows: int = BATCH_ROWS,
-) -> WindowStats:
-    """Window statistics of Parquet files, read batch by batch and only the needed columns."""
-    wanted = [*numeric, *categorical]
-
-    def batches() -> Iterable[pa.RecordBatch]:
-        for path in paths:
-            # A buffered stream without pre-buffering decodes page by page: peak memory is
-            # about one batch, not one (possibly million-row) row group.
-            handle = pq.ParquetFile(path, buffer_size=READ_BUFFER_BYTES, pre_buffer=False)
-            missing = [c for c in wanted if c not in handle.schema_arrow.names]
-            if missing:
-                raise SchemaViolation(f"{path}: no column(s) {missing}; it has {handle.schema_arrow.names}")
-            yield from handle.iter_batches(batch_size=batch_rows, columns=wanted)
-
-    return accumulate(batches(), profile, numeric, categorical)
+def select_rows(batch: pa.RecordBatch, mask: np.ndarray) -> pa.RecordBatch:
+    """The rows of ``batch`` where ``mask`` is true (e.g. one model version's rows)."""
+    return batch.filter(pa.array(mask, type=pa.bool_()))
 
 
 def stats_from_frame(

@@ -16,11 +16,13 @@ scheduled run would have seen.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 import shutil
 import statistics
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,12 +32,10 @@ import numpy as np
 import pandas as pd
 
 from driftpilot.adapters import parquet_lake as storage
-from driftpilot.adapters import sqlite_store as history
 from driftpilot.domain.categories import (
     ClassSet,
     category_keys,
     model_classes,
-    with_canonical_columns,
 )
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import (
@@ -61,17 +61,32 @@ from driftpilot.domain.evidence import (
     window_evidence,
 )
 from driftpilot.domain.labels import join_labels, known_as_of, screen_labels, unknown_id_count
+from driftpilot.domain.lake_layout import (
+    INFERENCE,
+    PART,
+    QUARANTINE,
+    REPORTS,
+    VALIDATED,
+    partition_key,
+)
 from driftpilot.domain.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
+from driftpilot.domain.validation_rules import raise_if_failed
 from driftpilot.errors import BaselineNotFound, CorruptFile, InsufficientData, SchemaViolation
-from driftpilot.ports import CHALLENGER, CHAMPION, Baseline, EvidenceStore, MonitoringRun, Ports
+from driftpilot.ports import (
+    CHALLENGER,
+    CHAMPION,
+    Baseline,
+    EvidenceStore,
+    Lake,
+    MonitoringRun,
+    Ports,
+)
 from driftpilot.settings import Settings
 
 if TYPE_CHECKING:
     from driftpilot.domain.drift import DatasetDrift
 
 log = logging.getLogger(__name__)
-
-VALIDATED = "validated"
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,12 @@ def report_dir(settings: Settings, window: Window) -> Path:
     return storage.partition_dir(settings.lake, storage.REPORTS, window.model, window.start.date())
 
 
+def validated_key(model: str, day: date) -> str:
+    return f"{partition_key(VALIDATED, model, day)}/{PART}"
+
+
 def validated_path(settings: Settings, model: str, day: date) -> Path:
-    return storage.partition_dir(settings.lake, VALIDATED, model, day) / "part-0.parquet"
+    return settings.lake / validated_key(model, day)
 
 
 def _now_iso(window: Window) -> str:
@@ -148,19 +167,57 @@ def _utc_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
     return frame
 
 
-def read_window(settings: Settings, window: Window) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """The window's inference-log rows, and the files that could not be read (quarantined)."""
-    frames = []
+HEAD_ROWS = 64  # rows of each file read up front: their dtypes are the file's schema
+
+
+@dataclass(frozen=True, eq=False)
+class WindowFiles:
+    """A window's readable inference files (keys), what one pass over their ``model_version`` found,
+    and the files that could not be read (quarantined)."""
+
+    keys: tuple[str, ...]
+    rows: int
+    version_counts: dict[str, int]  # canonical version key -> rows, most rows first
+    heads: pd.DataFrame  # the first rows of every file, times in UTC: the window's dtypes
+    bad_files: tuple[dict[str, Any], ...]
+
+    def batches(self, lake: Lake) -> Iterator[pd.DataFrame]:
+        """Every row of the window, batch by batch (times in UTC, per file)."""
+        for key in self.keys:
+            for batch in lake.batches(key):
+                yield _utc_times(batch, EVENT_TIME)
+
+
+def scan_window(ports: Ports, window: Window) -> WindowFiles:
+    """Open the window's files: their dtypes (a few rows each) and their ``model_version`` column.
+
+    This pass reads one column; the validation pass then reads every column once. A file that
+    cannot be opened or decoded is copied to quarantine with its reason and left out.
+    """
+    settings, lake = ports.settings, ports.lake
+    keys: list[str] = []
+    heads: list[pd.DataFrame] = []
+    counts: Counter[str] = Counter()
+    rows = 0
     bad_files: list[dict[str, Any]] = []
     for day in window.days:
-        directory = storage.partition_dir(settings.lake, storage.INFERENCE, window.model, day)
-        for path in storage.partition_files(directory):
+        for key in lake.files(INFERENCE, window.model, day):
             try:
-                frames.append(_utc_times(storage.read_parquet(path), EVENT_TIME))
+                head = next(lake.batches(key, batch_rows=HEAD_ROWS))
+                n = 0
+                for batch in lake.batches(key, columns=[MODEL_VERSION]):
+                    n += len(batch)
+                    _count_versions(counts, batch)
             except CorruptFile as exc:
-                bad_files.append(_quarantine_file(settings, storage.QUARANTINE, window.model, window.start.date(), path, exc))
-    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return frame, bad_files
+                bad_files.append(_quarantine_file(settings, QUARANTINE, window.model, window.start.date(), lake.path(key), exc))
+                continue
+            keys.append(key)
+            heads.append(_utc_times(head, EVENT_TIME))
+            rows += n
+    frames = [h for h in heads if len(h)] or [h for h in heads if len(h.columns)]
+    ordered = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+    head = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return WindowFiles(tuple(keys), rows, ordered, head, tuple(bad_files))
 
 
 @dataclass(frozen=True)
@@ -173,15 +230,13 @@ class ServingVersions:
     unknown: dict[str, str]  # version -> why its baseline could not be found
 
 
-def serving_versions(frame: pd.DataFrame, ports: Ports, model: str) -> ServingVersions:
-    """The versions named in the window's log, checked against the registry.
+def serving_versions(counts: dict[str, int], ports: Ports, model: str) -> ServingVersions:
+    """The versions named in the window's log (rows per canonical version key), checked against the registry.
 
     Rows of a version the registry does not know cannot be judged against any baseline; they are
     quarantined by validation with the reason. When no version of the window is known the window
     fails at once (``BaselineNotFound``) with what to do.
     """
-    versions = category_keys(frame[MODEL_VERSION]) if MODEL_VERSION in frame.columns else pd.Series(dtype=object)
-    counts = {str(k): int(v) for k, v in versions.dropna().value_counts().items()}
     if not counts:
         champion = ports.registry.alias_version(model, CHAMPION)
         if champion is None:
@@ -206,36 +261,38 @@ def serving_versions(frame: pd.DataFrame, ports: Ports, model: str) -> ServingVe
 
 
 def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str, Any]:
-    """Validate the window with Great Expectations; quarantine bad rows and files."""
-    settings = ports.settings
-    from driftpilot.adapters import gx_validation as validation
-    frame, bad_files = read_window(settings, window)
-    if frame.empty and not bad_files:
+    """Validate the window, streamed batch by batch; quarantine bad rows and files.
+
+    Reads the window's files twice: once their ``model_version`` column (which baseline judges
+    the window), once every column (validation; accepted rows are written as they pass).
+    """
+    settings, lake = ports.settings, ports.lake
+    files = scan_window(ports, window)
+    bad_files = list(files.bad_files)
+    if files.rows == 0 and not bad_files:
         raise InsufficientData(
             f"no inference logs for {config.name} in window {window.label} "
-            f"(looked in {storage.partition_dir(settings.lake, storage.INFERENCE, config.name, window.start.date())})"
+            f"(looked in {lake.path(partition_key(INFERENCE, config.name, window.start.date()))})"
         )
-    if frame.empty:
+    if files.rows == 0:
         raise CorruptFile(bad_files[0]["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
-    versions = serving_versions(frame, ports, config.name)
+    versions = serving_versions(files.version_counts, ports, config.name)
     version, baseline = versions.serving, versions.baseline
     out_dir = report_dir(settings, window)
-    result = validation.validate_window(
-        frame, config, baseline.profile, window.start, window.end, out_dir,
-        classes=_classes(config, baseline), pre_flagged=_unknown_version_rows(frame, versions),
-        files_quarantined=bad_files,
+    day = window.start.date()
+    accepted_key = validated_key(config.name, day)
+    key_columns = [PREDICTION_ID, MODEL_VERSION, *config.features.categorical, *config.segments]
+    if config.task is not TaskType.REGRESSION:
+        key_columns.append(PREDICTION)
+    result = ports.validator.validate(
+        config, baseline.profile, window.start, window.end, lambda: files.batches(lake),
+        heads=files.heads, accepted_key=accepted_key, quarantine_dir=partition_key(QUARANTINE, config.name, day),
+        docs_dir=partition_key(REPORTS, config.name, day), key_columns=key_columns,
+        classes=_classes(config, baseline), pre_flag=_unknown_version_flags(versions), files_quarantined=bad_files,
     )
-    validation.write_quarantine(result, settings.lake, config.name, window.start.date())
-    target = validated_path(settings, config.name, window.start.date())
-    if result.failed:
-        # A failed window feeds neither performance nor retraining; its rows stay in the
-        # inference log and the quarantine, and a fixed re-run validates them again.
-        target.unlink(missing_ok=True)
-    else:
-        key_columns = [PREDICTION_ID, MODEL_VERSION, *config.features.categorical, *config.segments]
-        if config.task is not TaskType.REGRESSION:
-            key_columns.append(PREDICTION)
-        storage.write_parquet_atomic(with_canonical_columns(result.accepted, key_columns), target)
+    # A failed window feeds neither performance nor retraining (the validator leaves no validated
+    # file); its rows stay in the inference log and the quarantine, and a fixed re-run validates them again.
+    target = lake.path(accepted_key)
     summary = {
         "window": window.label,
         "serving_version": version,
@@ -260,11 +317,11 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
     rows += [MetricRow(config.name, version, window.label, "validation.rows_by_version", v, float(n),
                        "no baseline: quarantined" if v in versions.unknown else "")
              for v, n in versions.rows.items()]
-    history.replace_window_metrics(metrics_db(settings), config.name, window.label, "validation.", rows, _now_iso(window))
+    ports.store.replace_window_metrics(config.name, window.label, "validation.", rows, _now_iso(window))
     if versions.unknown:
         log.warning("%s window %s: rows of model_version %s have no baseline and were quarantined",
                     config.name, window.label, sorted(versions.unknown))
-    validation.raise_if_failed(result)
+    raise_if_failed(result)
     return summary
 
 
@@ -275,16 +332,18 @@ def _classes(config: ModelConfig, baseline: Baseline) -> ClassSet | None:
     return model_classes(config.classes, config.target, baseline)
 
 
-def _unknown_version_rows(frame: pd.DataFrame, versions: ServingVersions) -> list[tuple[str, np.ndarray]]:
-    """Rows whose ``model_version`` has no baseline, as a quarantine reason and row positions."""
+def _unknown_version_flags(versions: ServingVersions) -> Callable[[pd.DataFrame, int], list[tuple[str, np.ndarray]]] | None:
+    """Per batch: rows whose ``model_version`` has no baseline, as (quarantine reason, row mask)."""
     if not versions.unknown:
-        return []
-    keys = category_keys(frame[MODEL_VERSION]).reset_index(drop=True)
-    out = []
-    for version in sorted(versions.unknown):
-        positions = np.flatnonzero((keys == version).to_numpy())
-        out.append((f"unregistered_model_version({MODEL_VERSION}={version}): no baseline in the registry", positions))
-    return out
+        return None
+    unknown = sorted(versions.unknown)
+
+    def flags(batch: pd.DataFrame, offset: int) -> list[tuple[str, np.ndarray]]:
+        keys = category_keys(batch[MODEL_VERSION]).reset_index(drop=True).to_numpy()
+        return [(f"unregistered_model_version({MODEL_VERSION}={v}): no baseline in the registry", keys == v)
+                for v in unknown]
+
+    return flags
 
 
 # --------------------------------------------------------------------------------------------
@@ -292,46 +351,123 @@ def _unknown_version_rows(frame: pd.DataFrame, versions: ServingVersions) -> lis
 # --------------------------------------------------------------------------------------------
 
 
-def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) -> dict[str, Any]:
-    """Full-data drift verdicts, Evidently HTML/JSON reports and operational metrics."""
-    settings = ports.settings
-    from driftpilot.domain import drift, drift_stats, operations
-    path = validated_path(settings, config.name, window.start.date())
-    accepted = storage.read_parquet(path)
-    out_dir = report_dir(settings, window)
-    served_by = category_keys(accepted[MODEL_VERSION]) if MODEL_VERSION in accepted.columns else None
-    several = served_by is not None and served_by.nunique() > 1
-    thresholds = drift.DriftThresholds(**config.drift.decision.thresholds(), drift_share=config.drift.share, seed=0)
+@dataclass(frozen=True, eq=False)
+class WindowRead:
+    """What one streamed pass over a validated window yields: statistics, a sample, counts."""
 
-    def judge(rows_of: pd.DataFrame | None, baseline: Baseline) -> drift.DatasetDrift:
-        """Drift of ``rows_of`` (``None``: the whole validated file, streamed) against ``baseline``."""
-        predictions = baseline.profile.get("predictions", {})
+    rows: int
+    several: bool  # more than one model version served the window
+    stats: Any  # drift_stats.WindowStats of the serving version's rows (all rows if only one version)
+    other_stats: dict[str, Any]  # other version -> its WindowStats (against its own baseline)
+    other_rows: dict[str, int]
+    sample: pd.DataFrame  # seeded sample (<= reports.evidently.max_rows) of the rows ``stats`` is about
+    sampled: bool
+    operations: Any  # operations.OperationsAccumulator of every accepted row
+
+
+def read_validated_window(config: ModelConfig, ports: Ports, window: Window, version: str,
+                          baseline: Baseline, baseline_of: Callable[[str], Baseline]) -> WindowRead:
+    """One pass over the validated window: drift statistics per version, ops figures, a report sample.
+
+    Memory is the statistics (reference grids, counts), one batch and the sample
+    (``reports.evidently.max_rows`` rows, at most twice while it is unknown whether several versions
+    served the window); never the window.
+    """
+    from driftpilot.domain import drift_stats, operations
+    from driftpilot.domain.validation_rules import BottomKSample
+
+    def columns_of(profile: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+        predictions = profile.get("predictions", {})
         outputs = [c for c in (SCORE, PREDICTION) if c in predictions]
         numeric = [*config.features.numeric, *[c for c in outputs if predictions[c]["kind"] == "numeric"]]
         categorical = [*config.features.categorical, *[c for c in outputs if predictions[c]["kind"] == "categorical"]]
-        if rows_of is None:
-            stats = drift_stats.stats_from_parquet([path], baseline.profile, numeric, categorical)
-        else:
-            stats = drift_stats.stats_from_frame(rows_of, baseline.profile, numeric, categorical)
-        return drift.score_window(baseline.profile, stats, importance=baseline.metadata.get("feature_importance"),
+        return numeric, categorical
+
+    def stats_of(batch: Any, profile: Mapping[str, Any]) -> Any:
+        numeric, categorical = columns_of(profile)
+        return drift_stats.accumulate([batch.select([*numeric, *categorical])], profile, numeric, categorical)
+
+    profile = baseline.profile
+    numeric, categorical = columns_of(profile)
+    all_stats = drift_stats.empty_window(profile, numeric, categorical)
+    serving_stats = all_stats
+    other_stats: dict[str, Any] = {}
+    other_rows: Counter[str] = Counter()
+    seen: set[str] = set()
+    max_rows = config.reports.evidently.max_rows
+    sample_all, sample_serving = BottomKSample(max_rows, 0), BottomKSample(max_rows, 0)
+    ops = operations.OperationsAccumulator(config)
+    rows = 0
+    for batch in ports.lake.record_batches(validated_key(config.name, window.start.date())):
+        frame = batch.to_pandas()
+        rows += len(frame)
+        ops.add(frame)
+        whole = stats_of(batch, profile)
+        all_stats = drift_stats.merge(all_stats, whole)
+        sample_all.add(frame)
+        if MODEL_VERSION not in frame.columns:
+            continue
+        served_by = category_keys(frame[MODEL_VERSION]).to_numpy()
+        present = {str(v) for v in pd.unique(served_by) if isinstance(v, str)}
+        seen |= present
+        if present == {version} and not pd.isna(served_by).any():
+            serving_stats = drift_stats.merge(serving_stats, whole)
+            sample_serving.add(frame)
+            continue
+        mine = served_by == version
+        serving_stats = drift_stats.merge(serving_stats, stats_of(drift_stats.select_rows(batch, mine), profile))
+        sample_serving.add(frame[mine])
+        for other in sorted(present - {version}):
+            theirs = served_by == other
+            other_profile = baseline_of(other).profile
+            o_numeric, o_categorical = columns_of(other_profile)
+            previous = other_stats.get(other, drift_stats.empty_window(other_profile, o_numeric, o_categorical))
+            other_stats[other] = drift_stats.merge(previous, stats_of(drift_stats.select_rows(batch, theirs), other_profile))
+            other_rows[other] += int(theirs.sum())
+    several = len(seen) > 1
+    sample = sample_serving if several else sample_all
+    return WindowRead(rows, several, serving_stats if several else all_stats, other_stats if several else {},
+                      dict(other_rows), sample.frame(), sample.sampled, ops)
+
+
+def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) -> dict[str, Any]:
+    """Full-data drift verdicts, Evidently HTML/JSON reports and operational metrics.
+
+    Reads the validated window once, batch by batch (``read_validated_window``); Evidently gets
+    a seeded sample of at most ``reports.evidently.max_rows`` rows, the statistics every row.
+    """
+    settings = ports.settings
+    from driftpilot.domain import drift
+    out_dir = report_dir(settings, window)
+    thresholds = drift.DriftThresholds(**config.drift.decision.thresholds(), drift_share=config.drift.share, seed=0)
+    baselines: dict[str, Baseline] = {version: ports.registry.load_baseline(config.name, version)}
+
+    def baseline_of(v: str) -> Baseline:
+        if v not in baselines:
+            baselines[v] = ports.registry.load_baseline(config.name, v)
+        return baselines[v]
+
+    def judge(stats: Any, of: Baseline) -> drift.DatasetDrift:
+        return drift.score_window(of.profile, stats, importance=of.metadata.get("feature_importance"),
                                   thresholds=thresholds)
 
     # Each version's rows are judged against that version's own baseline; the window's verdict
     # (and its Evidently pages) is the serving version's. Other versions are reported beside it.
-    baseline = ports.registry.load_baseline(config.name, version)
-    mine = accepted[(served_by == version).to_numpy()] if several and served_by is not None else accepted
-    verdict = judge(mine if several else None, baseline)
+    baseline = baselines[version]
+    read = read_validated_window(config, ports, window, version, baseline, baseline_of)
+    mine = read.sample
+    verdict = judge(read.stats, baseline)
     storage.write_json_atomic(verdict.to_dict(), out_dir / "drift_stats.json")
     others: dict[str, drift.DatasetDrift] = {}
-    if several and served_by is not None:
-        for other in sorted(set(served_by.dropna()) - {version}):
-            rows_of = accepted[(served_by == other).to_numpy()]
-            others[other] = judge(rows_of, ports.registry.load_baseline(config.name, other))
+    if read.several:
+        for other in sorted(read.other_stats):
+            others[other] = judge(read.other_stats[other], baseline_of(other))
         storage.write_json_atomic({v: d.to_dict() for v, d in others.items()}, out_dir / "drift_stats_other_versions.json")
     else:
         (out_dir / "drift_stats_other_versions.json").unlink(missing_ok=True)  # left by an earlier run
 
-    bundle = ports.reports.render_drift(config, baseline.reference, mine, out_dir, window.label, seed=0)
+    bundle = ports.reports.render_drift(config, baseline.reference, mine, out_dir, window.label, seed=0,
+                                       total_rows=read.rows)
 
     rows: list[MetricRow] = []
 
@@ -357,25 +493,25 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
         add(f"evidently.{row.metric}", row.column or "", row.value,
             "" if row.drifted is None else f"drifted={row.drifted}")
     expected = _expected_rows(ports.store, config, window)
-    for metric, column, value, detail in operations.operational_metrics(config, accepted, expected, baseline.reference):
+    for metric, column, value, detail in read.operations.metrics(expected, baseline.reference):
         add(metric, column, value, detail)
 
-    db = metrics_db(settings)
+    metrics_db(settings)
     now = _now_iso(window)
-    history.replace_window_metrics(db, config.name, window.label, "drift.", [r for r in rows if r.metric.startswith("drift.")], now)
-    history.replace_window_metrics(db, config.name, window.label, "evidently.", [r for r in rows if r.metric.startswith("evidently.")], now)
-    history.replace_window_metrics(db, config.name, window.label, "ops.", [r for r in rows if r.metric.startswith("ops.")], now)
-    ports.store.put_window_evidence(_window_record(config, window, version, len(accepted), verdict))
-    _write_window_metrics(settings, config.name, window)
+    ports.store.replace_window_metrics(config.name, window.label, "drift.", [r for r in rows if r.metric.startswith("drift.")], now)
+    ports.store.replace_window_metrics(config.name, window.label, "evidently.", [r for r in rows if r.metric.startswith("evidently.")], now)
+    ports.store.replace_window_metrics(config.name, window.label, "ops.", [r for r in rows if r.metric.startswith("ops.")], now)
+    ports.store.put_window_evidence(_window_record(config, window, version, read.rows, verdict))
+    _write_window_metrics(ports, config.name, window)
     return {
         "window": window.label,
-        "rows": len(accepted),
+        "rows": read.rows,
         "drift_share": verdict.drift_share,
         "health_score": verdict.health_score,
         "drifted_columns": list(verdict.ranking),
         "evidently_drift_share": bundle.drift_share,
         "report_dir": str(out_dir),
-        "sampled": bundle.sampled,
+        "sampled": bundle.sampled or read.sampled,
     }
 
 
@@ -395,8 +531,9 @@ def _expected_rows(store: EvidenceStore, config: ModelConfig, window: Window) ->
     return int(statistics.median(earlier)) if earlier else None
 
 
-def _write_window_metrics(settings: Settings, model: str, window: Window) -> Path:
-    frame = history.read_metrics(metrics_db(settings), model, since=window.label)
+def _write_window_metrics(ports: Ports, model: str, window: Window) -> Path:
+    settings = ports.settings
+    frame = ports.store.read_metrics(model, since=window.label)
     frame = frame[frame["window"] == window.label]
     path = storage.partition_dir(settings.lake, storage.METRICS, model, window.start.date()) / "metrics.parquet"
     return storage.write_parquet_atomic(frame.reset_index(drop=True), path)
@@ -501,12 +638,83 @@ def _write_label_quarantine(settings: Settings, model: str, day: date, rows: pd.
     storage.write_parquet_atomic(storage.parquet_safe(rows), path)
 
 
-def _window_version(settings: Settings, config: ModelConfig, window: Window) -> str | None:
-    path = validated_path(settings, config.name, window.start.date())
-    if not path.exists():
+def _window_version(ports: Ports, config: ModelConfig, window: Window) -> str | None:
+    """The version that served most of the window's validated rows (its ``model_version`` column, streamed)."""
+    key = validated_key(config.name, window.start.date())
+    if not ports.lake.exists(key):
         return None
-    versions = category_keys(storage.read_parquet(path, columns=[MODEL_VERSION])[MODEL_VERSION]).dropna()
-    return str(versions.value_counts().idxmax()) if len(versions) else None
+    counts: Counter[str] = Counter()
+    for batch in ports.lake.batches(key, columns=[MODEL_VERSION]):
+        _count_versions(counts, batch)
+    return _most_rows(counts)
+
+
+def _count_versions(counts: Counter[str], batch: pd.DataFrame) -> None:
+    """Add the batch's rows per canonical ``model_version`` key to ``counts`` (missing versions not counted)."""
+    if MODEL_VERSION in batch.columns:
+        counts.update({str(k): int(v) for k, v in category_keys(batch[MODEL_VERSION]).dropna().value_counts().items()})
+
+
+def _most_rows(counts: Counter[str]) -> str | None:
+    return max(counts.items(), key=lambda kv: kv[1])[0] if counts else None
+
+
+def _label_keys(labels: pd.DataFrame) -> set[str]:
+    """Canonical prediction ids of the label rows: the only ids the label step needs from the log."""
+    if labels.empty:
+        return set()
+    return set(category_keys(labels[PREDICTION_ID]).dropna())
+
+
+def _logged_label_ids(ports: Ports, config: ModelConfig, target: Window, label_ids: set[str]) -> set[str]:
+    """The label ids that a prediction logged in ``target``'s days has (raw log, ``prediction_id`` only).
+
+    Bounded by the labels, not the log: only ids that some label row names are kept.
+    """
+    found: set[str] = set()
+    if not label_ids:
+        return found
+    wanted = pd.Index(sorted(label_ids))
+    for day in target.days:
+        for key in ports.lake.files(INFERENCE, config.name, day):
+            try:
+                for batch in ports.lake.batches(key, columns=[PREDICTION_ID]):
+                    if PREDICTION_ID not in batch.columns:
+                        break  # reported by validation; a broken file has no ids to match
+                    ids = category_keys(batch[PREDICTION_ID]).dropna()
+                    found.update(ids[ids.isin(wanted)])
+            except CorruptFile:
+                continue  # reported by validation
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class LabelledWindow:
+    """A validated window as the label step needs it, from one streamed pass."""
+
+    rows: int
+    version: str | None  # the version with most rows
+    labelled: pd.DataFrame  # the rows whose prediction id has a label row (in window order)
+    sample: pd.DataFrame  # a seeded sample of every row (<= reports.evidently.max_rows) for the reports
+
+
+def read_labelled_window(ports: Ports, config: ModelConfig, target: Window, label_ids: set[str]) -> LabelledWindow:
+    """Stream the validated window: keep the rows that labels name, a report sample and counts."""
+    from driftpilot.domain.validation_rules import BottomKSample
+
+    wanted = pd.Index(sorted(label_ids))
+    counts: Counter[str] = Counter()
+    kept: list[pd.DataFrame] = []
+    sample = BottomKSample(config.reports.evidently.max_rows, 0)
+    rows = 0
+    for batch in ports.lake.batches(validated_key(config.name, target.start.date())):
+        rows += len(batch)
+        _count_versions(counts, batch)
+        if len(wanted) and PREDICTION_ID in batch.columns:
+            kept.append(batch[category_keys(batch[PREDICTION_ID]).isin(wanted).to_numpy()])
+        sample.add(batch)
+    labelled = pd.concat(kept, ignore_index=True) if kept else sample.frame().iloc[0:0]
+    return LabelledWindow(rows, _most_rows(counts), labelled, sample.frame())
 
 
 def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str, Any]:
@@ -521,34 +729,30 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
     settings = ports.settings
     as_of = window.end
     targets = windows_to_recompute(config, window)
-    classes = label_classes(config, ports, _window_version(settings, config, window))
+    classes = label_classes(config, ports, _window_version(ports, config, window))
     read = read_labels(ports, config, targets[0].start.date(), as_of, classes)
     labels = read.labels
+    metrics_db(settings)
+    label_ids = _label_keys(labels)
     logged_ids: set[str] = set()
     results = []
     maturity = timedelta(hours=config.labels.maturity_hours)
     for target in targets:
         path = validated_path(settings, config.name, target.start.date())
-        for day in target.days:
-            inference_dir = storage.partition_dir(settings.lake, storage.INFERENCE, config.name, day)
-            for file in storage.partition_files(inference_dir):
-                try:
-                    ids = storage.read_parquet(file, columns=[PREDICTION_ID])[PREDICTION_ID]
-                except (CorruptFile, KeyError):
-                    continue  # reported by validation; a broken file has no ids to match
-                logged_ids.update(category_keys(ids).dropna())
+        logged_ids |= _logged_label_ids(ports, config, target, label_ids)
         if not path.exists():
             continue
         known = ports.store.performance_versions(config.name, target.label)
         later = known[-1].as_of if known else None
         if later is not None and later > as_of.isoformat():
             continue  # a later run already saw more labels: a re-run of an old window keeps them
-        accepted = storage.read_parquet(path)
-        if accepted.empty:
+        window_rows = read_labelled_window(ports, config, target, label_ids)
+        if window_rows.rows == 0 or window_rows.version is None:
             continue
-        version = str(category_keys(accepted[MODEL_VERSION]).value_counts().idxmax())
+        accepted, version = window_rows.labelled, window_rows.version
         frozen_at = min(as_of, target.end + maturity)
-        joined = join_labels(accepted, labels, frozen_at, target.end, config.labels.maturity_hours)
+        joined = dataclasses.replace(join_labels(accepted, labels, frozen_at, target.end, config.labels.maturity_hours),
+                                     predictions=window_rows.rows)
         late = 0
         if joined.mature and not labels.empty:
             after = labels[labels[LABEL_TIME] > pd.Timestamp(frozen_at)]
@@ -577,7 +781,7 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
             newly_mature = target.end + maturity > window.start
             if newly_mature or not (target_dir / "performance.html").exists():
                 baseline = ports.registry.load_baseline(config.name, version)
-                ports.reports.render_performance(config, baseline.reference, accepted, labelled, target_dir,
+                ports.reports.render_performance(config, baseline.reference, window_rows.sample, labelled, target_dir,
                                                  target.label, seed=0)
         rows.append(MetricRow(config.name, version, target.label, "perf.status", "", None, status))
         ports.store.replace_window_metrics(config.name, target.label, "labels.", [r for r in rows if r.metric.startswith("labels.")], as_of.isoformat())
@@ -586,12 +790,12 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
             model=config.name, model_version=version, window=target.label, as_of=as_of.isoformat(), status=state,
             note=status, metrics=metrics, labelled=int(joined.labelled), coverage=float(joined.coverage),
             corrected=int(joined.corrected), mature=bool(joined.mature), late=int(late)))
-        _write_window_metrics(settings, config.name, target)
+        _write_window_metrics(ports, config.name, target)
         results.append({"window": target.label, "status": status, **joined.to_dict(), "late": late,
                         config.promotion.primary_metric: metrics.get(config.promotion.primary_metric)})
     arrivals = _arrivals(config, window, read, labels, logged_ids, as_of)
     ports.store.replace_window_metrics(config.name, window.label, "arrivals.", arrivals, as_of.isoformat())
-    _write_window_metrics(settings, config.name, window)
+    _write_window_metrics(ports, config.name, window)
     counts = {r.metric.removeprefix("arrivals."): r.value for r in arrivals}
     return {"window": window.label, "recomputed": results, "unknown_label_ids": counts["unknown_ids"],
             "labels_quarantined": counts["quarantined_rows"], "label_files_quarantined": counts["quarantined_files"]}
@@ -699,8 +903,7 @@ def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: 
 def _log_window_run(config: ModelConfig, ports: Ports, window: Window, version: str,
                     decision: Decision, out_dir: Path) -> str:
     """The window as an MLflow run in the model's monitoring experiment: metrics + reports."""
-    settings = ports.settings
-    frame = history.read_metrics(metrics_db(settings), config.name, since=window.label)
+    frame = ports.store.read_metrics(config.name, since=window.label)
     frame = frame[(frame["window"] == window.label) & frame["value"].notna()]
     metrics = {}
     for metric, column, value in zip(frame["metric"], frame["column"], frame["value"], strict=True):

@@ -1,0 +1,215 @@
+"""Benchmark the real monitoring task on a generated window: peak RSS and wall time.
+
+    .venv/bin/python benchmarks/monitor_task.py                 # 336 rows (one Elec2 day)
+    .venv/bin/python benchmarks/monitor_task.py --rows 10000000
+
+Set-up (not measured): a temporary ``DRIFTPILOT_HOME``; the Elec2 model bootstrapped with the
+product's ``bootstrap_champion`` (bundled data, real MLflow registry on SQLite); a window of
+``--rows`` inference-log rows written as one Parquet file, generated in chunks by tiling the
+baseline's scored reference sample (features, score, prediction) with fresh prediction ids,
+event times spread over the day and log-normal latencies; label rows for the first
+``--label-rows`` predictions (default 100,000), arriving an hour after each prediction.
+
+Measured: a child process runs the monitoring task functions in order, in one process, as the
+DAG's tasks would (``validate_step``, ``drift_step``, ``performance_step``, ``decide_step``:
+Great Expectations, Evidently, SQLite history and the MLflow monitoring run included). The
+child's peak RSS is its ``ru_maxrss`` (``os.wait4``), so set-up and generation do not count.
+The last line is ``rows=<N> peak_rss_mb=<MB> wall_s=<seconds>`` (wall time of the child,
+imports included).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "include"))
+
+MODEL = "elec2"
+WINDOW_DAY = date(2026, 1, 10)
+CHUNK_ROWS = 500_000
+
+
+def _environment(home: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({
+        "DRIFTPILOT_HOME": str(home),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow' / 'mlflow.db'}",
+        "TMPDIR": str(home / "tmp"),
+        "DO_NOT_TRACK": "true",
+        "MLFLOW_DISABLE_TELEMETRY": "true",
+        "GX_ANALYTICS_ENABLED": "false",
+        "PYTHONPATH": str(ROOT / "include"),
+    })
+    return env
+
+
+def _config() -> Any:
+    from driftpilot.domain.config import load_config
+    from driftpilot.settings import INCLUDE_DIR
+
+    return load_config(INCLUDE_DIR / "config" / f"{MODEL}.yaml")
+
+
+def setup(rows: int, label_rows: int) -> dict[str, Any]:
+    """Bootstrap the model and write the window (runs in its own process, not measured)."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from driftpilot.adapters import mlflow_registry as registry
+    from driftpilot.composition import build_ports
+    from driftpilot.domain.contracts import (
+        EVENT_TIME,
+        LABEL,
+        LABEL_SOURCE,
+        LABEL_TIME,
+        LATENCY_MS,
+        MODEL_NAME,
+        MODEL_VERSION,
+        PREDICTION_ID,
+    )
+    from driftpilot.domain.lake_layout import INFERENCE, LABELS, partition_key
+    from driftpilot.settings import load_settings
+    from driftpilot.usecases.bootstrap import bootstrap_champion
+
+    config = _config()
+    settings = load_settings()
+    ports = build_ports(settings)
+    version = bootstrap_champion(config, ports).champion
+    baseline = registry.load_baseline(settings, config.name, version)
+    reference = baseline.reference
+    columns = [c for c in reference.columns if c != config.target]
+    rng = np.random.default_rng(0)
+    start = pd.Timestamp(datetime(WINDOW_DAY.year, WINDOW_DAY.month, WINDOW_DAY.day, tzinfo=UTC))
+    step = 86_400.0 / rows
+    path = settings.lake / partition_key(INFERENCE, config.name, WINDOW_DAY) / "part-0.parquet"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    labels = []
+    writer = None
+    for first in range(0, rows, CHUNK_ROWS):
+        n = min(CHUNK_ROWS, rows - first)
+        picks = rng.integers(0, len(reference), n)
+        chunk = reference.iloc[picks].reset_index(drop=True)
+        index = np.arange(first, first + n)
+        frame = pd.DataFrame({
+            PREDICTION_ID: pc.binary_join_element_wise(
+                f"{config.name}-{WINDOW_DAY:%Y%m%d}-", pc.utf8_lpad(pc.cast(pa.array(index), pa.string()), 8, "0"), ""
+            ).to_pandas(),
+            EVENT_TIME: start + pd.to_timedelta((index + 0.5) * step, unit="s").floor("ms"),
+            MODEL_NAME: config.name,
+            MODEL_VERSION: str(version),
+        })
+        for column in columns:
+            frame[column] = chunk[column].to_numpy()
+        frame[LATENCY_MS] = np.round(20.0 * rng.lognormal(0.0, 0.35, n), 3)
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+        writer.write_table(table)
+        if first < label_rows:
+            k = min(n, label_rows - first)
+            labels.append(pd.DataFrame({
+                PREDICTION_ID: frame[PREDICTION_ID].iloc[:k].to_numpy(),
+                LABEL: chunk[config.target].iloc[:k].to_numpy(),
+                LABEL_TIME: (frame[EVENT_TIME].iloc[:k] + pd.Timedelta(hours=1)).to_numpy(),
+                LABEL_SOURCE: "outcome",
+            }))
+    assert writer is not None
+    writer.close()
+    if labels:
+        frame = pd.concat(labels, ignore_index=True)
+        frame[LABEL_TIME] = pd.to_datetime(frame[LABEL_TIME], utc=True)
+        for arrival, part in frame.groupby(frame[LABEL_TIME].dt.date):
+            target = settings.lake / partition_key(LABELS, config.name, arrival) / f"part-{WINDOW_DAY}.parquet"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part.reset_index(drop=True).to_parquet(target, index=False)
+    return {"version": version, "bytes": path.stat().st_size}
+
+
+def task() -> dict[str, Any]:
+    """The monitoring task, in one process: validate, drift, labels, decide."""
+    from driftpilot.composition import build_ports
+    from driftpilot.settings import load_settings
+    from driftpilot.usecases import monitor
+
+    config = _config()
+    ports = build_ports(load_settings())
+    window = monitor.window_for(config, WINDOW_DAY)
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    validated = monitor.validate_step(config, ports, window)
+    seconds["validate"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    drifted = monitor.drift_step(config, ports, window, validated["serving_version"])
+    seconds["drift"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    monitor.performance_step(config, ports, window)
+    seconds["labels"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    decision = monitor.decide_step(config, ports, window, validated["serving_version"])
+    seconds["decide"] = time.perf_counter() - t0
+    return {"rows_accepted": validated["rows_accepted"], "rows_quarantined": validated["rows_quarantined"],
+            "drift_share": drifted["drift_share"], "sampled": drifted["sampled"], "action": decision["action"],
+            "seconds": {k: round(v, 1) for k, v in seconds.items()}}
+
+
+def _child(mode: str, home: Path, *args: str) -> tuple[str, int, float]:
+    """Run this script in ``mode`` in a child; its stdout, peak RSS (KiB) and wall time."""
+    started = time.perf_counter()
+    with tempfile.TemporaryFile(mode="w+") as out:
+        proc = subprocess.Popen([sys.executable, __file__, f"--{mode}", *args], env=_environment(home), stdout=out)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        text = out.read()
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} failed with exit code {proc.returncode}:\n{text}")
+    return text, usage.ru_maxrss, wall
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=336)
+    parser.add_argument("--label-rows", type=int, default=100_000)
+    parser.add_argument("--keep", action="store_true", help="keep the temporary home (its path is printed)")
+    parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--task", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.setup:
+        print(json.dumps(setup(args.rows, args.label_rows)))
+        return
+    if args.task:
+        print(json.dumps(task()))
+        return
+    home = Path(tempfile.mkdtemp(prefix="driftpilot-bench-"))
+    (home / "tmp").mkdir()
+    try:
+        text, setup_rss, setup_wall = _child("setup", home, "--rows", str(args.rows), "--label-rows", str(args.label_rows))
+        print(f"setup: {text.strip()} ({setup_wall:.1f} s, peak {setup_rss / 1024:.0f} MB, not measured)")
+        text, rss_kib, wall = _child("task", home)
+        print(f"task: {text.strip().splitlines()[-1]}")
+        print(f"rows={args.rows} peak_rss_mb={rss_kib / 1024:.0f} wall_s={wall:.1f}")
+    finally:
+        if args.keep:
+            print(f"kept {home}", file=sys.stderr)
+        else:
+            import shutil
+
+            shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
