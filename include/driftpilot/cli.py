@@ -16,7 +16,7 @@ The reviewer named on an approval, rejection or rollback is ``--by``, else ``$DR
 else the OS user running the command; an approval without a name or a note is refused.
 
 Errors driftpilot raises on purpose are printed as one line (exit code 2), not as a traceback.
-The demo's commands (bootstrap from bundled data, replay, demo) are ``python -m driftpilot_demo``.
+The demo's commands (bootstrap from the bundled data, replay, a quick run) are its own CLI, `driftpilot-demo`.
 """
 
 from __future__ import annotations

@@ -40,7 +40,6 @@ def _config(task: str = "binary", **drift: object) -> ModelConfig:
             "task": task,
             "target": TARGET,
             "features": {"numeric": list(NUMERIC), "categorical": ["cat"]},
-            "source": {"dataset": "toy", "order_by": ["t"], "train_rows": 100, "rows_per_day": 100},
             "labels": {"maturity_hours": 24, "min_labelled_rows": 50},
             "drift": {"num_method": "wasserstein", "cat_method": "jensenshannon", "threshold": 0.1,
                       "drift_share": 0.3, **drift},
