@@ -1,4 +1,4 @@
-"""``python -m driftpilot_demo`` (or ``driftpilot-demo``): the demo's commands, outside the product CLI.
+"""The demo's command line (`python -m driftpilot_demo` or `driftpilot-demo`), outside the product's.
 
     python -m driftpilot_demo bootstrap --model elec2_updown    first champion from the bundled training period
     python -m driftpilot_demo replay --model elec2_updown --days 30
