@@ -1,8 +1,9 @@
 """Per-model monitoring config: one YAML file per model, validated on load.
 
 The config is the monitoring *policy* (versioned with the code): what the model is, how its
-traffic is windowed and from which day, when labels count as mature, how drift is judged, when to retrain and how to
-promote. Loading fails with a ``ConfigError`` that names the file and the dotted key at fault, so
+traffic is windowed and from which day, when labels count as mature, how drift is judged, when to
+retrain and how to promote. It describes the monitored model only: how the demo simulates its
+traffic is the demo's own business (``include/driftpilot_demo/configs``). Loading fails with a ``ConfigError`` that names the file and the dotted key at fault, so
 a typo never turns into a silently ignored setting: unknown keys are errors too.
 """
 
@@ -16,12 +17,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from driftpilot.errors import ConfigError
-from driftpilot.settings import Settings
+
+if TYPE_CHECKING:  # the domain only needs the type: settings are read by the callers
+    from driftpilot.settings import Settings
 
 
 class TaskType(StrEnum):
@@ -45,6 +48,7 @@ REPORT_DRIFT_METHODS = (
 )
 GATE_METRICS = ("accuracy", "brier", "log_loss", "mae", "rmse")
 ESTIMATORS = ("hist_gradient_boosting", "logistic_regression", "random_forest")
+
 
 @dataclass(frozen=True)
 class Features:
