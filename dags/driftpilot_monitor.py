@@ -56,7 +56,7 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         schedule=CronDataIntervalTimetable("@daily", timezone="UTC")
         if config.window_days == 1
         else DeltaDataIntervalTimetable(pendulum.duration(days=config.window_days)),
-        start_date=pendulum.parse(config.replay.start_date, tz="UTC"),
+        start_date=pendulum.parse(config.window_start, tz="UTC"),
         catchup=catchup_enabled(),
         max_active_runs=1,
         default_args=DEFAULT_ARGS,

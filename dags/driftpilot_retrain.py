@@ -39,7 +39,7 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         description=f"Retrain {model}: candidate vs champion, registry approval, promotion",
         doc_md=__doc__,
         schedule=[retrain_asset(model)],
-        start_date=pendulum.parse(config.replay.start_date, tz="UTC"),
+        start_date=pendulum.parse(config.window_start, tz="UTC"),
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,

@@ -1,7 +1,8 @@
 """`make demo`: the whole loop on embedded defaults, real DAGs, one process.
 
 1. migrate the project-local Airflow metadata DB (SQLite) if it is new;
-2. train and register the first Elec2 champion (reused when it exists);
+2. train and register the first Elec2 champion on the training period of the bundled dataset,
+   through the product's bootstrap (reused when it exists);
 3. for each simulated day: replay that day's traffic (scored by the champion of the moment),
    then run the real monitoring DAG for that window with `dag.test()` (in this process, so the
    heavy imports are paid once and a 30-window demo takes minutes, not half an hour);
@@ -52,7 +53,7 @@ def ensure_airflow_db() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="elec2_updown")
-    parser.add_argument("--days", type=int, default=0, help="windows to run (default: the config's replay.days)")
+    parser.add_argument("--days", type=int, default=0, help="windows to run (default: the demo file's replay.days)")
     args = parser.parse_args()
 
     os.environ.setdefault("DRIFTPILOT_HOME", str(ROOT / ".driftpilot"))
@@ -68,21 +69,23 @@ def main() -> int:
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
+    from driftpilot.domain.config import model_config
     from driftpilot.settings import load_settings
     from driftpilot.usecases import monitor as monitoring
-    from driftpilot.usecases.bootstrap import bootstrap_champion
     from driftpilot_demo import datasets
+    from driftpilot_demo.config import demo_spec
     from driftpilot_demo.replay import replay_day
-    from driftpilot_demo.traffic import champion_scorer, model_config
+    from driftpilot_demo.traffic import bootstrap_demo, champion_scorer
 
     settings = load_settings()
     config = model_config(settings, args.model)
-    days = args.days or config.replay.days
+    demo = demo_spec(config.name)
+    days = args.days or demo.replay.days
     started = time.time()
     say(f"== driftpilot demo: {config.name} ({config.description}), {days} windows")
     ensure_airflow_db()
     say("-- initial training on the first period, registration, alias champion")
-    result = bootstrap_champion(config, build_ports(settings))
+    result = bootstrap_demo(config, build_ports(settings), demo)
     say(f"   version {result.version} ({'new' if result.created else 'already registered'}), champion = v{result.champion}")
 
     from airflow.dag_processing.dagbag import DagBag
@@ -95,7 +98,7 @@ def main() -> int:
     retrain_bag = DagBag(dag_folder=str(ROOT / "dags" / "driftpilot_retrain.py"))
     retrain_dag = retrain_bag.dags[f"driftpilot_retrain__{config.name}"]
     retrained: set[str] = set()
-    source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
+    source = datasets.load_source(config, demo, seed=demo.replay.seed)
     scorer = champion_scorer(config, settings)
     log_path = settings.home / "demo.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -105,7 +108,7 @@ def main() -> int:
     with log_path.open("w") as sink:
         for day in range(days):
             t0 = time.time()
-            served = replay_day(config, settings.lake, source, day, scorer)
+            served = replay_day(config, demo, settings.lake, source, day, scorer)
             window = monitoring.window_for(config, served.date)
             with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 root = logging.getLogger()

@@ -49,6 +49,21 @@ def census_config():
 
 
 @pytest.fixture(scope="session")
+def elec2_demo():
+    """The demo settings of elec2_updown (bundled dataset, replay, label delays)."""
+    from driftpilot_demo.config import demo_spec
+
+    return demo_spec("elec2_updown")
+
+
+@pytest.fixture(scope="session")
+def census_demo():
+    from driftpilot_demo.config import demo_spec
+
+    return demo_spec("census_employment")
+
+
+@pytest.fixture(scope="session")
 def shared_settings():
     """Settings of the session-wide store (real SQLite MLflow, local lake) under the test home."""
     from driftpilot.settings import load_settings
@@ -59,9 +74,9 @@ def shared_settings():
 @pytest.fixture(scope="session")
 def elec2_champion(elec2_config, shared_settings):
     """The Elec2 initial model, trained and registered once per test session (~15 s)."""
-    from driftpilot.usecases.bootstrap import bootstrap_champion
+    from tests.bundled import bootstrap_from_bundled
 
-    return bootstrap_champion(elec2_config, build_ports(shared_settings))
+    return bootstrap_from_bundled(elec2_config, build_ports(shared_settings))
 
 
 @pytest.fixture(scope="session")

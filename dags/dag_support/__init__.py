@@ -31,7 +31,7 @@ def model_configs() -> list[Any]:
 
 def catchup_enabled() -> bool:
     """Catch-up is off by default (a fresh `airflow standalone` must not launch a year of runs);
-    set DRIFTPILOT_CATCHUP=true to let the scheduler backfill from the config's start date."""
+    set DRIFTPILOT_CATCHUP=true to let the scheduler backfill from the config's ``window.start``."""
     return os.environ.get("DRIFTPILOT_CATCHUP", "false").lower() in ("1", "true", "yes")
 
 
@@ -39,8 +39,8 @@ def load(model: str) -> tuple[Any, Any]:
     """(config, ports) of ``model``, resolved inside the task at run time (never at parse time:
     the composition root imports the adapters)."""
     from driftpilot.composition import build_ports
+    from driftpilot.domain.config import model_config
     from driftpilot.settings import load_settings
-    from driftpilot_demo.traffic import model_config
 
     settings = load_settings()
     return model_config(settings, model), build_ports(settings)

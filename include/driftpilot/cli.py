@@ -1,8 +1,7 @@
-"""``driftpilot`` command line: set up, replay and inspect without the Airflow UI.
+"""``driftpilot`` command line: set up and inspect without the Airflow UI.
 
-    driftpilot bootstrap --model elec2_updown     train + register the first champion
-    driftpilot replay --model elec2_updown --days 30
-    driftpilot demo                               bootstrap + replay the default demo model
+    driftpilot bootstrap --model M --training-data FILE.parquet   train + register the first champion
+    driftpilot bootstrap --all                    re-run for every model from its recorded training set
     driftpilot status --model elec2_updown        champion, baseline, lake partitions
     driftpilot check-config [FILE ...]            validate model configs
     driftpilot check-lake --model elec2_updown    read every partition, report damaged files
@@ -17,6 +16,7 @@ The reviewer named on an approval, rejection or rollback is ``--by``, else ``$DR
 else the OS user running the command; an approval without a name or a note is refused.
 
 Errors driftpilot raises on purpose are printed as one line (exit code 2), not as a traceback.
+The demo's commands (bootstrap from the bundled data, replay, a quick run) are its own CLI, `driftpilot-demo`.
 """
 
 from __future__ import annotations
@@ -44,67 +44,37 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.domain.config import load_all_configs
     from driftpilot.usecases.bootstrap import bootstrap_champion
 
+    model = args.model_arg or args.model
+    if args.all and args.training_data:
+        raise DriftpilotError("--training-data names one model's data; give --model, not --all")
     configs = load_all_configs(settings.config_dir)
-    names = sorted(configs) if args.all else [args.model]
+    names = sorted(configs) if args.all else [model]
     for name in names:
         if name not in configs:
             raise DriftpilotError(f"no model named {name!r} in {settings.config_dir}")
-        result = bootstrap_champion(configs[name], build_ports(settings))
-        state = "registered" if result.created else "already registered, reused"
-        _out(f"{name}: version {result.version} {state}; champion = version {result.champion}")
-        if result.metrics:
-            _out("  holdout: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items())))
+        data = Path(args.training_data) if args.training_data else None
+        print_bootstrap(bootstrap_champion(configs[name], build_ports(settings), training_data=data))
     return 0
 
 
-def _replay(settings: Settings, model: str, days: int, start: int, rebuild: bool) -> None:
-    from driftpilot_demo.traffic import model_config, replay_traffic
-
-    config = model_config(settings, model)
-
-    def progress(result) -> None:  # type: ignore[no-untyped-def]
-        if result.skipped:
-            _out(f"  day {result.day:3d} {result.date}  already in the lake, kept")
-        else:
-            _out(f"  day {result.day:3d} {result.date}  {result.rows:6d} predictions (champion v{result.model_version}), "
-                 f"{result.label_rows:6d} label rows")
-
-    _out(f"replaying {days} day(s) of {model} traffic from day {start}")
-    replay_traffic(config, settings, range(start, start + days), rebuild=rebuild, progress=progress)
+def print_bootstrap(result) -> None:  # type: ignore[no-untyped-def]
+    state = "registered" if result.created else "already registered, reused"
+    _out(f"{result.model_name}: version {result.version} {state}; champion = version {result.champion}")
+    if result.metrics:
+        _out("  holdout: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items())))
 
 
-def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot_demo.traffic import model_config
-
-    days = args.days or model_config(settings, args.model).replay.days
-    _replay(settings, args.model, days, args.start, args.rebuild)
-    return 0
-
-
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from driftpilot.usecases.bootstrap import bootstrap_champion
-    from driftpilot_demo.traffic import model_config
-
-    config = model_config(settings, args.model)
-    _out(f"== driftpilot demo: {config.name} ({config.description})")
-    _out("-- initial training (first period only) and champion registration")
-    result = bootstrap_champion(config, build_ports(settings))
-    _out(f"   version {result.version} ({'new' if result.created else 'reused'}), champion = v{result.champion}")
-    days = args.days or config.replay.days
-    _replay(settings, config.name, days, 0, args.rebuild)
-    _out()
-    _print_locations(settings, config.name)
-    return 0
-
-
-def _print_locations(settings: Settings, model: str) -> None:
+def print_locations(settings: Settings, model: str) -> None:
     from driftpilot.adapters import parquet_lake as storage
+    from driftpilot.domain.training_data import original_training_key
+
     _out("where everything is:")
     _out(f"  home (delete to start over): {settings.home}")
     _out(f"  MLflow store:                {settings.mlflow_tracking_uri}")
     _out(f"  MLflow artifacts:            {settings.mlflow_artifacts}")
     _out(f"  inference logs:              {settings.lake / storage.INFERENCE / f'model={model}'}")
     _out(f"  labels (by arrival day):     {settings.lake / storage.LABELS / f'model={model}'}")
+    _out(f"  original training set:       {settings.lake / original_training_key(model)}")
     _out(f"  browse MLflow:  .venv/bin/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri}")
 
 
@@ -117,7 +87,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         dates = storage.list_partition_dates(settings.lake, kind, args.model)
         span = f"{dates[0]} .. {dates[-1]}" if dates else "-"
         _out(f"  {kind:10s} {len(dates):4d} partition(s)  {span}")
-    _print_locations(settings, args.model)
+    print_locations(settings, args.model)
     return 0
 
 
@@ -236,22 +206,13 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("bootstrap", help="train and register the first champion of a model")
+    p.add_argument("model_arg", nargs="?", default="", metavar="MODEL", help="the model (same as --model)")
     p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--all", action="store_true", help="every configured model")
+    p.add_argument("--training-data", default="", metavar="FILE.parquet",
+                   help="the training data (features, target, segments; in time order); recorded in the lake "
+                        "as the model's original training set (default: the one recorded before)")
+    p.add_argument("--all", action="store_true", help="every configured model, from its recorded training set")
     p.set_defaults(func=cmd_bootstrap)
-
-    p = sub.add_parser("replay", help="replay real traffic days into the lake")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--days", type=int, default=0, help="number of days (default: the config's replay.days)")
-    p.add_argument("--start", type=int, default=0, help="first simulated day")
-    p.add_argument("--rebuild", action="store_true", help="rewrite days already in the lake")
-    p.set_defaults(func=cmd_replay)
-
-    p = sub.add_parser("demo", help="bootstrap + replay the demo model and print where things are")
-    p.add_argument("--model", default=DEFAULT_MODEL)
-    p.add_argument("--days", type=int, default=0)
-    p.add_argument("--rebuild", action="store_true")
-    p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("status", help="champion and lake partitions of a model")
     p.add_argument("--model", default=DEFAULT_MODEL)

@@ -21,7 +21,6 @@ class Settings:
     home: Path
     lake: Path
     config_dir: Path
-    data_dir: Path
     mlflow_tracking_uri: str
     mlflow_artifacts: Path
     metrics_db: Path  # the metrics history (SQLite): metrics, decisions, retrains, promotions
@@ -36,7 +35,6 @@ def load_settings() -> Settings:
     home = Path(os.environ.get("DRIFTPILOT_HOME", PROJECT_DIR / ".driftpilot")).resolve()
     lake = Path(os.environ.get("DRIFTPILOT_LAKE", home / "lake"))
     config_dir = Path(os.environ.get("DRIFTPILOT_CONFIG_DIR", INCLUDE_DIR / "config"))
-    data_dir = Path(os.environ.get("DRIFTPILOT_DATA_DIR", INCLUDE_DIR / "data"))
     mlflow_dir = home / "mlflow"
     tracking_uri = os.environ.get("MLFLOW_TRACKING_URI") or f"sqlite:///{mlflow_dir / 'mlflow.db'}"
     artifacts = Path(os.environ.get("DRIFTPILOT_MLFLOW_ARTIFACTS", mlflow_dir / "artifacts"))
@@ -46,7 +44,6 @@ def load_settings() -> Settings:
         home=home,
         lake=lake,
         config_dir=config_dir,
-        data_dir=data_dir,
         mlflow_tracking_uri=tracking_uri,
         mlflow_artifacts=artifacts,
     )

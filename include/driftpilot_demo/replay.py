@@ -1,7 +1,7 @@
 """Traffic replay: turn a real dataset's later periods into daily production traffic.
 
-For simulated day ``d`` (calendar date ``replay.start_date + d``) the replay takes the d-th chunk
-of ``source.rows_per_day`` rows after the training period, applies any active scenarios, and
+For simulated day ``d`` (calendar date ``replay.start_date + d`` of the demo file) the replay takes
+the d-th chunk of ``source.rows_per_day`` rows after the training period, applies any active scenarios, and
 scores the rows **with the version the registry serves as ``champion`` at that moment**, so a
 promotion changes the predictions of later days. It writes:
 
@@ -15,7 +15,7 @@ promotion changes the predictions of later days. It writes:
 Labels are written for their future arrival dates at once (the future of a replay is fixed by its
 seed); monitoring only ever reads labels whose arrival is at or before the time it runs for.
 
-Everything is a function of (dataset, config, seed, day, champion version): re-running a day
+Everything is a function of (dataset, config, demo settings, seed, day, champion version): re-running a day
 gives the same bytes. Days already in the lake are kept (they were served by whoever was
 champion then) unless ``rebuild`` is asked for.
 """
@@ -34,7 +34,7 @@ import pandas as pd
 
 from driftpilot.adapters import parquet_lake as storage
 from driftpilot.adapters import sklearn_training as training
-from driftpilot.domain.config import LabelDelay, ModelConfig, TaskType
+from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import (
     EVENT_TIME,
     LABEL,
@@ -46,6 +46,7 @@ from driftpilot.domain.contracts import (
     PREDICTION_ID,
 )
 from driftpilot_demo import datasets, scenarios
+from driftpilot_demo.config import DemoSpec, LabelDelay
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +61,8 @@ class DayResult:
     skipped: bool
 
 
-def simulated_date(config: ModelConfig, day: int) -> date:
-    return date.fromisoformat(config.replay.start_date) + timedelta(days=day)
+def simulated_date(demo: DemoSpec, day: int) -> date:
+    return date.fromisoformat(demo.replay.start_date) + timedelta(days=day)
 
 
 def prediction_ids(model_name: str, served: date, n: int) -> list[str]:
@@ -99,13 +100,14 @@ def _wrong_label(config: ModelConfig, truth: pd.Series, rng: np.random.Generator
 
 def make_labels(
     config: ModelConfig,
+    demo: DemoSpec,
     ids: list[str],
     times: pd.Series,
     truth: pd.Series,
     rng: np.random.Generator,
 ) -> pd.DataFrame:
     """Label rows for one served day: delays, never-arriving labels, corrections, duplicates."""
-    spec = config.replay.label_delay
+    spec = demo.replay.label_delay
     n = len(ids)
     frame = pd.DataFrame({PREDICTION_ID: ids, EVENT_TIME: times.to_numpy(), LABEL: truth.to_numpy()})
     delays = sample_delays_hours(spec, n, rng)
@@ -150,14 +152,14 @@ class ChampionScorer:
 
 
 def build_day(
-    config: ModelConfig, source: pd.DataFrame, day: int, version: str, model: Any
+    config: ModelConfig, demo: DemoSpec, source: pd.DataFrame, day: int, version: str, model: Any
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The inference log and the label rows of simulated ``day`` (pure: no I/O)."""
-    seed = config.replay.seed
-    served = simulated_date(config, day)
-    rows = datasets.replay_rows(config, source, day)
-    rows = scenarios.apply_to_inputs(config, rows, day, seed)
-    truth = scenarios.apply_to_labels(config, rows, day, seed)
+    seed = demo.replay.seed
+    served = simulated_date(demo, day)
+    rows = datasets.replay_rows(demo, source, day)
+    rows = scenarios.apply_to_inputs(config, demo, rows, day, seed)
+    truth = scenarios.apply_to_labels(config, demo, rows, day, seed)
     rng = np.random.default_rng([seed, day])
     ids = prediction_ids(config.name, served, len(rows))
     times = event_times(served, len(rows))
@@ -170,10 +172,10 @@ def build_day(
         log_frame[column] = rows[column].to_numpy()
     for column in scored.columns:
         log_frame[column] = scored[column].to_numpy()
-    median = config.replay.latency_ms_median
+    median = demo.replay.latency_ms_median
     log_frame[LATENCY_MS] = np.round(median * rng.lognormal(0.0, 0.35, len(rows)), 3)
-    log_frame = scenarios.apply_to_log(config, log_frame, day)
-    labels = make_labels(config, ids, times, truth, rng)
+    log_frame = scenarios.apply_to_log(config, demo, log_frame, day)
+    labels = make_labels(config, demo, ids, times, truth, rng)
     return log_frame, labels
 
 
@@ -182,8 +184,10 @@ def _label_file(lake: Path, config: ModelConfig, arrival: date, served: date) ->
     return directory / f"part-{served.isoformat()}.parquet"
 
 
-def write_day(config: ModelConfig, lake: Path, day: int, log_frame: pd.DataFrame, labels: pd.DataFrame) -> None:
-    served = simulated_date(config, day)
+def write_day(
+    config: ModelConfig, demo: DemoSpec, lake: Path, day: int, log_frame: pd.DataFrame, labels: pd.DataFrame
+) -> None:
+    served = simulated_date(demo, day)
     # A rebuilt day must not leave label files of its previous version behind.
     for stale in (lake / storage.LABELS / f"model={config.name}").glob(f"date=*/part-{served.isoformat()}.parquet"):
         stale.unlink()
@@ -195,25 +199,26 @@ def write_day(config: ModelConfig, lake: Path, day: int, log_frame: pd.DataFrame
     storage.write_parquet_atomic(log_frame, path)
 
 
-def day_is_written(config: ModelConfig, lake: Path, day: int) -> bool:
-    served = simulated_date(config, day)
+def day_is_written(config: ModelConfig, demo: DemoSpec, lake: Path, day: int) -> bool:
+    served = simulated_date(demo, day)
     return (storage.partition_dir(lake, storage.INFERENCE, config.name, served) / "part-0.parquet").exists()
 
 
 def replay_day(
     config: ModelConfig,
+    demo: DemoSpec,
     lake: Path,
     source: pd.DataFrame,
     day: int,
     scorer: ChampionScorer,
     rebuild: bool = False,
 ) -> DayResult:
-    served = simulated_date(config, day)
-    if not rebuild and day_is_written(config, lake, day):
+    served = simulated_date(demo, day)
+    if not rebuild and day_is_written(config, demo, lake, day):
         return DayResult(day, served, 0, 0, "", skipped=True)
     version, model = scorer.current()
-    log_frame, labels = build_day(config, source, day, version, model)
-    write_day(config, lake, day, log_frame, labels)
+    log_frame, labels = build_day(config, demo, source, day, version, model)
+    write_day(config, demo, lake, day, log_frame, labels)
     log.info("replayed %s day %d (%s): %d rows, %d label rows, champion v%s",
              config.name, day, served, len(log_frame), len(labels), version)
     return DayResult(day, served, len(log_frame), len(labels), version, skipped=False)

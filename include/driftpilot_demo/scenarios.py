@@ -3,7 +3,8 @@
 Real data already drifts (Elec2's Victoria switch); scenarios add controlled incidents for tests
 and demos. Each is active on simulated days ``start_day..end_day`` (inclusive; open-ended when
 ``end_day`` is omitted) and is reproducible: its random draws come from
-``numpy.random.default_rng([replay seed, day, scenario index])``.
+``numpy.random.default_rng([replay seed, day, scenario index])``. Scenarios are listed in the demo
+file's ``replay.scenarios`` (``driftpilot_demo.config``).
 
 | kind | params | what happens | stage |
 |---|---|---|---|
@@ -24,8 +25,9 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from driftpilot.domain.config import ModelConfig, Scenario, TaskType
+from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.errors import ConfigError
+from driftpilot_demo.config import DemoSpec, Scenario
 
 INPUT_KINDS = {"covariate_shift", "gradual_decay", "nulls", "unseen_category", "volume_drop"}
 LABEL_KINDS = {"concept_drift"}
@@ -45,17 +47,17 @@ def _rng(seed: int, day: int, index: int) -> np.random.Generator:
     return np.random.default_rng([seed, day, index, 1009])
 
 
-def _column(config: ModelConfig, scenario: Scenario, frame: pd.DataFrame) -> str:
+def _column(demo: DemoSpec, scenario: Scenario, frame: pd.DataFrame) -> str:
     column = scenario.params.get("column")
     if column not in frame.columns:
-        raise ConfigError(f"{config.path}: scenario {scenario.kind} names column {column!r}, not in the data")
+        raise ConfigError(f"{demo.path}: scenario {scenario.kind} names column {column!r}, not in the data")
     return str(column)
 
 
-def apply_to_inputs(config: ModelConfig, frame: pd.DataFrame, day: int, seed: int) -> pd.DataFrame:
+def apply_to_inputs(config: ModelConfig, demo: DemoSpec, frame: pd.DataFrame, day: int, seed: int) -> pd.DataFrame:
     """Apply the input-stage scenarios active on ``day`` (before the model scores the rows)."""
     out = frame.copy()
-    for index, scenario in active(config.replay.scenarios, day):
+    for index, scenario in active(demo.replay.scenarios, day):
         if scenario.kind not in INPUT_KINDS:
             continue
         rng = _rng(seed, day, index)
@@ -65,7 +67,7 @@ def apply_to_inputs(config: ModelConfig, frame: pd.DataFrame, day: int, seed: in
             mask = rng.random(len(out)) < keep
             out = out[mask].reset_index(drop=True)
             continue
-        column = _column(config, scenario, out)
+        column = _column(demo, scenario, out)
         if scenario.kind in ("covariate_shift", "gradual_decay"):
             values = pd.to_numeric(out[column], errors="coerce")
             std = float(values.std()) or 1.0
@@ -85,17 +87,17 @@ def apply_to_inputs(config: ModelConfig, frame: pd.DataFrame, day: int, seed: in
     return out
 
 
-def apply_to_labels(config: ModelConfig, frame: pd.DataFrame, day: int, seed: int) -> pd.Series:
+def apply_to_labels(config: ModelConfig, demo: DemoSpec, frame: pd.DataFrame, day: int, seed: int) -> pd.Series:
     """The true labels of ``frame`` after label-stage scenarios (concept drift) on ``day``."""
     labels = frame[config.target].copy()
-    for index, scenario in active(config.replay.scenarios, day):
+    for index, scenario in active(demo.replay.scenarios, day):
         if scenario.kind not in LABEL_KINDS:
             continue
         rng = _rng(seed, day, index)
         params = scenario.params
         segment_column = str(params.get("segment_column"))
         if segment_column not in frame.columns:
-            raise ConfigError(f"{config.path}: concept_drift names segment_column {segment_column!r}, not in the data")
+            raise ConfigError(f"{demo.path}: concept_drift names segment_column {segment_column!r}, not in the data")
         in_segment = frame[segment_column].astype(str) == str(params.get("segment_value"))
         flip = in_segment & (rng.random(len(frame)) < float(params.get("flip_share", 1.0)))
         if config.task is TaskType.BINARY:
@@ -108,13 +110,13 @@ def apply_to_labels(config: ModelConfig, frame: pd.DataFrame, day: int, seed: in
     return labels
 
 
-def apply_to_log(config: ModelConfig, log_frame: pd.DataFrame, day: int) -> pd.DataFrame:
+def apply_to_log(config: ModelConfig, demo: DemoSpec, log_frame: pd.DataFrame, day: int) -> pd.DataFrame:
     """Apply log-stage incidents (the logging pipeline breaks, not the model's inputs)."""
     out = log_frame
-    for _, scenario in active(config.replay.scenarios, day):
+    for _, scenario in active(demo.replay.scenarios, day):
         if scenario.kind not in LOG_KINDS:
             continue
-        column = _column(config, scenario, out)
+        column = _column(demo, scenario, out)
         if scenario.kind == "renamed_column":
             out = out.rename(columns={column: str(scenario.params.get("new_name", f"{column}_v2"))})
         elif scenario.kind == "wrong_dtype":

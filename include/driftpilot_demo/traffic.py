@@ -1,7 +1,9 @@
-"""Use cases that wire the core to its adapters: what a DAG task or a CLI command calls.
+"""The demo's entry points: bootstrap a demo model from its bundled data, replay its traffic.
 
-Each function takes a config and settings, does one job end to end and returns a small plain
-result that fits in an XCom (paths and figures, never frames).
+A client of the product like any user's code: it exports the training period of the model's
+dataset and hands it to the product's ``bootstrap_champion`` (which records it as the model's
+original training set), and it writes inference logs and labels into the lake where the
+product's monitoring reads them. Results are small plain values (paths and figures, never frames).
 """
 
 from __future__ import annotations
@@ -11,21 +13,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from driftpilot.composition import build_ports
-from driftpilot.domain.config import ModelConfig, load_all_configs
+from driftpilot.domain.config import ModelConfig
 from driftpilot.errors import BaselineNotFound, ConfigError
-from driftpilot.ports import CHAMPION
+from driftpilot.ports import CHAMPION, Ports
 from driftpilot.settings import Settings
+from driftpilot.usecases.bootstrap import BootstrapResult, bootstrap_champion
 from driftpilot_demo import datasets
+from driftpilot_demo.config import DemoSpec, demo_spec
 from driftpilot_demo.replay import ChampionScorer, DayResult, replay_day
 
 log = logging.getLogger(__name__)
 
 
-def model_config(settings: Settings, name: str) -> ModelConfig:
-    configs = load_all_configs(settings.config_dir)
-    if name not in configs:
-        raise ConfigError(f"no model named {name!r} in {settings.config_dir} (known: {', '.join(sorted(configs))})")
-    return configs[name]
+def bootstrap_demo(config: ModelConfig, ports: Ports, demo: DemoSpec | None = None) -> BootstrapResult:
+    """The product's bootstrap on the training period of the demo dataset (``source.train_rows``)."""
+    demo = demo or demo_spec(config.name)
+    source = datasets.load_source(config, demo, seed=demo.replay.seed)
+    return bootstrap_champion(config, ports, training_data=datasets.training_period(demo, source))
 
 
 def champion_scorer(config: ModelConfig, settings: Settings) -> ChampionScorer:
@@ -36,7 +40,7 @@ def champion_scorer(config: ModelConfig, settings: Settings) -> ChampionScorer:
         if version is None:
             raise BaselineNotFound(
                 f"model {config.name!r} has no champion to score traffic with; "
-                f"run `driftpilot bootstrap --model {config.name}` first"
+                f"run `python -m driftpilot_demo bootstrap --model {config.name}` first"
             )
         return version
 
@@ -55,19 +59,24 @@ def replay_traffic(
     days: range,
     rebuild: bool = False,
     progress: Callable[[DayResult], None] | None = None,
+    demo: DemoSpec | None = None,
 ) -> ReplaySummary:
-    """Replay ``days`` of traffic for ``config`` into the lake, scoring with the live champion."""
-    source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
-    available = datasets.available_days(config, source)
+    """Replay ``days`` of traffic for ``config`` into the lake, scoring with the live champion.
+
+    ``demo`` defaults to the demo settings of ``config.name``; a test model derived from a demo
+    model passes that model's settings."""
+    demo = demo or demo_spec(config.name)
+    source = datasets.load_source(config, demo, seed=demo.replay.seed)
+    available = datasets.available_days(demo, source)
     if days.stop > available:
         raise ConfigError(
-            f"{config.path}: replay asks for days up to {days.stop - 1} but the dataset holds "
-            f"{available} replay days of {config.source.rows_per_day} rows"
+            f"{demo.path}: replay asks for days up to {days.stop - 1} but the dataset holds "
+            f"{available} replay days of {demo.source.rows_per_day} rows"
         )
     scorer = champion_scorer(config, settings)
     results = []
     for day in days:
-        result = replay_day(config, settings.lake, source, day, scorer, rebuild=rebuild)
+        result = replay_day(config, demo, settings.lake, source, day, scorer, rebuild=rebuild)
         results.append(result)
         if progress is not None:
             progress(result)

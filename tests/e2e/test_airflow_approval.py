@@ -98,10 +98,10 @@ def prepared_home(tmp_path: Path):
     prep = (
         "from driftpilot.settings import load_settings\n"
         "from driftpilot.composition import build_ports\n"
-        "from driftpilot_demo.traffic import model_config, replay_traffic\n"
-        "from driftpilot.usecases.bootstrap import bootstrap_champion\n"
+        "from driftpilot.domain.config import model_config\n"
+        "from driftpilot_demo.traffic import bootstrap_demo, replay_traffic\n"
         "from driftpilot.usecases import monitor as m\n"
-        f"s = load_settings(); c = model_config(s, '{MODEL}'); bootstrap_champion(c, build_ports(s))\n"
+        f"s = load_settings(); c = model_config(s, '{MODEL}'); bootstrap_demo(c, build_ports(s))\n"
         "replay_traffic(c, s, range(6))\n"
         "for d in range(6):\n"
         "    w = m.window_for(c, f'2026-01-{d + 1:02d}')\n"

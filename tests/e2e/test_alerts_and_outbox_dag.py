@@ -128,7 +128,7 @@ def test_a_request_recorded_by_a_dead_attempt_is_emitted_by_the_next_one(isolate
 
 
 def isolated_config():  # type: ignore[no-untyped-def]
+    from driftpilot.domain.config import model_config
     from driftpilot.settings import load_settings
-    from driftpilot_demo.traffic import model_config
 
     return model_config(load_settings(), MODEL)

@@ -76,16 +76,18 @@ def _load_dag(config_dir: Path):
 def world(tmp_path_factory, shared_settings, airflow_db):
     """Bootstrap, replay and break the lake as the module docstring says; yields (dag, config, truth)."""
     from driftpilot.domain.config import load_config
-    from driftpilot.usecases.bootstrap import bootstrap_champion
+    from driftpilot_demo.config import demo_spec
     from driftpilot_demo.traffic import replay_traffic
+    from tests.bundled import bootstrap_from_bundled
 
     config_dir = tmp_path_factory.mktemp("badinput-config")
     (config_dir / f"{MODEL}.yaml").write_text(_config_text())
     with pytest.MonkeyPatch.context() as env:
         env.setenv("DRIFTPILOT_CONFIG_DIR", str(config_dir))
         config = load_config(config_dir / f"{MODEL}.yaml")
-        bootstrap_champion(config, build_ports(shared_settings))
-        replay_traffic(config, shared_settings, range(4))
+        # The test model is Elec2 under another name: it plays elec2_updown's demo world.
+        bootstrap_from_bundled(config, build_ports(shared_settings), "elec2_updown")
+        replay_traffic(config, shared_settings, range(4), demo=demo_spec("elec2_updown"))
         truth = _break_the_lake(shared_settings)
         yield _load_dag(config_dir), config, truth
 

@@ -23,7 +23,7 @@ def local_settings(home):  # type: ignore[no-untyped-def]
     """Settings whose every location is under ``home`` (no MLflow is touched by the callers)."""
     from driftpilot.settings import Settings
 
-    return Settings(home=home, lake=home / "lake", config_dir=home / "config", data_dir=home / "data",
+    return Settings(home=home, lake=home / "lake", config_dir=home / "config",
                     mlflow_tracking_uri="sqlite:///unused.db", mlflow_artifacts=home / "mlflow",
                     metrics_db=home / "metrics" / "history.sqlite")
 

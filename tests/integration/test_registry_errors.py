@@ -131,7 +131,7 @@ def test_a_failed_search_does_not_read_as_never_registered(fake, settings) -> No
 
 
 def test_bootstrap_does_not_reset_champion_when_the_registry_errors(fake, settings, elec2_config) -> None:
-    from driftpilot.usecases.bootstrap import bootstrap_champion
+    from tests.bundled import bootstrap_from_bundled
 
     fake.answer("GET", "/model-versions/search", 200, {"model_versions": [
         {"name": elec2_config.name, "version": "1", "run_id": "run-1"}]})
@@ -139,7 +139,7 @@ def test_bootstrap_does_not_reset_champion_when_the_registry_errors(fake, settin
     fake.answer("GET", "/registered-models/get", 200, _model(elec2_config.name, {registry.CHAMPION: "7"}))  # ... once
     fake.answer("POST", "/registered-models/alias", 200, {})
     with pytest.raises(MlflowException):
-        bootstrap_champion(elec2_config, build_ports(settings))
+        bootstrap_from_bundled(elec2_config, build_ports(settings))
     assert [call for call in fake.requests if call[0] != "GET"] == [], fake.requests  # champion was not touched
 
 

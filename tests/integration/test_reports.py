@@ -42,7 +42,6 @@ def _config(task: str = "binary", **evidently: object) -> ModelConfig:
             "task": task,
             "target": TARGET,
             "features": {"numeric": list(NUMERIC), "categorical": ["cat"]},
-            "source": {"dataset": "toy", "order_by": ["t"], "train_rows": 100, "rows_per_day": 100},
             "labels": {"maturity_hours": 24, "min_labelled_rows": 50},
             "drift": {"share": 0.3},
             "reports": {"evidently": {"num_method": "wasserstein", "cat_method": "jensenshannon", "threshold": 0.1,

@@ -21,12 +21,13 @@ from driftpilot.adapters.gx_validation import (
     write_quarantine,
 )
 from driftpilot.adapters.parquet_lake import read_parquet
-from driftpilot.domain.config import ModelConfig, Scenario, load_config
+from driftpilot.domain.config import ModelConfig, load_config
 from driftpilot.domain.contracts import PREDICTION, SCORE
 from driftpilot.domain.profile import build_profile
 from driftpilot.errors import DataQualityFailure
 from driftpilot.settings import INCLUDE_DIR
 from driftpilot_demo import datasets, replay
+from driftpilot_demo.config import DemoSpec, Scenario, demo_spec
 
 pytestmark = pytest.mark.integration
 
@@ -47,26 +48,31 @@ def config() -> ModelConfig:
     return load_config(INCLUDE_DIR / "config" / "elec2.yaml")
 
 
+DEMO = demo_spec("elec2_updown")
+
+
 @pytest.fixture(scope="module")
 def source(config: ModelConfig) -> pd.DataFrame:
-    return datasets.load_source(config, INCLUDE_DIR / "data", seed=config.replay.seed)
+    return datasets.load_source(config, DEMO, seed=DEMO.replay.seed)
 
 
 @pytest.fixture(scope="module")
 def profile(config: ModelConfig, source: pd.DataFrame) -> dict[str, Any]:
-    period = datasets.training_period(config, source)
+    period = datasets.training_period(DEMO, source)
     reference = period.iloc[int(len(period) * 0.8):].reset_index(drop=True)
     reference = reference.join(training.predict(config, FakeModel(), reference))
     return build_profile(reference, config.features.numeric, config.features.categorical, (SCORE,), (PREDICTION,))
 
 
-def _with(config: ModelConfig, *scenarios: Scenario) -> ModelConfig:
-    return dataclasses.replace(config, replay=dataclasses.replace(config.replay, scenarios=scenarios))
+def _with(*scenarios: Scenario) -> DemoSpec:
+    return dataclasses.replace(DEMO, replay=dataclasses.replace(DEMO.replay, scenarios=scenarios))
 
 
-def _day(config: ModelConfig, source: pd.DataFrame, day: int) -> tuple[pd.DataFrame, datetime, datetime]:
-    frame, _ = replay.build_day(config, source, day, "1", FakeModel())
-    served = replay.simulated_date(config, day)
+def _day(
+    config: ModelConfig, source: pd.DataFrame, day: int, demo: DemoSpec = DEMO
+) -> tuple[pd.DataFrame, datetime, datetime]:
+    frame, _ = replay.build_day(config, demo, source, day, "1", FakeModel())
+    served = replay.simulated_date(demo, day)
     start = datetime(served.year, served.month, served.day, tzinfo=UTC)
     return frame, start, start + timedelta(days=config.window_days)
 
@@ -113,10 +119,10 @@ def test_real_victoria_values_are_drift_not_bad_rows(config: ModelConfig, source
 
 
 def test_nulls_above_allowance_quarantine_and_fail(config: ModelConfig, source: pd.DataFrame, profile: dict[str, Any]) -> None:
-    cfg = _with(config, Scenario("nulls", 0, None, {"column": "nswprice", "share": 0.3}))
-    frame, start, end = _day(cfg, source, 1)
+    demo = _with(Scenario("nulls", 0, None, {"column": "nswprice", "share": 0.3}))
+    frame, start, end = _day(config, source, 1, demo)
     nulls = int(frame["nswprice"].isna().sum())
-    result = _validate(frame, cfg, profile, start, end)
+    result = _validate(frame, config, profile, start, end)
     assert result.rows_quarantined == nulls > 0
     assert set(result.quarantined[QUARANTINE_REASON]) == {"expect_column_values_to_not_be_null(nswprice)"}
     assert result.failed and "expect_column_values_to_not_be_null(nswprice)" in result.failure_message
@@ -125,27 +131,27 @@ def test_nulls_above_allowance_quarantine_and_fail(config: ModelConfig, source: 
 
 
 def test_few_nulls_are_kept_and_reported(config: ModelConfig, source: pd.DataFrame, profile: dict[str, Any]) -> None:
-    cfg = _with(config, Scenario("nulls", 0, None, {"column": "nswprice", "share": 0.05}))
-    frame, start, end = _day(cfg, source, 1)
-    result = _validate(frame, cfg, profile, start, end)
+    demo = _with(Scenario("nulls", 0, None, {"column": "nswprice", "share": 0.05}))
+    frame, start, end = _day(config, source, 1, demo)
+    result = _validate(frame, config, profile, start, end)
     assert result.rows_quarantined == 0 and not result.failed
     assert any("not_null:nswprice" in note for note in result.notes)
 
 
 def test_unseen_category_flood_is_quarantined(config: ModelConfig, source: pd.DataFrame, profile: dict[str, Any]) -> None:
-    cfg = _with(config, Scenario("unseen_category", 0, None, {"column": "day_of_week", "share": 0.5}))
-    frame, start, end = _day(cfg, source, 2)
+    demo = _with(Scenario("unseen_category", 0, None, {"column": "day_of_week", "share": 0.5}))
+    frame, start, end = _day(config, source, 2, demo)
     unseen = int((frame["day_of_week"] == "__unseen__").sum())
-    result = _validate(frame, cfg, profile, start, end)
+    result = _validate(frame, config, profile, start, end)
     assert result.rows_quarantined == unseen
     assert set(result.quarantined[QUARANTINE_REASON]) == {"expect_column_values_to_be_in_set(day_of_week)"}
     assert result.failed
 
 
 def test_few_unseen_categories_are_drift(config: ModelConfig, source: pd.DataFrame, profile: dict[str, Any]) -> None:
-    cfg = _with(config, Scenario("unseen_category", 0, None, {"column": "day_of_week", "share": 0.05}))
-    frame, start, end = _day(cfg, source, 2)
-    result = _validate(frame, cfg, profile, start, end)
+    demo = _with(Scenario("unseen_category", 0, None, {"column": "day_of_week", "share": 0.05}))
+    frame, start, end = _day(config, source, 2, demo)
+    result = _validate(frame, config, profile, start, end)
     assert result.rows_quarantined == 0
     known = {e.rule_id: e for e in result.expectations}["known:day_of_week"]
     assert known.success and known.unexpected_count == int((frame["day_of_week"] == "__unseen__").sum()) > 0
@@ -164,16 +170,16 @@ def test_schema_break_quarantines_the_whole_window(
     config: ModelConfig, source: pd.DataFrame, profile: dict[str, Any], tmp_path: Path,
     scenario: Scenario, column: str, words: list[str],
 ) -> None:
-    cfg = _with(config, scenario)
-    frame, start, end = _day(cfg, source, 3)
-    result = _validate(frame, cfg, profile, start, end, tmp_path)
+    demo = _with(scenario)
+    frame, start, end = _day(config, source, 3, demo)
+    result = _validate(frame, config, profile, start, end, tmp_path)
     assert result.rows_quarantined == 336 and result.rows_accepted == 0 and result.failed
     for word in words:
         assert word in result.quarantined[QUARANTINE_REASON].iloc[0]
         assert word in result.failure_message
     skipped = [e for e in result.expectations if not e.evaluated]
     assert skipped and all(e.column == column for e in skipped)
-    path = write_quarantine(result, tmp_path / "lake", cfg.name, start.date())
+    path = write_quarantine(result, tmp_path / "lake", config.name, start.date())
     assert path is not None and len(read_parquet(path)) == 336
 
 
@@ -222,9 +228,9 @@ def test_out_of_window_and_impossible_values(
 
 
 def test_volume_drop_passes(config: ModelConfig, source: pd.DataFrame, profile: dict[str, Any]) -> None:
-    cfg = _with(config, Scenario("volume_drop", 0, None, {"keep_share": 0.2}))
-    frame, start, end = _day(cfg, source, 6)
-    result = _validate(frame, cfg, profile, start, end)
+    demo = _with(Scenario("volume_drop", 0, None, {"keep_share": 0.2}))
+    frame, start, end = _day(config, source, 6, demo)
+    result = _validate(frame, config, profile, start, end)
     assert 0 < result.rows_read < 120 and result.rows_quarantined == 0 and not result.failed
 
 

@@ -14,6 +14,7 @@ from driftpilot.domain.config import (
     parse_config,
 )
 from driftpilot.errors import ConfigError
+from driftpilot_demo.config import demo_spec
 from driftpilot_demo.datasets import load_source
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,12 +49,6 @@ def test_unknown_task_type_is_named(tmp_path: Path, raw: dict) -> None:
         load_config(path)
 
 
-def test_negative_delay_is_rejected_with_its_key(tmp_path: Path, raw: dict) -> None:
-    raw["replay"]["label_delay"]["mean_hours"] = -3
-    with pytest.raises(ConfigError, match=r"`replay\.label_delay\.mean_hours` must be >= 0"):
-        load_config(write(tmp_path, raw))
-
-
 def test_negative_maturity_is_rejected(tmp_path: Path, raw: dict) -> None:
     raw["labels"]["maturity_hours"] = -1
     with pytest.raises(ConfigError, match=r"`labels\.maturity_hours`"):
@@ -64,7 +59,7 @@ def test_missing_feature_column_is_named_against_the_data(tmp_path: Path, raw: d
     raw["features"]["numeric"].append("nswtemperature")
     config = load_config(write(tmp_path, raw))
     with pytest.raises(ConfigError, match=r"no column\(s\) \['nswtemperature'\]"):
-        load_source(config, ROOT / "include" / "data")
+        load_source(config, demo_spec("elec2_updown"))
 
 
 def test_unknown_key_is_an_error_not_ignored(tmp_path: Path, raw: dict) -> None:
@@ -93,12 +88,9 @@ def test_missing_required_key(tmp_path: Path, raw: dict) -> None:
         (lambda d: d["drift"]["decision"]["floors"].update(kolmogorov=0.1),
          "`drift.decision.floors.kolmogorov` is not a known setting"),
         (lambda d: d["reports"]["evidently"].update(max_rows=10), "`reports.evidently.max_rows` must be >= 100"),
-        (lambda d: d["reports"]["evidently"].update(per_column_method={"price": "ks"}), "names 'price', which is not"),
-        (lambda d: d["replay"].update(start_date="yesterday"), "ISO date"),
-        (lambda d: d["replay"]["label_delay"].update(mean_hours=100, max_hours=10), "must be >= mean_hours"),
-        (lambda d: d["replay"].update(scenarios=[{"kind": "meteor", "start_day": 1}]), "kind` must be one of"),
-        (lambda d: d["replay"].update(scenarios=[{"kind": "nulls", "start_day": 4, "end_day": 2}]), "end_day"),
-        (lambda d: d["source"].update(rows_per_day="many"), "`source.rows_per_day` must be a number"),
+        (lambda d: d["window"].update(start="yesterday"), "`window.start` must be an ISO date"),
+        (lambda d: d.update(source={"dataset": "elec2"}), "`source` is not a known setting"),
+        (lambda d: d.update(replay={"days": 30}), "`replay` is not a known setting"),
         (lambda d: d.update(alert_channels=["pager"]), "unknown channel 'pager'"),
         (lambda d: d["trigger"].update(feature_rules=[{"column": "nswprice", "metric": "chi2", "threshold": 1}]),
          "`trigger.feature_rules\\[0\\].metric` must be one of"),
@@ -134,6 +126,14 @@ def test_fingerprint_changes_with_the_recipe(raw: dict) -> None:
     b = parse_config(raw)
     assert a.fingerprint != b.fingerprint
     assert a.fingerprint == parse_config(yaml.safe_load(ELEC2.read_text())).fingerprint
+
+
+def test_window_start_is_the_first_window_of_the_dags(raw: dict) -> None:
+    assert parse_config(raw).window_start == "2026-01-01"
+    raw["window"]["start"] = "2025-06-30"
+    assert parse_config(raw).window_start == "2025-06-30"
+    del raw["window"]["start"]
+    assert parse_config(raw).window_start == "2026-01-01"  # the documented default
 
 
 def test_description_is_optional(raw: dict) -> None:

@@ -36,7 +36,6 @@ def test_defaults_are_the_drift_modules_own() -> None:
 
 def _minimal() -> dict:
     return {"name": "m", "task": "binary", "target": "y", "features": {"numeric": ["x"]},
-            "source": {"dataset": "d", "order_by": ["t"], "train_rows": 100, "rows_per_day": 10},
             "labels": {"maturity_hours": 1}}
 
 

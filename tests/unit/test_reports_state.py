@@ -81,7 +81,6 @@ def test_the_adapter_and_the_fake_have_the_ports_methods() -> None:
 
 def test_the_fake_records_what_a_use_case_asked() -> None:
     config = parse_config({"name": "m", "task": "binary", "target": "y", "features": {"numeric": ["x"]},
-                           "source": {"dataset": "d", "order_by": ["t"], "train_rows": 100, "rows_per_day": 10},
                            "labels": {"maturity_hours": 1}})
     fake = FakeReportRenderer(drift_share=0.4)
     frame = pd.DataFrame({"x": [1.0, 2.0]})

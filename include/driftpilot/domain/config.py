@@ -1,8 +1,9 @@
 """Per-model monitoring config: one YAML file per model, validated on load.
 
 The config is the monitoring *policy* (versioned with the code): what the model is, how its
-traffic is windowed, when labels count as mature, how drift is judged, when to retrain and how to
-promote. Loading fails with a ``ConfigError`` that names the file and the dotted key at fault, so
+traffic is windowed and from which day, when labels count as mature, how drift is judged, when to
+retrain and how to promote. It describes the monitored model only: how the demo simulates its
+traffic is the demo's own business (``include/driftpilot_demo/configs``). Loading fails with a ``ConfigError`` that names the file and the dotted key at fault, so
 a typo never turns into a silently ignored setting: unknown keys are errors too.
 """
 
@@ -14,13 +15,17 @@ import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from driftpilot.errors import ConfigError
+
+if TYPE_CHECKING:  # the domain only needs the type: settings are read by the callers
+    from driftpilot.settings import Settings
 
 
 class TaskType(StrEnum):
@@ -43,16 +48,6 @@ class ApprovalMode(StrEnum):
 # (``adapters/evidently/methods.py``), which implements them; the domain does not import adapters.
 GATE_METRICS = ("accuracy", "brier", "log_loss", "mae", "rmse")
 ESTIMATORS = ("hist_gradient_boosting", "logistic_regression", "random_forest")
-SCENARIO_KINDS = (
-    "covariate_shift",
-    "gradual_decay",
-    "concept_drift",
-    "nulls",
-    "unseen_category",
-    "renamed_column",
-    "wrong_dtype",
-    "volume_drop",
-)
 
 
 @dataclass(frozen=True)
@@ -63,53 +58,6 @@ class Features:
     @property
     def all(self) -> tuple[str, ...]:
         return self.numeric + self.categorical
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """Where the real data of a bundled (or your own) dataset comes from and how it is ordered.
-
-    The first ``train_rows`` rows (in ``order_by`` order) are the initial training period; the
-    replay turns the rows after them into simulated production days of ``rows_per_day`` rows.
-    """
-
-    dataset: str
-    order_by: tuple[str, ...]
-    train_rows: int
-    rows_per_day: int
-    shuffle_within: str | None = None
-
-
-@dataclass(frozen=True)
-class LabelDelay:
-    """How late ground truth arrives in the replay (hours after the prediction)."""
-
-    distribution: str  # "exponential" | "uniform" | "fixed"
-    mean_hours: float
-    max_hours: float
-    never_share: float
-    correction_share: float
-    duplicate_share: float
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """A documented, seeded injection on top of real data (see ``driftpilot.scenarios``)."""
-
-    kind: str
-    start_day: int
-    end_day: int | None
-    params: Mapping[str, Any]
-
-
-@dataclass(frozen=True)
-class ReplaySpec:
-    start_date: str  # ISO date of simulated day 0
-    days: int
-    seed: int
-    label_delay: LabelDelay
-    latency_ms_median: float
-    scenarios: tuple[Scenario, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -248,7 +196,6 @@ class ModelConfig:
     task: TaskType
     target: str
     features: Features
-    source: SourceSpec
     window_days: int
     labels: LabelPolicy
     drift: DriftSpec
@@ -259,20 +206,21 @@ class ModelConfig:
     promotion: PromotionGate
     approval: ApprovalMode
     alert_channels: tuple[str, ...]
-    replay: ReplaySpec
     segments: tuple[str, ...] = ()
     positive_label: Any = 1
     path: str = ""
     classes: tuple[Any, ...] = ()  # declared classes of a classifier (else: the baseline's)
+    window_start: str = "2026-01-01"  # ISO date of the first window the DAGs cover
 
     @property
     def fingerprint(self) -> str:
-        """A short stable hash of the settings that shape the initial model (idempotency)."""
+        """A short stable hash of the settings that shape the initial model (idempotency).
+
+        The training data is not a setting: bootstrap adds its digest to the idempotency key."""
         payload = {
             "task": self.task.value,
             "target": self.target,
             "features": [list(self.features.numeric), list(self.features.categorical)],
-            "source": [self.source.dataset, list(self.source.order_by), self.source.train_rows],
             "recipe": [self.retraining.estimator, dict(self.retraining.params), self.retraining.seed],
         }
         raw = json.dumps(payload, sort_keys=True, default=str).encode()
@@ -421,8 +369,7 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
     name, task, target = _parse_identity(top)
     features = _parse_features(top, target)
     segments = top.strings("segments", [])
-    source = _parse_source(top)
-    window_days = _parse_window(top)
+    window_days, window_start = _parse_window(top)
     labels = _parse_labels(top)
     drift, legacy = _parse_drift(top)
     reports = _parse_reports(top, features, legacy)
@@ -437,7 +384,6 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         task=task,
         target=target,
         features=features,
-        source=source,
         window_days=window_days,
         labels=labels,
         drift=drift,
@@ -448,11 +394,11 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         promotion=gate,
         approval=_parse_approval(top),
         alert_channels=_parse_alert_channels(top),
-        replay=_parse_replay(top, where),
         segments=segments,
         positive_label=top.raw("positive_label", 1),
         path=where,
         classes=_parse_classes(top, task),
+        window_start=window_start,
     )
     top.done()
     _check_positive_label(top, config)
@@ -488,24 +434,17 @@ def _parse_features(top: _Section, target: str) -> Features:
     return features
 
 
-def _parse_source(top: _Section) -> SourceSpec:
-    src = top.section("source")
-    source = SourceSpec(
-        dataset=src.string("dataset"),
-        order_by=src.strings("order_by"),
-        train_rows=src.number("train_rows", minimum=50, integer=True),
-        rows_per_day=src.number("rows_per_day", minimum=1, integer=True),
-        shuffle_within=src.string("shuffle_within", None),
-    )
-    src.done()
-    return source
-
-
-def _parse_window(top: _Section) -> int:
+def _parse_window(top: _Section) -> tuple[int, str]:
+    """``window:``: its length in days and ``start``, the first window the DAGs cover."""
     win = top.section("window", {})
     window_days: int = win.number("days", 1, minimum=1, integer=True)
+    window_start = str(win.raw("start", "2026-01-01"))
+    try:
+        date.fromisoformat(window_start)
+    except ValueError:
+        raise win.fail("start", f"must be an ISO date like 2026-01-01, got {window_start!r}") from None
     win.done()
-    return window_days
+    return window_days, window_start
 
 
 def _parse_labels(top: _Section) -> LabelPolicy:
@@ -724,38 +663,6 @@ def _parse_approval(top: _Section) -> ApprovalMode:
         ) from None
 
 
-def _parse_replay(top: _Section, where: str) -> ReplaySpec:
-    rp = top.section("replay", {})
-    ld = rp.section("label_delay", {})
-    delay = LabelDelay(
-        distribution=ld.string("distribution", "exponential", choices=("exponential", "uniform", "fixed")),
-        mean_hours=ld.number("mean_hours", 24.0, minimum=0),
-        max_hours=ld.number("max_hours", 96.0, minimum=0),
-        never_share=ld.number("never_share", 0.05, minimum=0, maximum=1),
-        correction_share=ld.number("correction_share", 0.01, minimum=0, maximum=1),
-        duplicate_share=ld.number("duplicate_share", 0.01, minimum=0, maximum=1),
-    )
-    ld.done()
-    if delay.max_hours < delay.mean_hours:
-        raise ld.fail("max_hours", f"({delay.max_hours}) must be >= mean_hours ({delay.mean_hours})")
-    scenarios = tuple(_parse_scenario(s, where, f"replay.scenarios[{i}]") for i, s in enumerate(rp.raw("scenarios", []) or []))
-    start_date = str(rp.raw("start_date", "2026-01-01"))
-    try:
-        from datetime import date
-
-        date.fromisoformat(start_date)
-    except ValueError:
-        raise rp.fail("start_date", f"must be an ISO date like 2026-01-01, got {start_date!r}") from None
-    replay = ReplaySpec(
-        start_date=start_date,
-        days=rp.number("days", 30, minimum=1, integer=True),
-        seed=rp.number("seed", 7, minimum=0, integer=True),
-        label_delay=delay,
-        latency_ms_median=rp.number("latency_ms_median", 12.0, minimum=0),
-        scenarios=scenarios,
-    )
-    rp.done()
-    return replay
 
 
 # Per-column scores the drift step stores (``drift.<name>`` in the metrics history).
@@ -816,18 +723,6 @@ def _parse_feature_rule(data: Any, where: str, key: str, features: Features) -> 
     return rule
 
 
-def _parse_scenario(data: Any, where: str, key: str) -> Scenario:
-    sec = _Section(data, where, key)
-    kind = sec.string("kind", choices=SCENARIO_KINDS)
-    start = sec.number("start_day", minimum=0, integer=True)
-    end = sec.number("end_day", None, minimum=0, integer=True)
-    params = sec.mapping("params", {})
-    sec.done()
-    if end is not None and end < start:
-        raise sec.fail("end_day", f"({end}) must be >= start_day ({start})")
-    return Scenario(kind=kind, start_day=start, end_day=end, params=params)
-
-
 def load_config(path: Path) -> ModelConfig:
     """Load and validate one YAML config file."""
     try:
@@ -850,6 +745,14 @@ def load_all_configs(config_dir: Path) -> dict[str, ModelConfig]:
             raise ConfigError(f"{path}: model name {config.name!r} is already used by {configs[config.name].path}")
         configs[config.name] = config
     return configs
+
+
+def model_config(settings: Settings, name: str) -> ModelConfig:
+    """The config of model ``name`` among those in ``settings.config_dir`` (what the DAGs load)."""
+    configs = load_all_configs(settings.config_dir)
+    if name not in configs:
+        raise ConfigError(f"no model named {name!r} in {settings.config_dir} (known: {', '.join(sorted(configs))})")
+    return configs[name]
 
 
 def check_columns(config: ModelConfig, columns: list[str], what: str) -> None:

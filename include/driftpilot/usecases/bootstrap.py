@@ -1,11 +1,14 @@
-"""Initial training: the first champion of a model, with its baseline, from the training period.
+"""Initial training: the first champion of a model, with its baseline, from the user's training data.
 
-Trains the config's recipe on the first part of the training period, evaluates it on the most
+The training data is the user's (a DataFrame or a Parquet file with the config's features, target
+and segments, in time order); it is validated, recorded in the lake as the model's original
+training set (``training/model=<m>/original.parquet``, which retraining reads back) and its digest
+is logged with the baseline. Trains the config's recipe on the first part of it, evaluates it on the most
 recent part (an out-of-time holdout), and keeps that holdout, scored by the model, as the
 **reference sample**: it is what the model's inputs and outputs look like on data it was not fit
 on, at the time it was built. Registers the version and points alias ``champion`` at it if the
-model has no champion yet. Running it again finds the version by its idempotency key and trains
-nothing.
+model has no champion yet. Running it again with the same config and data finds the version by
+its idempotency key and trains nothing.
 """
 
 from __future__ import annotations
@@ -18,13 +21,18 @@ from typing import Any
 
 import pandas as pd
 
-from driftpilot.adapters.parquet_lake import write_json_atomic, write_parquet_atomic
+from driftpilot.adapters.parquet_lake import read_parquet, write_json_atomic, write_parquet_atomic
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import PREDICTION, SCORE
 from driftpilot.domain.profile import build_profile
+from driftpilot.domain.training_data import (
+    original_training_key,
+    prepare_training_data,
+    training_data_digest,
+)
+from driftpilot.errors import ConfigError
 from driftpilot.ports import CHAMPION, ModelRun, Ports, Trainer
 from driftpilot.settings import Settings
-from driftpilot_demo import datasets
 
 log = logging.getLogger(__name__)
 
@@ -86,17 +94,50 @@ def baseline_metadata(trainer: Trainer, config: ModelConfig, model: Any, holdout
     }
 
 
-def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
+def load_training_data(config: ModelConfig, ports: Ports, training_data: pd.DataFrame | Path | None) -> pd.DataFrame:
+    """The validated training data: the frame or Parquet file given, else the one recorded in the lake.
+
+    ``None`` means "the original training set this model was bootstrapped with" (a re-run of the
+    bootstrap DAG, ``bootstrap --all``); a model that has none yet must be given its data.
+    """
+    settings = ports.settings
+    recorded = settings.lake / original_training_key(config.name)
+    if training_data is None:
+        if not recorded.exists():
+            raise ConfigError(
+                f"{config.name}: no training data given and none recorded at {recorded}; run "
+                f"`driftpilot bootstrap --model {config.name} --training-data FILE.parquet` (the features, target and "
+                "segments of the config, in time order) or trigger the bootstrap DAG with conf "
+                '{"training_data": "/path/to/FILE.parquet"}'
+            )
+        training_data = recorded
+    if isinstance(training_data, pd.DataFrame):
+        return prepare_training_data(config, training_data, "training data")
+    path = Path(training_data)
+    if not path.exists():
+        raise ConfigError(f"{config.name}: training data file {path} does not exist; give a Parquet file")
+    return prepare_training_data(config, read_parquet(path), str(path))
+
+
+def bootstrap_champion(
+    config: ModelConfig, ports: Ports, training_data: pd.DataFrame | Path | None = None
+) -> BootstrapResult:
+    """Train, register and (if the model has none) crown the first champion from ``training_data``."""
     settings, registry, trainer = ports.settings, ports.registry, ports.trainer
-    key = f"bootstrap:{config.fingerprint}"
+    period = load_training_data(config, ports, training_data)
+    digest = training_data_digest(period)
+    data_key = original_training_key(config.name)
+    key = f"bootstrap:{config.fingerprint}:{digest.removeprefix('sha256:')[:12]}"
     existing = registry.find_version_by_key(config.name, key)
     metrics: dict[str, float] = {}
     if existing is not None:
         version = existing
         log.info("initial model of %s already registered as version %s", config.name, version.version)
+        if not ports.lake.exists(data_key):
+            ports.lake.write_frame(data_key, period)
     else:
-        source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
-        period = datasets.training_period(config, source)
+        # Recorded first: retraining reads what the initial model learned from.
+        ports.lake.write_frame(data_key, period)
         cut = int(len(period) * (1 - config.retraining.holdout_share))
         fit_rows, holdout = period.iloc[:cut], period.iloc[cut:].reset_index(drop=True)
         log.info("training %s on %d rows, holdout %d rows", config.name, len(fit_rows), len(holdout))
@@ -105,7 +146,7 @@ def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
         metrics = trainer.evaluate(config, holdout[config.target], scored)
         reference = reference_sample(config, holdout, scored)
         metadata = baseline_metadata(trainer, config, model, holdout, metrics, {
-            "dataset": config.source.dataset,
+            "training_data": {"key": data_key, "digest": digest, "rows": len(period)},
             "training_rows": [0, cut],
             "holdout_rows": [cut, len(period)],
             "reason": "initial training on the first period",
@@ -121,7 +162,8 @@ def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
                     "estimator": config.retraining.estimator,
                     **{f"param.{k}": v for k, v in config.retraining.params.items()},
                     "seed": config.retraining.seed,
-                    "dataset": config.source.dataset,
+                    "training_data": data_key,
+                    "training_data_digest": digest,
                     "train_rows": cut,
                     "holdout_rows": len(holdout),
                 },
@@ -129,7 +171,8 @@ def bootstrap_champion(config: ModelConfig, ports: Ports) -> BootstrapResult:
                 baseline_dir=baseline_dir,
                 idempotency_key=key,
                 run_name=f"{config.name}-initial",
-                tags={"driftpilot.reason": "initial training", "driftpilot.fingerprint": config.fingerprint},
+                tags={"driftpilot.reason": "initial training", "driftpilot.fingerprint": config.fingerprint,
+                      "driftpilot.training_data_digest": digest},
             ))
     champion = registry.alias_version(config.name, CHAMPION)
     if champion is None:

@@ -8,7 +8,8 @@ between registration and the alias move is completed by running again.
 
 Training set: validated production rows (quarantined rows are never used) of the last
 ``retraining.training_days`` windows whose labels are **mature** as of ``as_of``, joined to their
-latest label; plus, by recipe, the original training period. The most recent part of the labelled
+latest label; plus, by recipe, the original training set recorded by bootstrap
+(``training/model=<m>/original.parquet`` in the lake). The most recent part of the labelled
 production rows (``holdout_share``, by event time) is held out: both champion and challenger are
 scored on exactly those rows. Below ``retraining.min_labelled_rows`` labelled production rows the
 step refuses with a clear message; it never fills in labels and never falls back to synthetic data.
@@ -33,7 +34,8 @@ from driftpilot.domain.categories import category_key, category_keys
 from driftpilot.domain.config import ApprovalMode, ModelConfig, TaskType
 from driftpilot.domain.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
 from driftpilot.domain.labels import join_labels, window_is_mature
-from driftpilot.errors import DriftpilotError, InsufficientData
+from driftpilot.domain.training_data import original_training_key
+from driftpilot.errors import ConfigError, DriftpilotError, InsufficientData
 from driftpilot.ports import CHALLENGER, CHAMPION, ModelRun, Ports
 from driftpilot.settings import Settings
 from driftpilot.usecases import promote as promotion
@@ -43,7 +45,6 @@ from driftpilot.usecases.bootstrap import (
     training_experiment,
     write_baseline,
 )
-from driftpilot_demo import datasets
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,18 @@ def labelled_production_rows(config: ModelConfig, ports: Ports, request: Retrain
     return joined.sort_values(EVENT_TIME, kind="stable").reset_index(drop=True)
 
 
+def original_training(config: ModelConfig, settings: Settings) -> pd.DataFrame:
+    """The training set the first champion learned from, as bootstrap recorded it in the lake."""
+    path = settings.lake / original_training_key(config.name)
+    if not path.exists():
+        raise ConfigError(
+            f"{config.path}: retraining.include_original_training is true but {config.name} has no original "
+            f"training set at {path}; bootstrap records it (`driftpilot bootstrap --model {config.name} --training-data "
+            "FILE.parquet`), or set `retraining.include_original_training: false`"
+        )
+    return storage.read_parquet(path)
+
+
 def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest) -> dict[str, Any]:
     """Write train.parquet and holdout.parquet for the request; refuse when labels are too few."""
     settings = ports.settings
@@ -169,8 +182,7 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
     features = [*config.features.all, *[s for s in config.segments if s not in config.features.all]]
     parts = [recent[[*features, config.target]].assign(_origin="production")]
     if config.retraining.include_original_training:
-        source = datasets.load_source(config, settings.data_dir, seed=config.replay.seed)
-        original = datasets.training_period(config, source)
+        original = original_training(config, settings)
         parts.insert(0, original[[*features, config.target]].assign(_origin="original"))
     train = pd.concat(parts, ignore_index=True)
     # One type per class in the files the candidate learns from and is judged on, whatever mix
