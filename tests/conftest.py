@@ -29,6 +29,11 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "starts_from(state): the named state of its module's world the test starts from (tests/isolation.py)")
+
+
 @pytest.fixture(scope="session")
 def test_home() -> Path:
     return _HOME
@@ -49,18 +54,29 @@ def census_config():
 
 
 @pytest.fixture(scope="session")
-def shared_settings():
-    """Settings of the session-wide store (real SQLite MLflow, local lake) under the test home."""
+def session_settings():
+    """Settings of the session-wide store (real SQLite MLflow, local lake) under the test home.
+
+    Only read-mostly state lives there: the Elec2 champion, models of their own name per test.
+    Modules that change a lake, a history or the Elec2 aliases run in a `tests.isolation.World`.
+    """
     from driftpilot.settings import load_settings
 
     return load_settings()
 
 
 @pytest.fixture(scope="session")
-def elec2_champion(elec2_config, shared_settings):
+def shared_settings(session_settings):
+    """The session's settings; a module in a world of its own overrides this name with its own."""
+    return session_settings
+
+
+@pytest.fixture(scope="session")
+def elec2_champion(elec2_config, session_settings):
     """The Elec2 initial model, trained and registered once per test session (~15 s)."""
     from driftpilot.usecases.bootstrap import bootstrap_champion
 
+    shared_settings = session_settings  # the session store, whatever a module calls shared_settings
     return bootstrap_champion(elec2_config, build_ports(shared_settings))
 
 
