@@ -81,6 +81,28 @@ def elec2_champion(elec2_config, session_settings):
 
 
 @pytest.fixture(scope="session")
+def elec2_monitored(tmp_path_factory, elec2_config, session_settings, elec2_champion, airflow_db, dagbag):
+    """Eight Elec2 days replayed and the first six monitored by the real DAG (~1 min, once).
+
+    In a world of its own (`tests.isolation.World`) on the session's registry and champion;
+    nobody works in it: modules start from copies (`world.copy(...)`). Returns (world, runs).
+    """
+    from driftpilot.usecases import monitor as monitoring
+    from driftpilot_demo.traffic import replay_traffic
+    from tests.isolation import World
+
+    world = World.create(tmp_path_factory.mktemp("elec2-monitored"), registry=session_settings)
+    with world.active() as settings:
+        replay_traffic(elec2_config, settings, range(8))
+        dag = dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"]
+        runs = {}
+        for day in range(6):
+            window = monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}")
+            runs[window.label] = dag.test(logical_date=window.end)
+    return world, runs
+
+
+@pytest.fixture(scope="session")
 def airflow_db(test_home: Path) -> Path:
     """A migrated Airflow metadata DB (SQLite) under the test home, created once (~10 s)."""
     import subprocess

@@ -7,21 +7,23 @@ session's registry, `MLFLOW_TRACKING_URI` / `DRIFTPILOT_MLFLOW_ARTIFACTS` at fol
 The home is always its own: it holds the baseline cache (keyed by model and version, so two
 registries must never share it) and the file alerts.
 
-Use:
+Use: a fixture builds a template world once (inside `with world.active():`), then every test
+runs in its own copy, activated by an autouse fixture:
 
     @pytest.fixture(scope="module")
-    def world(tmp_path_factory, session_settings):
-        return World.create(tmp_path_factory.mktemp("retrain"))     # or registry=session_settings
+    def template(tmp_path_factory, session_settings):
+        world = World.create(tmp_path_factory.mktemp("mine"), registry=session_settings)
+        with world.active() as settings:
+            ...  # replay, run DAGs
+        return world
 
     @pytest.fixture(autouse=True)
-    def _inside(world):
-        with world.active():
-            yield
+    def shared_settings(template, tmp_path):  # the name the tests already use
+        with template.copy(tmp_path / "world").active() as settings:
+            yield settings
 
-A module fixture that builds state does so inside `with world.active():` as well. Only one world
-is active at a time (the environment is the process's); pytest-randomly shuffles tests within a
-module and modules among themselves, but never interleaves two modules, so an autouse activation
-per test is enough.
+Only one world is active at a time (the environment is the process's); pytest-randomly
+shuffles modules and the tests within each, but never interleaves two modules.
 """
 
 from __future__ import annotations
@@ -32,7 +34,6 @@ from collections.abc import Iterator, Mapping
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -86,46 +87,49 @@ class World:
             return settings
 
     @contextmanager
-    def active(self, **more: str) -> Iterator[Settings]:
-        """This world's environment (plus ``more`` variables) for the duration of the block.
+    def active(self) -> Iterator[Settings]:
+        """This world's environment for the duration of the block.
 
-        On the way out MLflow's process-wide tracking URI is pointed back at the store of the
-        environment restored, so a later direct MLflow call never writes into this world.
+        On the way out MLflow's process-wide tracking and registry URIs are pointed back at the
+        store of the environment restored, so a later bare MLflow call never writes into this world.
         """
-        from driftpilot.adapters import mlflow_registry as registry
+        import mlflow
 
         with pytest.MonkeyPatch.context() as env:
-            for name, value in {**self.env, **more}.items():
+            for name, value in self.env.items():
                 env.setenv(name, value)
             try:
                 yield load_settings()
             finally:
                 env.undo()
-                registry.connect(load_settings())
+                restored = load_settings().mlflow_tracking_uri
+                mlflow.set_tracking_uri(restored)
+                mlflow.set_registry_uri(restored)
 
-    def copy(self, base: Path) -> World:
+    def copy(self, base: Path, own_registry: bool = False) -> World:
         """A world under ``base`` that starts as this one is now: each test builds on its own copy.
 
-        Copied: configs, home, lake, metrics history and (if this world owns one) the MLflow
-        database, the SQLite files through SQLite's backup API. The MLflow artifacts are not
-        copied: the database names them by absolute path, runs and models write under their own
-        unique ids, so every copy reads the template's artifacts and adds its own beside them.
+        Copied: configs, home, lake, metrics history and the MLflow database if this world owns
+        one (or ``own_registry``: a copy of the shared one, for a module that moves aliases), the
+        SQLite files through SQLite's backup API. The MLflow artifacts are not copied: the
+        database names them by absolute path and runs and models write under unique ids, so a
+        copy reads its template's artifacts and adds its own beside them.
         """
-        own_registry = self.env["MLFLOW_TRACKING_URI"].startswith(f"sqlite:///{self.base}")
         env = dict(self.env)
-        for name in ("DRIFTPILOT_HOME", "DRIFTPILOT_CONFIG_DIR", "DRIFTPILOT_LAKE"):
-            source, target = Path(self.env[name]), base / Path(self.env[name]).relative_to(self.base)
-            if source.exists():
-                shutil.copytree(source, target)
-            env[name] = str(target)
-        databases = {"DRIFTPILOT_METRICS_DB": Path(self.env["DRIFTPILOT_METRICS_DB"])}
-        if own_registry:
-            databases["MLFLOW_TRACKING_URI"] = Path(self.env["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///"))
-        for name, source in databases.items():
+        for name in ("DRIFTPILOT_HOME", "DRIFTPILOT_CONFIG_DIR", "DRIFTPILOT_LAKE", "DRIFTPILOT_METRICS_DB"):
+            source = Path(self.env[name])
             target = base / source.relative_to(self.base)
-            if source.exists():
+            if source.is_dir():
+                shutil.copytree(source, target)
+            elif source.exists():
                 _copy_sqlite(source, target)
-            env[name] = f"sqlite:///{target}" if name == "MLFLOW_TRACKING_URI" else str(target)
+            env[name] = str(target)
+        store = Path(self.env["MLFLOW_TRACKING_URI"].removeprefix("sqlite:///"))
+        if store.is_relative_to(self.base) or own_registry:
+            target = base / "mlflow" / "mlflow.db"
+            _copy_sqlite(store, target)
+            env["MLFLOW_TRACKING_URI"] = f"sqlite:///{target}"
+            env["DRIFTPILOT_MLFLOW_ARTIFACTS"] = str(base / "mlflow" / "artifacts")  # new experiments
         return World(base, env)
 
 
@@ -134,11 +138,3 @@ def _copy_sqlite(source: Path, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
         src.backup(dst)
-
-
-def bootstrap(config: Any, settings: Settings) -> Any:
-    """Train and register ``config``'s initial champion in ``settings``' registry (~15 s)."""
-    from driftpilot.composition import build_ports
-    from driftpilot.usecases.bootstrap import bootstrap_champion
-
-    return bootstrap_champion(config, build_ports(settings))

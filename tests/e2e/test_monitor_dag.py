@@ -1,9 +1,9 @@
 """The real monitoring DAG, run with `dag.test()` against real MLflow, GX and Evidently.
 
-One scenario: replay Elec2 days and monitor them (the module's world, `tests.isolation.World`:
-its own lake, history and home, the session's registry and champion); then each test starts from
-its own copy of that state to re-run a window, watch late labels mature, or break the data, so
-the tests run alone and in any order.
+One scenario: Elec2 days replayed and monitored (`elec2_monitored`, a `tests.isolation.World`: its
+own lake, history and home, the session's registry and champion); each test starts from its own
+copy of that state to re-run a window, watch late labels mature, or break the data, so the tests
+run alone and in any order.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from driftpilot.adapters import parquet_lake as storage
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.domain.labels import latest_labels
 from driftpilot.usecases import monitor as monitoring
-from tests.isolation import World
 
 pytestmark = pytest.mark.e2e
 
@@ -27,19 +26,11 @@ DAYS = 6
 
 
 @pytest.fixture(scope="module")
-def template(tmp_path_factory, elec2_config, session_settings, elec2_champion, airflow_db, dagbag):
-    """Eight days replayed, the first six monitored, in a world of this module's own."""
-    from driftpilot_demo.traffic import replay_traffic
-
-    world = World.create(tmp_path_factory.mktemp("monitor-dag"), registry=session_settings)
-    with world.active() as settings:
-        replay_traffic(elec2_config, settings, range(DAYS + 2))
-        dag = dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"]
-        runs = {}
-        for day in range(DAYS):
-            window = monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}")
-            runs[window.label] = dag.test(logical_date=window.end)
-    return world, dag, runs
+def template(elec2_monitored, elec2_config, dagbag):
+    """Eight days replayed, the first six monitored (the session's `elec2_monitored`, never changed)."""
+    world, runs = elec2_monitored
+    assert len(runs) == DAYS
+    return world, dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"], runs
 
 
 @pytest.fixture(scope="module")

@@ -1,8 +1,8 @@
 """The real retraining DAG (`dag.test()`), with approval and rejection through the MLflow registry.
 
-Runs in a world of its own (`tests.isolation.World`: registry, lake, history, home): the Elec2
-champion bootstrapped there and six windows monitored, so the lake holds validated windows and
-matured labels. Each test starts from a fresh copy of the state it names with `starts_from`
+Runs in a world of its own (`tests.isolation.World`: registry, lake, history, home), a copy of the
+session's `elec2_monitored` (champion, six windows monitored), so the lake holds validated windows
+and matured labels. Each test starts from a fresh copy of the state it names with `starts_from`
 (default: "monitored"); the states a candidate's life goes through ("pending": t-approve awaits
 approval; "promoted": t-approve approved and champion) are built once each, by the real DAG and
 the real approval, so every test runs alone and in any order. The gate is made deterministic
@@ -27,7 +27,7 @@ from driftpilot.composition import build_ports
 from driftpilot.errors import InsufficientData
 from driftpilot.usecases import monitor as monitoring
 from driftpilot.usecases import promote as promotion
-from tests.isolation import World, bootstrap
+from tests.isolation import World
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,25 +58,10 @@ def gate_margin(tmp: Path, min_improvement: float, approval: str = "registry") -
 
 
 @pytest.fixture(scope="module")
-def monitored(tmp_path_factory, elec2_config, airflow_db, dagbag) -> tuple[World, object]:
-    """This module's world: its own champion, six days replayed and their windows monitored."""
-    from driftpilot_demo.traffic import replay_traffic
-
-    world = World.create(tmp_path_factory.mktemp("retrain-dag"))
-    with world.active() as settings:
-        champion = bootstrap(elec2_config, settings)
-        replay_traffic(elec2_config, settings, range(6))
-        dag = dagbag.dags[f"driftpilot_monitor__{MODEL}"]
-        for day in range(6):
-            window = monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}")
-            assert str(dag.test(logical_date=window.end).state) == "success"
-    return world, champion
-
-
-@pytest.fixture(scope="module")
-def elec2_champion(monitored):
-    """This module's champion (the bootstrap of its own registry), under the session's name."""
-    return monitored[1]
+def monitored(elec2_monitored, tmp_path_factory) -> World:
+    """This module's world: a copy of the session's monitored Elec2 days with a registry of its own
+    (a copy of the session's, champion included: the aliases this module moves are its own)."""
+    return elec2_monitored[0].copy(tmp_path_factory.mktemp("retrain-dag"), own_registry=True)
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +73,7 @@ def lake_with_labels(monitored, dagbag):
 @pytest.fixture(scope="module")
 def states(monitored, lake_with_labels, tmp_path_factory) -> Callable[[str], World]:
     """The world in the state named, built the first time a test asks for it (once per module)."""
-    built: dict[str, World] = {"monitored": monitored[0]}
+    built: dict[str, World] = {"monitored": monitored}
 
     def pending(world: World) -> None:
         with gate_margin(tmp_path_factory.mktemp("gate"), -1.0):
