@@ -68,7 +68,6 @@ def setup(rows: int, label_rows: int) -> dict[str, Any]:
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from driftpilot.adapters import mlflow_registry as registry
     from driftpilot.composition import build_ports
     from driftpilot.domain.contracts import (
         EVENT_TIME,
@@ -82,13 +81,13 @@ def setup(rows: int, label_rows: int) -> dict[str, Any]:
     )
     from driftpilot.domain.lake_layout import INFERENCE, LABELS, partition_key
     from driftpilot.settings import load_settings
-    from driftpilot.usecases.bootstrap import bootstrap_champion
+    from driftpilot_demo.traffic import bootstrap_demo
 
     config = _config()
     settings = load_settings()
     ports = build_ports(settings)
-    version = bootstrap_champion(config, ports).champion
-    baseline = registry.load_baseline(settings, config.name, version)
+    version = bootstrap_demo(config, ports).champion
+    baseline = ports.registry.load_baseline(config.name, version)
     reference = baseline.reference
     columns = [c for c in reference.columns if c != config.target]
     rng = np.random.default_rng(0)
