@@ -119,6 +119,9 @@ def test_id_set_finds_what_was_added() -> None:
         ids.add(chunk)
     assert ids.contains(hashes).all()
     assert not ids.contains(id_hashes(pd.Series(["q1", "q2"]))).any()
+    levels = ids._levels  # merged in place: each level strictly increasing, no id kept twice
+    assert all(bool(np.all(level[:-1] < level[1:])) for level in levels)
+    assert sum(len(level) for level in levels) == len(np.unique(hashes))
 
 
 def test_bottom_k_sample_small_streams_whole_and_in_order() -> None:
