@@ -55,7 +55,8 @@ class World:
         """A fresh world under ``base`` with a copy of the bundled configs.
 
         ``registry``: share that registry (MLflow store and artifacts) instead of an own one, for
-        modules that only read the champion and log monitoring runs, so they skip a bootstrap.
+        modules that only read the champion and log monitoring runs, so they skip a bootstrap;
+        the registered models' original training sets (``training/`` of its lake) come along.
         """
         config_dir = base / "config"
         config_dir.mkdir(parents=True, exist_ok=True)
@@ -66,6 +67,11 @@ class World:
             artifacts = base / "mlflow" / "artifacts"
         else:
             tracking_uri, artifacts = registry.mlflow_tracking_uri, registry.mlflow_artifacts
+            # The original training sets that bootstrap recorded belong with the registered
+            # models: retraining reads them (`retraining.include_original_training`).
+            recorded = registry.lake / "training"
+            if recorded.exists():
+                shutil.copytree(recorded, base / "lake" / "training")
         env = {
             "DRIFTPILOT_HOME": str(base / "home"),
             "DRIFTPILOT_CONFIG_DIR": str(config_dir),
