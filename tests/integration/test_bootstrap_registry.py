@@ -71,7 +71,7 @@ def test_the_training_data_is_recorded_in_the_lake_with_its_digest(
     period = datasets.training_period(elec2_demo, datasets.load_source(elec2_config, elec2_demo, seed=elec2_demo.replay.seed))
     assert list(recorded.columns) == [*elec2_config.features.all, elec2_config.target]
     pd.testing.assert_frame_equal(recorded, period[list(recorded.columns)])
-    baseline = registry.load_baseline(shared_settings, elec2_config.name, elec2_champion.version)
+    baseline = registry.MlflowRegistry(shared_settings).load_baseline(elec2_config.name, elec2_champion.version)
     assert baseline.metadata["training_data"] == {
         "key": original_training_key(elec2_config.name), "digest": training_data_digest(recorded), "rows": len(period),
     }

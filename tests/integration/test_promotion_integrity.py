@@ -86,14 +86,14 @@ def test_a_promoted_version_is_not_promoted_again_after_its_tag_is_deleted(share
     promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     promotion.rollback(ports_on(shared_settings, db), model, "rita", "2026-01-09T00:00:00", "pager")
     assert _champion(shared_settings, model) == "1"
-    registry.connect(shared_settings).delete_model_version_tag(model, version, promotion.PROMOTION)
+    registry.MlflowRegistry(shared_settings).client.delete_model_version_tag(model, version, promotion.PROMOTION)
     assert promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-10T00:00:00") == []
     assert _champion(shared_settings, model) == "1"
 
 
 def test_an_approval_without_reviewer_or_note_is_refused_with_a_reason(shared_settings, db, model, elec2_champion) -> None:
     version = gated(shared_settings, db, model, elec2_champion.version, "anonymous", passed=True)
-    registry.set_version_tags(shared_settings, model, version, {promotion.APPROVAL: promotion.APPROVED})
+    registry.MlflowRegistry(shared_settings).set_version_tags(model, version, {promotion.APPROVAL: promotion.APPROVED})
     promotion.reconcile(ports_on(shared_settings, db), model, "2026-01-08T00:00:00")
     assert _champion(shared_settings, model) == "1"
     reason = registry.MlflowRegistry(shared_settings).version_tags(model, version)[promotion.PROMOTION_REFUSED]
