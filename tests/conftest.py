@@ -29,6 +29,11 @@ os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "starts_from(state): the named state of its module's world the test starts from (tests/isolation.py)")
+
+
 @pytest.fixture(scope="session")
 def test_home() -> Path:
     return _HOME
@@ -64,19 +69,52 @@ def census_demo():
 
 
 @pytest.fixture(scope="session")
-def shared_settings():
-    """Settings of the session-wide store (real SQLite MLflow, local lake) under the test home."""
+def session_settings():
+    """Settings of the session-wide store (real SQLite MLflow, local lake) under the test home.
+
+    Only read-mostly state lives there: the Elec2 champion, models of their own name per test.
+    Modules that change a lake, a history or the Elec2 aliases run in a `tests.isolation.World`.
+    """
     from driftpilot.settings import load_settings
 
     return load_settings()
 
 
 @pytest.fixture(scope="session")
-def elec2_champion(elec2_config, shared_settings):
+def shared_settings(session_settings):
+    """The session's settings; a module in a world of its own overrides this name with its own."""
+    return session_settings
+
+
+@pytest.fixture(scope="session")
+def elec2_champion(elec2_config, session_settings):
     """The Elec2 initial model, trained and registered once per test session (~15 s)."""
     from tests.bundled import bootstrap_from_bundled
 
+    shared_settings = session_settings  # the session store, whatever a module calls shared_settings
     return bootstrap_from_bundled(elec2_config, build_ports(shared_settings))
+
+
+@pytest.fixture(scope="session")
+def elec2_monitored(tmp_path_factory, elec2_config, session_settings, elec2_champion, airflow_db, dagbag):
+    """Eight Elec2 days replayed and the first six monitored by the real DAG (~1 min, once).
+
+    In a world of its own (`tests.isolation.World`) on the session's registry and champion;
+    nobody works in it: modules start from copies (`world.copy(...)`). Returns (world, runs).
+    """
+    from driftpilot.usecases import monitor as monitoring
+    from driftpilot_demo.traffic import replay_traffic
+    from tests.isolation import World
+
+    world = World.create(tmp_path_factory.mktemp("elec2-monitored"), registry=session_settings)
+    with world.active() as settings:
+        replay_traffic(elec2_config, settings, range(8))
+        dag = dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"]
+        runs = {}
+        for day in range(6):
+            window = monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}")
+            runs[window.label] = dag.test(logical_date=window.end)
+    return world, runs
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
 """The real monitoring DAG (`dag.test()`): a webhook alert through an Airflow Connection, and the
 retrain outbox re-emitting a request that a dead attempt recorded but never emitted.
 
-Runs in its own lake, metrics history and config folder (environment variables the tasks read),
-next to the session's MLflow store and champion, so the other e2e modules see nothing of it.
+Runs in a world of its own (`tests.isolation.World`: lake, metrics history, home and config folder,
+environment variables the tasks read), next to the session's MLflow store and champion, so the
+other e2e modules see nothing of it; each test starts from its own copy of the replayed days.
 The webhook is a real local HTTP server; the Connection is given the way a deployment would:
 as the `AIRFLOW_CONN_<ID>` environment variable, read by Airflow's own connection lookup.
 """
@@ -21,7 +22,7 @@ import yaml
 
 from driftpilot.adapters import sqlite_store as history
 from driftpilot.usecases import monitor as monitoring
-from tests.e2e.isolation import isolate
+from tests.isolation import World
 from tests.webhook_server import TOKEN, webhook_server
 
 pytestmark = pytest.mark.e2e
@@ -31,14 +32,22 @@ CONN_ID = "driftpilot_test_hook"
 
 
 @pytest.fixture(scope="module")
-def isolated(tmp_path_factory, elec2_config, elec2_champion, airflow_db, dagbag) -> Iterator[dict[str, Any]]:
-    """Own lake / history / config folder, two replayed days scored by the session's champion."""
+def replayed(tmp_path_factory, elec2_config, session_settings, elec2_champion, airflow_db, dagbag) -> World:
+    """Two replayed days scored by the session's champion, in a world of this module's own."""
     from driftpilot_demo.traffic import replay_traffic
 
-    with pytest.MonkeyPatch.context() as env:
-        settings, config_dir = isolate(env, tmp_path_factory.mktemp("alerts-outbox"))
+    world = World.create(tmp_path_factory.mktemp("alerts-outbox"), registry=session_settings)
+    with world.active() as settings:
         replay_traffic(elec2_config, settings, range(2))
-        yield {"settings": settings, "config_dir": config_dir, "env": env,
+    return world
+
+
+@pytest.fixture()
+def isolated(replayed, tmp_path, monkeypatch, elec2_champion, dagbag) -> Iterator[dict[str, Any]]:
+    """This test's own copy of the replayed days: lake / history / config folder, active."""
+    world = replayed.copy(tmp_path / "world")
+    with world.active() as settings:
+        yield {"settings": settings, "config_dir": world.config_dir, "env": monkeypatch,
                "dag": dagbag.dags[f"driftpilot_monitor__{MODEL}"], "version": elec2_champion.version}
 
 

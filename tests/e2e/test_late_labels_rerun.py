@@ -16,12 +16,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
+import yaml
 
 from driftpilot.adapters import parquet_lake as storage
 from driftpilot.composition import build_ports
 from driftpilot.domain.contracts import LABEL, LABEL_TIME, PREDICTION_ID
 from driftpilot.usecases import monitor as monitoring
-from tests.e2e.isolation import isolate
+from tests.isolation import World
 
 pytestmark = pytest.mark.e2e
 MODEL = "elec2_updown"
@@ -29,15 +30,17 @@ MATURITY_HOURS = 48
 
 
 @pytest.fixture(scope="module")
-def isolated(tmp_path_factory, elec2_config, elec2_champion, airflow_db, dagbag) -> Iterator[dict[str, Any]]:
+def isolated(tmp_path_factory, elec2_config, session_settings, elec2_champion, airflow_db, dagbag) -> Iterator[dict[str, Any]]:
+    """A world of this module's own (lake, history, home, configs; the session's registry) with
+    a 48 h label maturity, so a few windows are enough for labels to arrive after maturity."""
     from driftpilot_demo.traffic import replay_traffic
 
-    def shorter_maturity(name: str, data: dict[str, Any]) -> None:
-        if name == "elec2.yaml":
-            data["labels"]["maturity_hours"] = MATURITY_HOURS
-
-    with pytest.MonkeyPatch.context() as env:
-        settings, _ = isolate(env, tmp_path_factory.mktemp("late-labels"), shorter_maturity)
+    world = World.create(tmp_path_factory.mktemp("late-labels"), registry=session_settings)
+    path = world.config_dir / "elec2.yaml"
+    data = yaml.safe_load(path.read_text())
+    data["labels"]["maturity_hours"] = MATURITY_HOURS
+    path.write_text(yaml.safe_dump(data))
+    with world.active() as settings:
         replay_traffic(elec2_config, settings, range(4))
         yield {"settings": settings, "dag": dagbag.dags[f"driftpilot_monitor__{MODEL}"], "config": elec2_config}
 

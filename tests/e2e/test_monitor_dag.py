@@ -1,7 +1,9 @@
 """The real monitoring DAG, run with `dag.test()` against real MLflow, GX and Evidently.
 
-One scenario, in order (each test builds on the state the previous one left): replay Elec2
-days, monitor them, re-run a window, watch late labels mature, then break the data.
+One scenario: Elec2 days replayed and monitored (`elec2_monitored`, a `tests.isolation.World`: its
+own lake, history and home, the session's registry and champion); each test starts from its own
+copy of that state to re-run a window, watch late labels mature, or break the data, so the tests
+run alone and in any order.
 """
 
 from __future__ import annotations
@@ -24,16 +26,24 @@ DAYS = 6
 
 
 @pytest.fixture(scope="module")
-def monitored(elec2_config, shared_settings, elec2_champion, airflow_db, dagbag):
-    from driftpilot_demo.traffic import replay_traffic
+def template(elec2_monitored, elec2_config, dagbag):
+    """Eight days replayed, the first six monitored (the session's `elec2_monitored`, never changed)."""
+    world, runs = elec2_monitored
+    assert len(runs) == DAYS
+    return world, dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"], runs
 
-    replay_traffic(elec2_config, shared_settings, range(DAYS + 2))
-    dag = dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"]
-    runs = {}
-    for day in range(DAYS):
-        window = monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}")
-        runs[window.label] = dag.test(logical_date=window.end)
+
+@pytest.fixture(scope="module")
+def monitored(template):
+    _, dag, runs = template
     return dag, runs
+
+
+@pytest.fixture(autouse=True)
+def shared_settings(template, tmp_path):
+    """This test's own copy of the monitored state, active (the DAG tasks read it)."""
+    with template[0].copy(tmp_path / "world").active() as settings:
+        yield settings
 
 
 def _metrics(settings, model, window_label):

@@ -1,16 +1,20 @@
 """The real retraining DAG (`dag.test()`), with approval and rejection through the MLflow registry.
 
-Runs after `test_monitor_dag.py` in the same session store: the lake then holds validated
-windows and matured labels. The gate is made deterministic with config copies:
-`min_improvement: -1` (passes) or `+1` (never passes), so each registry path is exercised on
-purpose, not by luck. The champion is rolled back at the end so later tests see the original.
+Runs in a world of its own (`tests.isolation.World`: registry, lake, history, home), a copy of the
+session's `elec2_monitored` (champion, six windows monitored), so the lake holds validated windows
+and matured labels. Each test starts from a fresh copy of the state it names with `starts_from`
+(default: "monitored"); the states a candidate's life goes through ("pending": t-approve awaits
+approval; "promoted": t-approve approved and champion) are built once each, by the real DAG and
+the real approval, so every test runs alone and in any order. The gate is made deterministic
+with config copies: `min_improvement: -1` (passes) or `+1` (never passes), so each registry path
+is exercised on purpose, not by luck.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -23,6 +27,7 @@ from driftpilot.composition import build_ports
 from driftpilot.errors import InsufficientData
 from driftpilot.usecases import monitor as monitoring
 from driftpilot.usecases import promote as promotion
+from tests.isolation import World
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -53,17 +58,53 @@ def gate_margin(tmp: Path, min_improvement: float, approval: str = "registry") -
 
 
 @pytest.fixture(scope="module")
-def lake_with_labels(elec2_config, shared_settings, elec2_champion, airflow_db, dagbag):
-    """At least the first windows monitored (validated rows exist) — normally done by the monitor tests."""
-    from driftpilot_demo.traffic import replay_traffic
+def monitored(elec2_monitored, tmp_path_factory) -> World:
+    """This module's world: a copy of the session's monitored Elec2 days with a registry of its own
+    (a copy of the session's, champion included: the aliases this module moves are its own)."""
+    return elec2_monitored[0].copy(tmp_path_factory.mktemp("retrain-dag"), own_registry=True)
 
-    replay_traffic(elec2_config, shared_settings, range(6))
-    dag = dagbag.dags[f"driftpilot_monitor__{MODEL}"]
-    for day in range(6):
-        path = monitoring.validated_path(shared_settings, MODEL, monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}").start.date())
-        if not path.exists():
-            dag.test(logical_date=monitoring.window_for(elec2_config, f"2026-01-{day + 1:02d}").end)
+
+@pytest.fixture(scope="module")
+def lake_with_labels(monitored, dagbag):
+    """The retraining DAG; the validated windows and labels it trains on are in `monitored`."""
     return dagbag.dags[f"driftpilot_retrain__{MODEL}"]
+
+
+@pytest.fixture(scope="module")
+def states(monitored, lake_with_labels, tmp_path_factory) -> Callable[[str], World]:
+    """The world in the state named, built the first time a test asks for it (once per module)."""
+    built: dict[str, World] = {"monitored": monitored}
+
+    def pending(world: World) -> None:
+        with gate_margin(tmp_path_factory.mktemp("gate"), -1.0):
+            assert str(run_retrain(lake_with_labels, "t-approve").state) == "success"
+
+    def promoted(world: World) -> None:
+        settings = world.settings
+        [version] = versions_with_key(settings, "t-approve")
+        promotion.set_approval(build_ports(settings), MODEL, version, promotion.APPROVED, "ana", "holdout gain is real")
+        assert reconcile(settings)
+
+    steps = {"pending": ("monitored", pending), "promoted": ("pending", promoted)}
+
+    def state(name: str) -> World:
+        if name not in built:
+            before, step = steps[name]
+            world = state(before).copy(tmp_path_factory.mktemp(name))
+            with world.active():
+                step(world)
+            built[name] = world
+        return built[name]
+
+    return state
+
+
+@pytest.fixture(autouse=True)
+def shared_settings(request, states, tmp_path) -> Iterator[object]:
+    """This test's own copy of the state it starts from, active (the DAG tasks read it)."""
+    marker = request.node.get_closest_marker("starts_from")
+    with states(marker.args[0] if marker else "monitored").copy(tmp_path / "world").active() as settings:
+        yield settings
 
 
 def run_retrain(dag, key: str, as_of: str = AS_OF):
@@ -104,6 +145,7 @@ def test_candidate_awaits_approval_and_the_champion_does_not_move(lake_with_labe
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version
 
 
+@pytest.mark.starts_from("pending")
 def test_same_idempotency_key_creates_no_new_version_and_restores_a_lost_alias(lake_with_labels, shared_settings, tmp_path) -> None:
     [version] = versions_with_key(shared_settings, "t-approve")
     registry.MlflowRegistry(shared_settings).delete_alias(MODEL, registry.CHALLENGER)  # as if it crashed before the alias move
@@ -117,6 +159,7 @@ def test_same_idempotency_key_creates_no_new_version_and_restores_a_lost_alias(l
     assert aliases(shared_settings)[registry.CHALLENGER] == version
 
 
+@pytest.mark.starts_from("pending")
 def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, shared_settings, elec2_champion) -> None:
     [version] = versions_with_key(shared_settings, "t-approve")
     promotion.set_approval(build_ports(shared_settings), MODEL, version, promotion.APPROVED, "ana", "holdout gain is real")
@@ -131,6 +174,7 @@ def test_approval_in_the_registry_promotes_and_is_logged(lake_with_labels, share
     assert reconcile(shared_settings) == []  # acting twice changes nothing
 
 
+@pytest.mark.starts_from("promoted")
 def test_repeating_a_request_after_promotion_changes_nothing(lake_with_labels, shared_settings, tmp_path) -> None:
     """A cleared or re-run request must not re-judge the champion against itself."""
     [version] = versions_with_key(shared_settings, "t-approve")
@@ -182,6 +226,7 @@ def test_too_few_mature_labels_refuses_with_a_clear_message(lake_with_labels, sh
         training_set_step(elec2_config, build_ports(shared_settings), early)
 
 
+@pytest.mark.starts_from("promoted")
 def test_rollback_restores_the_previous_champion_and_its_baseline(lake_with_labels, shared_settings, elec2_champion) -> None:
     promoted = aliases(shared_settings)[registry.CHAMPION]
     assert promoted != elec2_champion.version
@@ -202,6 +247,6 @@ def test_auto_approval_promotes_a_passed_candidate_at_once(lake_with_labels, sha
     [version] = versions_with_key(shared_settings, "t-auto")
     assert aliases(shared_settings)[registry.CHAMPION] == version
     assert registry.MlflowRegistry(shared_settings).version_tags(MODEL, version)[promotion.APPROVAL_BY] == "driftpilot (approval: auto)"
-    # put the original champion back for the tests that follow in this session
+    # and a rollback puts the original champion back
     promotion.rollback(build_ports(shared_settings), MODEL, "tests", AS_OF, "restore")
     assert aliases(shared_settings)[registry.CHAMPION] == elec2_champion.version

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import sys
+
 import pytest
 
 from driftpilot.adapters import mlflow_registry as registry
@@ -13,9 +16,16 @@ from tests.integration.candidates import gated
 
 pytestmark = pytest.mark.integration
 NAME = "cli_review_model"  # a registered model of its own, so the Elec2 aliases stay untouched
+_models = itertools.count()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(autouse=True)
+def _own_model(monkeypatch) -> None:
+    """Each test reviews a model of its own (``NAME`` rebound per test): no test sees another's aliases."""
+    monkeypatch.setattr(sys.modules[__name__], "NAME", f"cli_review_model_{next(_models)}")
+
+
+@pytest.fixture()
 def versions(shared_settings, elec2_champion):
     db = metrics_db(shared_settings)
     made = [gated(shared_settings, db, NAME, elec2_champion.version, f"cli-test-{i}", passed=True) for i in range(2)]
