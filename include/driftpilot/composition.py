@@ -20,7 +20,7 @@ def build_ports(settings: Settings) -> Ports:
     from driftpilot.adapters.evidently import EvidentlyReports
     from driftpilot.adapters.gx_validation import GxValidator
     from driftpilot.adapters.mlflow_registry import MlflowRegistry
-    from driftpilot.adapters.parquet_lake import ParquetLake
+    from driftpilot.adapters.parquet_lake import LocalWorkFiles, ParquetLake
     from driftpilot.adapters.sklearn_training import SklearnTrainer
     from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
 
@@ -29,6 +29,7 @@ def build_ports(settings: Settings) -> Ports:
         settings=settings,
         lake=lake,
         validator=GxValidator(lake),
+        files=LocalWorkFiles(),
         registry=MlflowRegistry(settings),
         trainer=SklearnTrainer(),
         alerts=AlertChannels(settings),

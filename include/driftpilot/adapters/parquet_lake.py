@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
@@ -299,8 +300,8 @@ class ParquetLake:
     def writer(self, key: str) -> ParquetBatchWriter:
         return ParquetBatchWriter(self.path(key))
 
-    def write_frame(self, key: str, frame: pd.DataFrame) -> None:
-        write_parquet_atomic(frame, self.path(key))
+    def write_frame(self, key: str, frame: pd.DataFrame, *, mixed_types_as_text: bool = False) -> None:
+        write_parquet_atomic(parquet_safe(frame) if mixed_types_as_text else frame, self.path(key))
 
     def write_json(self, key: str, payload: Any) -> None:
         write_json_atomic(payload, self.path(key))
@@ -310,6 +311,47 @@ class ParquetLake:
 
     def read_json(self, key: str) -> Any:
         return json.loads(self.path(key).read_text())
+
+    def read_partitions(self, kind: str, model: str, days: Iterable[date]) -> pd.DataFrame:
+        return read_partitions(partition_dir(self.root, kind, model, day) for day in days)
+
+    def copy(self, source: str, target: str) -> int:
+        """Copy ``source`` to ``target`` through a temporary file and a rename; the bytes copied."""
+        src, dst = self.path(source), self.path(target)
+        fd, tmp = _atomic_target(dst)
+        os.close(fd)
+        try:
+            shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return dst.stat().st_size
+
+    def delete_folder(self, prefix: str) -> None:
+        shutil.rmtree(self.path(prefix), ignore_errors=True)
+
+
+class LocalWorkFiles:
+    """``WorkFiles`` on the local file system, with the lake's atomic writers and readers."""
+
+    def exists(self, path: Path) -> bool:
+        return Path(path).exists()
+
+    def read_frame(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+        return read_parquet(Path(path), columns=columns)
+
+    def write_frame(self, path: Path, frame: pd.DataFrame) -> None:
+        write_parquet_atomic(frame, Path(path))
+
+    def read_json(self, path: Path) -> Any:
+        return json.loads(Path(path).read_text())
+
+    def write_json(self, path: Path, payload: Any) -> None:
+        write_json_atomic(payload, Path(path))
+
+    def write_text(self, path: Path, text: str) -> None:
+        write_text_atomic(text, Path(path))
 
 
 def stats_from_parquet(

@@ -21,7 +21,6 @@ from typing import Any
 
 import pandas as pd
 
-from driftpilot.adapters.parquet_lake import read_parquet, write_json_atomic, write_parquet_atomic
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import PREDICTION, SCORE
 from driftpilot.domain.profile import build_profile
@@ -31,7 +30,7 @@ from driftpilot.domain.training_data import (
     training_data_digest,
 )
 from driftpilot.errors import ConfigError
-from driftpilot.ports import CHAMPION, ModelRun, Ports, Trainer
+from driftpilot.ports import CHAMPION, ModelRun, Ports, Trainer, WorkFiles
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -50,7 +49,8 @@ def training_experiment(config: ModelConfig) -> str:
     return f"driftpilot/{config.name}/training"
 
 
-def write_baseline(config: ModelConfig, reference: pd.DataFrame, metadata: dict[str, Any], directory: Path) -> Path:
+def write_baseline(files: WorkFiles, config: ModelConfig, reference: pd.DataFrame, metadata: dict[str, Any],
+                   directory: Path) -> Path:
     """Write reference.parquet, profile.json and metadata.json of a baseline into ``directory``."""
     pred_numeric: tuple[str, ...] = (SCORE,) if config.task is TaskType.BINARY else ()
     pred_numeric += (PREDICTION,) if config.task is TaskType.REGRESSION else ()
@@ -62,10 +62,9 @@ def write_baseline(config: ModelConfig, reference: pd.DataFrame, metadata: dict[
         prediction_numeric=pred_numeric,
         prediction_categorical=pred_categorical,
     )
-    directory.mkdir(parents=True, exist_ok=True)
-    write_parquet_atomic(reference, directory / "reference.parquet")
-    write_json_atomic(profile, directory / "profile.json")
-    write_json_atomic(metadata, directory / "metadata.json")
+    files.write_frame(directory / "reference.parquet", reference)
+    files.write_json(directory / "profile.json", profile)
+    files.write_json(directory / "metadata.json", metadata)
     return directory
 
 
@@ -100,23 +99,23 @@ def load_training_data(config: ModelConfig, ports: Ports, training_data: pd.Data
     ``None`` means "the original training set this model was bootstrapped with" (a re-run of the
     bootstrap DAG, ``bootstrap --all``); a model that has none yet must be given its data.
     """
-    settings = ports.settings
-    recorded = settings.lake / original_training_key(config.name)
+    recorded_key = original_training_key(config.name)
+    recorded = ports.lake.path(recorded_key)
     if training_data is None:
-        if not recorded.exists():
+        if not ports.lake.exists(recorded_key):
             raise ConfigError(
                 f"{config.name}: no training data given and none recorded at {recorded}; run "
                 f"`driftpilot bootstrap --model {config.name} --training-data FILE.parquet` (the features, target and "
                 "segments of the config, in time order) or trigger the bootstrap DAG with conf "
                 '{"training_data": "/path/to/FILE.parquet"}'
             )
-        training_data = recorded
+        return prepare_training_data(config, ports.lake.read(recorded_key), str(recorded))
     if isinstance(training_data, pd.DataFrame):
         return prepare_training_data(config, training_data, "training data")
     path = Path(training_data)
-    if not path.exists():
+    if not ports.files.exists(path):
         raise ConfigError(f"{config.name}: training data file {path} does not exist; give a Parquet file")
-    return prepare_training_data(config, read_parquet(path), str(path))
+    return prepare_training_data(config, ports.files.read_frame(path), str(path))
 
 
 def bootstrap_champion(
@@ -153,7 +152,7 @@ def bootstrap_champion(
             "fingerprint": config.fingerprint,
         })
         with tempfile.TemporaryDirectory(prefix="baseline-", dir=_tmp(settings)) as tmp:
-            baseline_dir = write_baseline(config, reference, metadata, Path(tmp))
+            baseline_dir = write_baseline(ports.files, config, reference, metadata, Path(tmp))
             version = registry.log_and_register(config.name, ModelRun(
                 experiment=training_experiment(config),
                 model=model,

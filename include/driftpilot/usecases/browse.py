@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from driftpilot.adapters import parquet_lake as storage
+from driftpilot.domain.lake_layout import REPORTS
 from driftpilot.errors import DriftpilotError
 
 SAFE_SUFFIXES = (".html", ".json", ".md")
@@ -57,7 +57,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def list_windows(lake: Path) -> list[WindowEntry]:
     """Every servable model/window with reports, newest window first per model."""
-    root = (lake / storage.REPORTS).resolve()
+    root = (lake / REPORTS).resolve()
     entries = []
     for model_dir in sorted(root.glob("model=*")):
         model = model_dir.name.removeprefix("model=")
@@ -90,7 +90,7 @@ def report_file(lake: Path, model: str, window: str, name: str) -> Path:
             raise ReportNotFound(f"not a report {what}: {part!r}")
     if Path(name).suffix not in SAFE_SUFFIXES:
         raise ReportNotFound(f"not a report file name: {name!r}")
-    root = (lake / storage.REPORTS).resolve()
+    root = (lake / REPORTS).resolve()
     path = root / f"model={model}" / f"date={window}" / name
     if not _inside(path, root) or path.resolve().suffix not in SAFE_SUFFIXES or not path.is_file():
         raise ReportNotFound(f"no report {name!r} for {model} window {window}")

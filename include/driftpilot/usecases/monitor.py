@@ -19,19 +19,17 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import shutil
 import statistics
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from driftpilot.adapters import parquet_lake as storage
 from driftpilot.domain.categories import (
     ClassSet,
     category_keys,
@@ -63,6 +61,9 @@ from driftpilot.domain.evidence import (
 from driftpilot.domain.labels import join_labels, known_as_of, screen_labels, unknown_id_count
 from driftpilot.domain.lake_layout import (
     INFERENCE,
+    LABEL_QUARANTINE,
+    LABELS,
+    METRICS,
     PART,
     QUARANTINE,
     REPORTS,
@@ -123,8 +124,13 @@ def metrics_db(settings: Settings) -> Path:
     return settings.metrics_db
 
 
+def report_key(window: Window) -> str:
+    """The lake folder of a window's reports, ``decision.json`` and step summaries."""
+    return partition_key(REPORTS, window.model, window.start.date())
+
+
 def report_dir(settings: Settings, window: Window) -> Path:
-    return storage.partition_dir(settings.lake, storage.REPORTS, window.model, window.start.date())
+    return settings.lake / report_key(window)
 
 
 def validated_key(model: str, day: date) -> str:
@@ -144,15 +150,15 @@ def _now_iso(window: Window) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def _quarantine_file(settings: Settings, kind: str, model: str, day: date, path: Path, error: Exception) -> dict[str, Any]:
+def _quarantine_file(lake: Lake, kind: str, model: str, day: date, key: str, error: Exception) -> dict[str, Any]:
     """Copy an unreadable or contract-breaking file to quarantine with its reason; the original stays put."""
-    target_dir = storage.partition_dir(settings.lake, kind, model, day) / "files"
-    target_dir.mkdir(parents=True, exist_ok=True)
-    target = target_dir / f"{path.parent.name}-{path.name}"
-    shutil.copyfile(path, target)
-    storage.write_json_atomic({"source": str(path), "reason": str(error)}, target.with_suffix(".reason.json"))
+    source = PurePosixPath(key)
+    target = PurePosixPath(partition_key(kind, model, day)) / "files" / f"{source.parent.name}-{source.name}"
+    size = lake.copy(key, str(target))
+    path = lake.path(key)
+    lake.write_json(str(target.with_suffix(".reason.json")), {"source": str(path), "reason": str(error)})
     log.error("quarantined file %s: %s", path, error)
-    return {"path": str(path), "quarantined_as": str(target), "reason": str(error), "bytes": path.stat().st_size}
+    return {"path": str(path), "quarantined_as": str(lake.path(str(target))), "reason": str(error), "bytes": size}
 
 
 def _utc_times(frame: pd.DataFrame, column: str) -> pd.DataFrame:
@@ -194,7 +200,7 @@ def scan_window(ports: Ports, window: Window) -> WindowFiles:
     This pass reads one column; the validation pass then reads every column once. A file that
     cannot be opened or decoded is copied to quarantine with its reason and left out.
     """
-    settings, lake = ports.settings, ports.lake
+    lake = ports.lake
     keys: list[str] = []
     heads: list[pd.DataFrame] = []
     counts: Counter[str] = Counter()
@@ -209,7 +215,7 @@ def scan_window(ports: Ports, window: Window) -> WindowFiles:
                     n += len(batch)
                     _count_versions(counts, batch)
             except CorruptFile as exc:
-                bad_files.append(_quarantine_file(settings, QUARANTINE, window.model, window.start.date(), lake.path(key), exc))
+                bad_files.append(_quarantine_file(lake, QUARANTINE, window.model, window.start.date(), key, exc))
                 continue
             keys.append(key)
             heads.append(_utc_times(head, EVENT_TIME))
@@ -266,7 +272,7 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
     Reads the window's files twice: once their ``model_version`` column (which baseline judges
     the window), once every column (validation; accepted rows are written as they pass).
     """
-    settings, lake = ports.settings, ports.lake
+    lake = ports.lake
     files = scan_window(ports, window)
     bad_files = list(files.bad_files)
     if files.rows == 0 and not bad_files:
@@ -278,7 +284,7 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
         raise CorruptFile(bad_files[0]["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
     versions = serving_versions(files.version_counts, ports, config.name)
     version, baseline = versions.serving, versions.baseline
-    out_dir = report_dir(settings, window)
+    out_dir = ports.lake.path(report_key(window))
     day = window.start.date()
     accepted_key = validated_key(config.name, day)
     key_columns = [PREDICTION_ID, MODEL_VERSION, *config.features.categorical, *config.segments]
@@ -305,7 +311,7 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
         "report_dir": str(out_dir),
         "validated_path": str(target),
     }
-    storage.write_json_atomic({**summary, "validation": result.to_summary()}, out_dir / "validation_summary.json")
+    lake.write_json(f"{report_key(window)}/validation_summary.json", {**summary, "validation": result.to_summary()})
     rows = [
         MetricRow(config.name, version, window.label, "validation.rows_read", "", float(result.rows_read)),
         MetricRow(config.name, version, window.label, "validation.rows_quarantined", "", float(result.rows_quarantined)),
@@ -438,7 +444,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     """
     settings = ports.settings
     from driftpilot.domain import drift
-    out_dir = report_dir(settings, window)
+    out_dir = ports.lake.path(report_key(window))
     thresholds = drift.DriftThresholds(**config.drift.decision.thresholds(), drift_share=config.drift.share, seed=0)
     baselines: dict[str, Baseline] = {version: ports.registry.load_baseline(config.name, version)}
 
@@ -457,14 +463,15 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     read = read_validated_window(config, ports, window, version, baseline, baseline_of)
     mine = read.sample
     verdict = judge(read.stats, baseline)
-    storage.write_json_atomic(verdict.to_dict(), out_dir / "drift_stats.json")
+    ports.lake.write_json(f"{report_key(window)}/drift_stats.json", verdict.to_dict())
     others: dict[str, drift.DatasetDrift] = {}
     if read.several:
         for other in sorted(read.other_stats):
             others[other] = judge(read.other_stats[other], baseline_of(other))
-        storage.write_json_atomic({v: d.to_dict() for v, d in others.items()}, out_dir / "drift_stats_other_versions.json")
+        ports.lake.write_json(f"{report_key(window)}/drift_stats_other_versions.json",
+                              {v: d.to_dict() for v, d in others.items()})
     else:
-        (out_dir / "drift_stats_other_versions.json").unlink(missing_ok=True)  # left by an earlier run
+        ports.lake.delete(f"{report_key(window)}/drift_stats_other_versions.json")  # left by an earlier run
 
     bundle = ports.reports.render_drift(config, baseline.reference, mine, out_dir, window.label, seed=0,
                                        total_rows=read.rows)
@@ -531,12 +538,11 @@ def _expected_rows(store: EvidenceStore, config: ModelConfig, window: Window) ->
     return int(statistics.median(earlier)) if earlier else None
 
 
-def _write_window_metrics(ports: Ports, model: str, window: Window) -> Path:
-    settings = ports.settings
+def _write_window_metrics(ports: Ports, model: str, window: Window) -> None:
     frame = ports.store.read_metrics(model, since=window.label)
     frame = frame[frame["window"] == window.label]
-    path = storage.partition_dir(settings.lake, storage.METRICS, model, window.start.date()) / "metrics.parquet"
-    return storage.write_parquet_atomic(frame.reset_index(drop=True), path)
+    ports.lake.write_frame(f"{partition_key(METRICS, model, window.start.date())}/metrics.parquet",
+                           frame.reset_index(drop=True))
 
 
 # --------------------------------------------------------------------------------------------
@@ -594,8 +600,8 @@ def read_labels(ports: Ports, config: ModelConfig, first: date, as_of: datetime,
     leaves the quarantine). ``record=False`` (retraining, comparisons) reads with the same rules but
     writes nothing: the monitoring run owns the quarantine.
     """
-    settings = ports.settings
-    dates = [d for d in storage.list_partition_dates(settings.lake, storage.LABELS, config.name) if first <= d <= as_of.date()]
+    lake = ports.lake
+    dates = [d for d in lake.dates(LABELS, config.name) if first <= d <= as_of.date()]
     accepted: list[pd.DataFrame] = []
     read: dict[date, int] = {}
     quarantined: dict[date, int] = {}
@@ -603,21 +609,20 @@ def read_labels(ports: Ports, config: ModelConfig, first: date, as_of: datetime,
     for day in dates:
         frames = []
         if record:
-            shutil.rmtree(storage.partition_dir(settings.lake, storage.LABEL_QUARANTINE, config.name, day) / "files",
-                          ignore_errors=True)
-        for path in storage.partition_files(storage.partition_dir(settings.lake, storage.LABELS, config.name, day)):
+            lake.delete_folder(f"{partition_key(LABEL_QUARANTINE, config.name, day)}/files")
+        for key in lake.files(LABELS, config.name, day):
             try:
-                part = storage.read_parquet(path)
-                check_labels(part, str(path), ids=False)
+                part = lake.read(key)
+                check_labels(part, str(lake.path(key)), ids=False)
             except (CorruptFile, SchemaViolation) as exc:
                 if record:
                     bad_files.setdefault(day, []).append(
-                        _quarantine_file(settings, storage.LABEL_QUARANTINE, config.name, day, path, exc))
+                        _quarantine_file(lake, LABEL_QUARANTINE, config.name, day, key, exc))
                 continue
             frames.append(_utc_times(part, LABEL_TIME))
         screened = screen_labels(pd.concat(frames, ignore_index=True) if frames else _no_labels(), classes)
         if record:
-            _write_label_quarantine(settings, config.name, day, screened.quarantined)
+            _write_label_quarantine(lake, config.name, day, screened.quarantined)
         read[day] = screened.rows_read
         quarantined[day] = len(screened.quarantined)
         accepted.append(screened.accepted)
@@ -630,12 +635,12 @@ def _no_labels() -> pd.DataFrame:
                         | {LABEL_TIME: pd.Series(dtype="datetime64[us, UTC]")})
 
 
-def _write_label_quarantine(settings: Settings, model: str, day: date, rows: pd.DataFrame) -> None:
-    path = storage.partition_dir(settings.lake, storage.LABEL_QUARANTINE, model, day) / "part-0.parquet"
+def _write_label_quarantine(lake: Lake, model: str, day: date, rows: pd.DataFrame) -> None:
+    key = f"{partition_key(LABEL_QUARANTINE, model, day)}/{PART}"
     if rows.empty:
-        path.unlink(missing_ok=True)
+        lake.delete(key)
         return
-    storage.write_parquet_atomic(storage.parquet_safe(rows), path)
+    lake.write_frame(key, rows, mixed_types_as_text=True)
 
 
 def _window_version(ports: Ports, config: ModelConfig, window: Window) -> str | None:
@@ -777,9 +782,9 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
             status = "final"
             state = PerformanceStatus.FINAL
             rows += [MetricRow(config.name, version, target.label, f"perf.{k}", "", v) for k, v in metrics.items()]
-            target_dir = report_dir(settings, target)
+            target_dir = ports.lake.path(report_key(target))
             newly_mature = target.end + maturity > window.start
-            if newly_mature or not (target_dir / "performance.html").exists():
+            if newly_mature or not ports.lake.exists(f"{report_key(target)}/performance.html"):
                 baseline = ports.registry.load_baseline(config.name, version)
                 ports.reports.render_performance(config, baseline.reference, window_rows.sample, labelled, target_dir,
                                                  target.label, seed=0)
@@ -883,7 +888,6 @@ def decide_step(config: ModelConfig, ports: Ports, window: Window, version: str)
 
 
 def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: str, decision: Decision) -> dict[str, Any]:
-    settings = ports.settings
     key = f"{config.name}:{window.label}:v{version}"
     payload = {
         "model": config.name,
@@ -894,8 +898,8 @@ def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: 
         "idempotency_key": key if decision.action is Action.RETRAIN else None,
     }
     ports.store.save_decision(DecisionRecord.of(config.name, window.label, version, decision, _now_iso(window)))
-    out_dir = report_dir(settings, window)
-    storage.write_json_atomic(payload, out_dir / "decision.json")
+    out_dir = ports.lake.path(report_key(window))
+    ports.lake.write_json(f"{report_key(window)}/decision.json", payload)
     payload["mlflow_run_id"] = _log_window_run(config, ports, window, version, decision, out_dir)
     return payload
 

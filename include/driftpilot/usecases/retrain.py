@@ -17,7 +17,6 @@ step refuses with a clear message; it never fills in labels and never falls back
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from driftpilot.adapters import parquet_lake as storage
 from driftpilot.domain import gate
 from driftpilot.domain.categories import category_key, category_keys
 from driftpilot.domain.config import ApprovalMode, ModelConfig, TaskType
@@ -130,19 +128,18 @@ def work_dir(settings: Settings, request: RetrainRequest) -> Path:
 
 def labelled_production_rows(config: ModelConfig, ports: Ports, request: RetrainRequest) -> pd.DataFrame:
     """Validated rows of mature windows in the training range, with their latest known label."""
-    settings = ports.settings
     from driftpilot.usecases.monitor import VALIDATED, label_classes, read_labels
 
     end = datetime.fromisoformat(request.train_end).date() if request.train_end else request.as_of.date()
     start = (datetime.fromisoformat(request.train_start).date() if request.train_start
              else end - timedelta(days=config.retraining.training_days))
-    days = [d for d in storage.list_partition_dates(settings.lake, VALIDATED, config.name) if start <= d < end]
+    days = [d for d in ports.lake.dates(VALIDATED, config.name) if start <= d < end]
     mature = [d for d in days if window_is_mature(
         datetime(d.year, d.month, d.day, tzinfo=request.as_of.tzinfo) + timedelta(days=config.window_days),
         request.as_of, config.labels.maturity_hours)]
     if not mature:
         return pd.DataFrame()
-    rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in mature)
+    rows = ports.lake.read_partitions(VALIDATED, config.name, mature)
     if rows.empty:
         return pd.DataFrame()
     classes = label_classes(config, ports, None)
@@ -154,16 +151,17 @@ def labelled_production_rows(config: ModelConfig, ports: Ports, request: Retrain
     return joined.sort_values(EVENT_TIME, kind="stable").reset_index(drop=True)
 
 
-def original_training(config: ModelConfig, settings: Settings) -> pd.DataFrame:
+def original_training(config: ModelConfig, ports: Ports) -> pd.DataFrame:
     """The training set the first champion learned from, as bootstrap recorded it in the lake."""
-    path = settings.lake / original_training_key(config.name)
-    if not path.exists():
+    key = original_training_key(config.name)
+    path = ports.lake.path(key)
+    if not ports.lake.exists(key):
         raise ConfigError(
             f"{config.path}: retraining.include_original_training is true but {config.name} has no original "
             f"training set at {path}; bootstrap records it (`driftpilot bootstrap --model {config.name} --training-data "
             "FILE.parquet`), or set `retraining.include_original_training: false`"
         )
-    return storage.read_parquet(path)
+    return ports.lake.read(key)
 
 
 def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest) -> dict[str, Any]:
@@ -182,7 +180,7 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
     features = [*config.features.all, *[s for s in config.segments if s not in config.features.all]]
     parts = [recent[[*features, config.target]].assign(_origin="production")]
     if config.retraining.include_original_training:
-        original = original_training(config, settings)
+        original = original_training(config, ports)
         parts.insert(0, original[[*features, config.target]].assign(_origin="original"))
     train = pd.concat(parts, ignore_index=True)
     # One type per class in the files the candidate learns from and is judged on, whatever mix
@@ -190,8 +188,8 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
     train[config.target] = ports.trainer.training_target(config, train[config.target]).to_numpy()
     holdout = holdout.assign(**{config.target: ports.trainer.training_target(config, holdout[config.target]).to_numpy()})
     out = work_dir(settings, request)
-    storage.write_parquet_atomic(train, out / "train.parquet")
-    storage.write_parquet_atomic(holdout.reset_index(drop=True), out / "holdout.parquet")
+    ports.files.write_frame(out / "train.parquet", train)
+    ports.files.write_frame(out / "holdout.parquet", holdout.reset_index(drop=True))
     summary = {
         **request.to_dict(),
         "train_rows": len(train),
@@ -203,7 +201,7 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
         "production_from": str(production[EVENT_TIME].min()),
         "work_dir": str(out),
     }
-    storage.write_json_atomic(summary, out / "training_set.json")
+    ports.files.write_json(out / "training_set.json", summary)
     return summary
 
 
@@ -222,8 +220,8 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
     if existing is not None:
         _mark_ran(ports, request)
         return {"run_id": existing, "reused": True}
-    train = storage.read_parquet(out / "train.parquet")
-    holdout = storage.read_parquet(out / "holdout.parquet")
+    train = ports.files.read_frame(out / "train.parquet")
+    holdout = ports.files.read_frame(out / "holdout.parquet")
     model = ports.trainer.fit(config, train)
     scored = ports.trainer.predict(config, model, holdout)
     metrics = ports.trainer.evaluate(config, holdout[config.target], scored)
@@ -233,7 +231,8 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
         "idempotency_key": request.idempotency_key,
         "train_rows": len(train),
     })
-    baseline_dir = write_baseline(config, reference_sample(config, holdout, scored), metadata, out / "baseline")
+    baseline_dir = write_baseline(ports.files, config, reference_sample(config, holdout, scored), metadata,
+                                  out / "baseline")
     run_id = ports.registry.log_model_run(ModelRun(
         experiment=experiment,
         model=model,
@@ -298,12 +297,12 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
     settings = ports.settings
     out = work_dir(settings, request)
     stored = out / "evaluation.json"
-    if stored.exists():
-        previous = json.loads(stored.read_text())
+    if ports.files.exists(stored):
+        previous = ports.files.read_json(stored)
         # reused only with its verdict in the store (a work folder from before verdicts were kept is re-evaluated)
         if previous.get("run_id") == run_id and ports.store.gate_verdict_of_run(config.name, run_id):
             return {**previous, "reused": True}
-    holdout = storage.read_parquet(out / "holdout.parquet")
+    holdout = ports.files.read_frame(out / "holdout.parquet")
     champion_version = ports.registry.alias_version(config.name, CHAMPION)
     if champion_version is None:
         raise InsufficientData(f"{config.name} has no champion to compare with")
@@ -326,8 +325,8 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
         seed=config.retraining.seed,
     )
     markdown = gate.comparison_markdown(result, config.name, champion_version, f"run {run_id[:8]}")
-    storage.write_text_atomic(markdown, out / "comparison.md")
-    storage.write_json_atomic(result.to_dict(), out / "gate.json")
+    ports.files.write_text(out / "comparison.md", markdown)
+    ports.files.write_json(out / "gate.json", result.to_dict())
     ports.registry.log_run_artifacts(
         run_id, {"comparison": out / "comparison.md"},
         metrics={"gate_improvement": result.improvement, "gate_ci_low": result.ci_low, "gate_ci_high": result.ci_high},
@@ -340,7 +339,7 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
                   "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
                   "ci_high": result.ci_high, "comparison": str(out / "comparison.md"), "run_id": run_id,
                   "gate_digest": verdict.digest}
-    storage.write_json_atomic(evaluation, stored)
+    ports.files.write_json(stored, evaluation)
     return evaluation
 
 
@@ -419,13 +418,12 @@ def compare_on_served_windows(config: ModelConfig, ports: Ports, windows: list[s
     A fair before/after: both on exactly the same labelled rows (labels known at ``as_of``). This
     is how the demo shows that a promotion helped, instead of comparing different weeks.
     """
-    settings = ports.settings
     from datetime import date as date_type
 
     from driftpilot.usecases.monitor import VALIDATED, label_classes, read_labels
 
     days = [date_type.fromisoformat(w) for w in windows]
-    rows = storage.read_partitions(storage.partition_dir(settings.lake, VALIDATED, config.name, d) for d in days)
+    rows = ports.lake.read_partitions(VALIDATED, config.name, days)
     if rows.empty:
         raise InsufficientData(f"no validated rows in windows {windows}")
     labels = read_labels(ports, config, min(days), as_of, label_classes(config, ports, None), record=False).labels

@@ -53,8 +53,8 @@ def test_without_data_the_recorded_training_set_is_used(elec2_config, ports) -> 
 def test_retraining_reads_the_recorded_original_training_set(elec2_config, ports) -> None:
     with pytest.raises(ConfigError, match=r"include_original_training is true but .* no original training set.*"
                                           r"include_original_training: false"):
-        original_training(elec2_config, ports.settings)
+        original_training(elec2_config, ports)
     recorded = load_training_data(elec2_config, ports, frame(elec2_config))
     path = ports.settings.lake / original_training_key(elec2_config.name)
     write_parquet_atomic(recorded, path)
-    pd.testing.assert_frame_equal(original_training(elec2_config, ports.settings), read_parquet(path))
+    pd.testing.assert_frame_equal(original_training(elec2_config, ports), read_parquet(path))
