@@ -102,19 +102,12 @@ def elec2_monitored(tmp_path_factory, elec2_config, session_settings, elec2_cham
     In a world of its own (`tests.isolation.World`) on the session's registry and champion;
     nobody works in it: modules start from copies (`world.copy(...)`). Returns (world, runs).
     """
-    import shutil
-
-    from driftpilot.domain.training_data import original_training_key
     from driftpilot.usecases import monitor as monitoring
     from driftpilot_demo.traffic import replay_traffic
     from tests.isolation import World
 
     world = World.create(tmp_path_factory.mktemp("elec2-monitored"), registry=session_settings)
     with world.active() as settings:
-        # The champion's original training set, as bootstrap recorded it in the session lake: retraining reads it.
-        recorded = original_training_key(elec2_config.name)
-        (settings.lake / recorded).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(session_settings.lake / recorded, settings.lake / recorded)
         replay_traffic(elec2_config, settings, range(8))
         dag = dagbag.dags[f"driftpilot_monitor__{elec2_config.name}"]
         runs = {}
