@@ -24,7 +24,7 @@ scheduled once per monitoring window (daily by default):
 
 Runs of one model are serialised (`max_active_runs=1`): the policy reads the history of earlier
 windows, so window *n* must see window *n-1*. Manual runs accept a `window_start` override.
-All logic lives in `include/driftpilot/monitoring.py`; reports land under
+All logic lives in `include/driftpilot/usecases/monitor.py`; reports land under
 `$DRIFTPILOT_HOME/lake/reports/model=<model>/date=<window>/`.
 """
 

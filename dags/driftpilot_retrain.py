@@ -6,7 +6,7 @@
 the as-of time and an idempotency key), or when a person triggers it with the validated params.
 
 1. **training_set**: validated production rows of mature windows + matured labels (+ the original
-   training period by recipe), with the most recent labelled period held out (out of time);
+   training set recorded by bootstrap, by recipe), with the most recent labelled period held out (out of time);
    refuses below `retraining.min_labelled_rows`;
 2. **train_candidate**: the recipe, seeded; logged to MLflow with params, metrics, data window,
    reason and its own baseline;
@@ -19,7 +19,7 @@ the as-of time and an idempotency key), or when a person triggers it with the va
    candidate at once; `airflow` waits in an Airflow approval task (human-in-the-loop).
 
 Re-running with the same idempotency key reuses the run and the version: no duplicates.
-Logic: `include/driftpilot/retraining.py`, `promotion.py`, `gate.py`.
+Logic: `include/driftpilot/usecases/retrain.py`, `usecases/promote.py`, `domain/gate.py`.
 """
 
 from __future__ import annotations

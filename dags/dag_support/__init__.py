@@ -84,7 +84,7 @@ def webhook_url(conn_id: str) -> str:
     Airflow's own lookup (secrets backend, ``AIRFLOW_CONN_<ID>`` environment variable, metadata
     DB), so the URL lives wherever the deployment keeps its secrets. The URL is registered with
     Airflow's secrets masker before it is returned, in case anything ever prints it; driftpilot
-    itself only passes it to the HTTP request (see ``driftpilot.alerts``).
+    itself only passes it to the HTTP request (see ``driftpilot.adapters.alert_channels``).
     """
     from airflow.sdk import BaseHook
     from airflow.sdk.exceptions import AirflowNotFoundException

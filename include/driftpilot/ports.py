@@ -39,7 +39,7 @@ if TYPE_CHECKING:
     from driftpilot.domain.validation_rules import ValidationResult
 
 
-# --- ModelRegistry (registry) ---
+# --- ModelRegistry ---
 # Alias names and the tags driftpilot's registry contract relies on: part of the port, not of MLflow.
 CHAMPION = "champion"
 CHALLENGER = "challenger"
@@ -164,7 +164,7 @@ class ModelRegistry(Protocol):
     def log_monitoring_run(self, run: MonitoringRun) -> str: ...
 
 
-# --- Trainer (registry) ---
+# --- Trainer ---
 class Trainer(Protocol):
     """Fits a config's recipe and scores frames with the result (seeded, reproducible)."""
 
@@ -187,7 +187,7 @@ class Trainer(Protocol):
     def feature_importance(self, config: ModelConfig, model: FittedModel, frame: pd.DataFrame) -> dict[str, float]: ...
 
 
-# --- AlertChannel (registry) ---
+# --- AlertChannel ---
 class AlertChannel(Protocol):
     """One place an alert goes (a file, a webhook)."""
 
@@ -207,7 +207,7 @@ class Alerts(Protocol):
                connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]: ...
 
 
-# --- EvidenceStore (evidence) ---
+# --- EvidenceStore ---
 class EvidenceStore(Protocol):
     """Driftpilot's own memory: typed evidence records, and long-format metric rows for trends.
 
@@ -267,7 +267,7 @@ class EvidenceStore(Protocol):
                   poll: float = 0.1) -> AbstractContextManager[str]: ...
 
 
-# --- ReportRenderer (reports) ---
+# --- ReportRenderer ---
 class ReportRenderer(Protocol):
     """Human-readable reports of a window, each step writing its own files in ``out_dir``.
 
@@ -297,7 +297,7 @@ class ReportRenderer(Protocol):
         ...
 
 
-# --- Lake (stream) ---
+# --- Lake ---
 
 
 class BatchWriter(Protocol):
@@ -336,7 +336,7 @@ class Lake(Protocol):
     def write_text(self, key: str, text: str) -> None: ...
     def read_json(self, key: str) -> Any: ...
 
-    # --- added by lakeport: what the use cases still did with paths ---
+    # whole files and folders: quarantined files copied in, partitions read together
     def read_partitions(self, kind: str, model: str, days: Iterable[date]) -> pd.DataFrame:
         """Every Parquet file of those partitions, concatenated (an empty frame when none)."""
         ...
@@ -350,7 +350,7 @@ class Lake(Protocol):
         ...
 
 
-# --- WorkFiles (lakeport) ---
+# --- WorkFiles ---
 
 
 class WorkFiles(Protocol):
@@ -368,7 +368,7 @@ class WorkFiles(Protocol):
     def write_text(self, path: Path, text: str) -> None: ...
 
 
-# --- Validator (stream) ---
+# --- Validator ---
 
 
 class Validator(Protocol):
@@ -402,15 +402,15 @@ class Ports:
     """Everything a use case may reach outside the pure domain, built once per task.
 
     ``settings`` stays for the values that are deployment facts (paths, limits); the I/O goes
-    through the ports below as they are introduced.
+    through the ports below.
     """
 
     settings: Settings
-    registry: ModelRegistry  # models, versions, aliases, tags, runs, baselines (registry)
-    trainer: Trainer  # fit / predict / evaluate a config's recipe (registry)
-    alerts: Alerts  # alert delivery through the configured channels (registry)
-    store: EvidenceStore  # typed evidence, outbox, promotion log and lock (evidence)
-    reports: ReportRenderer  # Evidently drift/quality/performance pages (adapters/evidently)
-    lake: Lake  # the Parquet lake (stream)
-    validator: Validator  # window validation, GX on a sample (stream)
-    files: WorkFiles  # local files outside the lake: retraining work folder, baseline folders (lakeport)
+    registry: ModelRegistry  # models, versions, aliases, tags, runs, baselines
+    trainer: Trainer  # fit / predict / evaluate a config's recipe
+    alerts: Alerts  # alert delivery through the configured channels
+    store: EvidenceStore  # typed evidence, outbox, promotion log and lock
+    reports: ReportRenderer  # Evidently drift/quality/performance pages
+    lake: Lake  # the Parquet lake
+    validator: Validator  # window validation, GX on a sample
+    files: WorkFiles  # local files outside the lake: retraining work folder, baseline folders

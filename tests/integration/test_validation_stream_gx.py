@@ -57,3 +57,25 @@ def test_streamed_clean_window_publishes_validated_rows(config, profile, tmp_pat
     assert result.rows_quarantined == 0 and not result.failed
     pd.testing.assert_frame_equal(lake.read("validated/part-0.parquet"), frame)
     assert not (tmp_path / "quarantine" / "q").exists()
+
+
+def test_a_rerun_that_quarantines_nothing_removes_the_earlier_quarantine(config, profile, tmp_path: Path) -> None:  # noqa: F811
+    """A window fixed at the source and validated again must not keep the rows set aside before."""
+    lake = ParquetLake(tmp_path)
+    dirty = _dirty()
+    clean = dirty.drop(index=[5, 7, 8, 9, 10, 150, 200, 299]).reset_index(drop=True)
+
+    def validate(frame: pd.DataFrame):  # type: ignore[no-untyped-def]
+        lake.write_frame("inference/part-0.parquet", frame)
+        return GxValidator(lake).validate(
+            config, profile, START, END, lambda: lake.batches("inference/part-0.parquet", batch_rows=50),
+            heads=frame.head(5), accepted_key="validated/part-0.parquet", quarantine_dir="quarantine/q",
+            docs_dir="reports/r", key_columns=["prediction_id"],
+        )
+
+    first = validate(dirty.drop(index=[5, 7, 8, 9, 10]).reset_index(drop=True))
+    assert first.rows_quarantined > 0 and lake.exists("quarantine/q/part-0.parquet")
+    again = validate(clean)
+    assert again.rows_quarantined == 0 and not again.failed
+    assert not lake.exists("quarantine/q/part-0.parquet")
+    assert not (tmp_path / "quarantine" / "q").exists()

@@ -450,6 +450,7 @@ class _LakeSink:
             self._quarantined.close()
         else:
             self._quarantined.abort()
+            self._quarantined.path.unlink(missing_ok=True)  # an earlier run's rows: a re-run replaces them
 
     def abort(self) -> None:
         self._accepted.abort()

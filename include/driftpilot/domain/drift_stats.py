@@ -3,7 +3,7 @@
 A window can be far larger than memory allows as a DataFrame, so its statistics are accumulated
 batch by batch from Arrow record batches (the lake reads only the needed columns
 by the lake adapter, ``ParquetLake.record_batches``). Everything kept is a *sufficient statistic* on the reference
-profile's own definitions, so the drift scores in ``driftpilot.drift`` need no raw rows:
+profile's own definitions, so the drift scores in ``driftpilot.domain.drift`` need no raw rows:
 
 * numeric: counts and value sums on the profile's fine grid (open outer cells, so values beyond
   the reference range are counted, never dropped), a missing count, and streaming moments
@@ -124,7 +124,7 @@ def _grid(col_profile: Mapping[str, Any], column: str) -> np.ndarray:
     if "grid" not in col_profile:
         raise SchemaViolation(
             f"the reference profile of {column!r} has no fine grid (profile_version < 2); "
-            "rebuild the baseline profile with driftpilot.profile.build_profile"
+            "rebuild the baseline profile with driftpilot.domain.profile.build_profile"
         )
     return np.asarray(col_profile["grid"]["edges"], dtype=float)
 
@@ -255,7 +255,7 @@ def accumulate(
     """Stream ``batches`` into window statistics on the profile's grids and categories.
 
     Raises ``SchemaViolation`` when a batch lacks a column or the profile does not know it.
-    A window without batches (or rows) gives empty statistics, which ``driftpilot.drift``
+    A window without batches (or rows) gives empty statistics, which ``driftpilot.domain.drift``
     reports as "no data" rather than as "no drift".
     """
     grids = {name: _grid(_column_profile(profile, name), name) for name in numeric}

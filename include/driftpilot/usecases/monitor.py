@@ -442,7 +442,6 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     Reads the validated window once, batch by batch (``read_validated_window``); Evidently gets
     a seeded sample of at most ``reports.evidently.max_rows`` rows, the statistics every row.
     """
-    settings = ports.settings
     from driftpilot.domain import drift
     out_dir = ports.lake.path(report_key(window))
     thresholds = drift.DriftThresholds(**config.drift.decision.thresholds(), drift_share=config.drift.share, seed=0)
@@ -473,8 +472,9 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     else:
         ports.lake.delete(f"{report_key(window)}/drift_stats_other_versions.json")  # left by an earlier run
 
+    serving_rows = read.rows - sum(read.other_rows.values()) if read.several else read.rows
     bundle = ports.reports.render_drift(config, baseline.reference, mine, out_dir, window.label, seed=0,
-                                       total_rows=read.rows)
+                                       total_rows=serving_rows)
 
     rows: list[MetricRow] = []
 
@@ -503,7 +503,6 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
     for metric, column, value, detail in read.operations.metrics(expected, baseline.reference):
         add(metric, column, value, detail)
 
-    metrics_db(settings)
     now = _now_iso(window)
     ports.store.replace_window_metrics(config.name, window.label, "drift.", [r for r in rows if r.metric.startswith("drift.")], now)
     ports.store.replace_window_metrics(config.name, window.label, "evidently.", [r for r in rows if r.metric.startswith("evidently.")], now)
@@ -731,21 +730,18 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
     after that; labels that arrive later are counted (``labels.late``) and kept in the lake, but
     do not move a figure that was reported as final. Before maturity the history holds coverage.
     """
-    settings = ports.settings
     as_of = window.end
     targets = windows_to_recompute(config, window)
     classes = label_classes(config, ports, _window_version(ports, config, window))
     read = read_labels(ports, config, targets[0].start.date(), as_of, classes)
     labels = read.labels
-    metrics_db(settings)
     label_ids = _label_keys(labels)
     logged_ids: set[str] = set()
     results = []
     maturity = timedelta(hours=config.labels.maturity_hours)
     for target in targets:
-        path = validated_path(settings, config.name, target.start.date())
         logged_ids |= _logged_label_ids(ports, config, target, label_ids)
-        if not path.exists():
+        if not ports.lake.exists(validated_key(config.name, target.start.date())):
             continue
         known = ports.store.performance_versions(config.name, target.label)
         later = known[-1].as_of if known else None
@@ -787,7 +783,7 @@ def performance_step(config: ModelConfig, ports: Ports, window: Window) -> dict[
             if newly_mature or not ports.lake.exists(f"{report_key(target)}/performance.html"):
                 baseline = ports.registry.load_baseline(config.name, version)
                 ports.reports.render_performance(config, baseline.reference, window_rows.sample, labelled, target_dir,
-                                                 target.label, seed=0)
+                                                 target.label, seed=0, total_rows=window_rows.rows)
         rows.append(MetricRow(config.name, version, target.label, "perf.status", "", None, status))
         ports.store.replace_window_metrics(config.name, target.label, "labels.", [r for r in rows if r.metric.startswith("labels.")], as_of.isoformat())
         ports.store.replace_window_metrics(config.name, target.label, "perf.", [r for r in rows if r.metric.startswith("perf.")], as_of.isoformat())

@@ -32,6 +32,7 @@ from driftpilot.domain.categories import category_key, category_keys
 from driftpilot.domain.config import ApprovalMode, ModelConfig, TaskType
 from driftpilot.domain.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
 from driftpilot.domain.labels import join_labels, window_is_mature
+from driftpilot.domain.lake_layout import VALIDATED
 from driftpilot.domain.training_data import original_training_key
 from driftpilot.errors import ConfigError, DriftpilotError, InsufficientData
 from driftpilot.ports import CHALLENGER, CHAMPION, ModelRun, Ports
@@ -128,7 +129,7 @@ def work_dir(settings: Settings, request: RetrainRequest) -> Path:
 
 def labelled_production_rows(config: ModelConfig, ports: Ports, request: RetrainRequest) -> pd.DataFrame:
     """Validated rows of mature windows in the training range, with their latest known label."""
-    from driftpilot.usecases.monitor import VALIDATED, label_classes, read_labels
+    from driftpilot.usecases.monitor import label_classes, read_labels
 
     end = datetime.fromisoformat(request.train_end).date() if request.train_end else request.as_of.date()
     start = (datetime.fromisoformat(request.train_start).date() if request.train_start
@@ -420,7 +421,7 @@ def compare_on_served_windows(config: ModelConfig, ports: Ports, windows: list[s
     """
     from datetime import date as date_type
 
-    from driftpilot.usecases.monitor import VALIDATED, label_classes, read_labels
+    from driftpilot.usecases.monitor import label_classes, read_labels
 
     days = [date_type.fromisoformat(w) for w in windows]
     rows = ports.lake.read_partitions(VALIDATED, config.name, days)
