@@ -73,7 +73,6 @@ def _config() -> ModelConfig:
             "task": "binary",
             "target": TARGET,
             "features": {"numeric": list(NUMERIC), "categorical": ["cat", HOSTILE_COLUMN]},
-            "source": {"dataset": "toy", "order_by": ["t"], "train_rows": 100, "rows_per_day": 100},
             "labels": {"maturity_hours": 24, "min_labelled_rows": 50},
             "drift": {"share": 0.3},
             "reports": {"evidently": {"num_method": "wasserstein", "cat_method": "jensenshannon", "threshold": 0.1}},
