@@ -47,7 +47,18 @@ PREVIOUS = "previous"
 KEY_TAG = "driftpilot.idempotency_key"  # every version/run driftpilot creates carries its idempotency key
 RUN_ID_TAG = "driftpilot.run_id"  # the training run of a version (a LoggedModel source may not link it)
 
-FittedModel = Any  # a model as the Trainer returns it and the registry stores it (opaque to use cases)
+# A model as a Trainer returns it and the registry stores and loads it (opaque to use cases): a
+# scikit-learn-compatible estimator, any object with ``predict`` (and ``predict_proba`` /
+# ``classes_`` for classifiers), or a ``ModelUri`` of a model the trainer logged to MLflow itself.
+FittedModel = Any
+
+
+@dataclass(frozen=True)
+class ModelUri:
+    """A model that already lives in MLflow (``runs:/<id>/model``, ``models:/<name>/<version>``, a
+    path holding an ``MLmodel`` file): the registry registers it as is instead of logging a copy."""
+
+    uri: str
 
 
 @dataclass(frozen=True)
