@@ -375,7 +375,9 @@ class Validator(Protocol):
     """Validates a window given as re-iterable batches; writes the validated and quarantine files.
 
     Quarantine decisions are taken on every row; ``heads`` (first rows of each file) carry the
-    files' dtypes for the schema check.
+    files' dtypes for the schema check. An error raised while iterating ``batches`` (a
+    ``CorruptFile`` found past a file's head) propagates after the validator dropped everything
+    it had written for the attempt, so the caller can set the file aside and validate again.
     """
 
     def validate(
