@@ -25,6 +25,7 @@ def build_ports(settings: Settings) -> Ports:
     from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
 
     lake = ParquetLake(settings.lake)
+    store = SqliteEvidenceStore(settings.metrics_db)  # one store: the alert deliveries are evidence too
     return Ports(
         settings=settings,
         lake=lake,
@@ -32,7 +33,7 @@ def build_ports(settings: Settings) -> Ports:
         files=LocalWorkFiles(),
         registry=MlflowRegistry(settings),
         trainer=SklearnTrainer(),
-        alerts=AlertChannels(settings),
-        store=SqliteEvidenceStore(settings.metrics_db),
+        alerts=AlertChannels(settings, store),
+        store=store,
         reports=EvidentlyReports(),
     )
