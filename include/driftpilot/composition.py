@@ -30,7 +30,7 @@ def build_ports(settings: Settings) -> Ports:
         settings=settings,
         lake=lake,
         validator=GxValidator(lake),
-        files=LocalWorkFiles(),
+        files=LocalWorkFiles(settings.home / "tmp"),
         registry=MlflowRegistry(settings),
         trainer=SklearnTrainer(),
         alerts=AlertChannels(settings, store),

@@ -356,7 +356,13 @@ class Lake(Protocol):
 class WorkFiles(Protocol):
     """Files outside the lake at local paths: a retraining work folder, a baseline folder for the
     registry, a user's training file. Every write is atomic (a reader sees the old file or the new).
+    Use cases make temporary folders only through ``scratch``, never with ``tempfile`` themselves.
     """
+
+    def scratch(self, prefix: str) -> AbstractContextManager[Path]:
+        """A new, empty local folder, removed with its content on exit: files handed to another
+        system whole (a baseline folder or a gate record logged to the registry)."""
+        ...
 
     def exists(self, path: Path) -> bool: ...
     def read_frame(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -333,7 +334,21 @@ class ParquetLake:
 
 
 class LocalWorkFiles:
-    """``WorkFiles`` on the local file system, with the lake's atomic writers and readers."""
+    """``WorkFiles`` on the local file system, with the lake's atomic writers and readers.
+
+    Scratch folders are made under ``scratch_root`` (``$DRIFTPILOT_HOME/tmp`` from the
+    composition root: the same volume as the state they are about), else the system's temp dir.
+    """
+
+    def __init__(self, scratch_root: Path | None = None) -> None:
+        self.scratch_root = scratch_root
+
+    @contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        if self.scratch_root is not None:
+            self.scratch_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=prefix, dir=self.scratch_root) as folder:
+            yield Path(folder)
 
     def exists(self, path: Path) -> bool:
         return Path(path).exists()
