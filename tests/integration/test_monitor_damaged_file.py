@@ -9,7 +9,7 @@ folder written by bootstrap's ``write_baseline``; lake, validator and store are 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +18,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driftpilot.domain.contracts import EVENT_TIME, MODEL_NAME, MODEL_VERSION, PREDICTION, PREDICTION_ID, SCORE
+from driftpilot.domain.contracts import (
+    EVENT_TIME,
+    MODEL_NAME,
+    MODEL_VERSION,
+    PREDICTION,
+    PREDICTION_ID,
+    SCORE,
+)
 from driftpilot.domain.lake_layout import INFERENCE, QUARANTINE, partition_key
 from driftpilot.errors import CorruptFile
 from driftpilot.ports import ModelRun, Ports

@@ -13,7 +13,11 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from driftpilot.domain.training_data import original_training_key, prepare_training_data, training_data_digest
+from driftpilot.domain.training_data import (
+    original_training_key,
+    prepare_training_data,
+    training_data_digest,
+)
 from driftpilot.errors import ConfigError
 from driftpilot.ports import CHAMPION, ModelRun, Ports, RegisteredVersion
 from driftpilot.usecases.bootstrap import bootstrap_champion
