@@ -18,7 +18,6 @@ from driftpilot.domain.reports import (
     MetricRow,
     ReportStep,
     StepReports,
-    WindowReports,
 )
 
 
@@ -61,7 +60,3 @@ class FakeReportRenderer:
         )
         self.records[(window_label, ReportStep.PERFORMANCE)] = record
         return record
-
-    def window_reports(self, out_dir: Path, model_name: str, window_label: str) -> WindowReports:
-        return WindowReports(model_name, window_label, self.records.get((window_label, ReportStep.DRIFT)),
-                             self.records.get((window_label, ReportStep.PERFORMANCE)))

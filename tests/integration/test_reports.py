@@ -17,6 +17,7 @@ import pytest
 
 from driftpilot.adapters.evidently import EvidentlyReports
 from driftpilot.adapters.evidently.methods import CONSTANT_REFERENCE_METHOD
+from driftpilot.adapters.evidently.renderer import read_manifest
 from driftpilot.domain.config import ModelConfig, parse_config
 from driftpilot.domain.contracts import (
     EVENT_TIME,
@@ -26,7 +27,13 @@ from driftpilot.domain.contracts import (
     PREDICTION_ID,
     SCORE,
 )
-from driftpilot.domain.reports import INSUFFICIENT_LABELS, PERFORMANCE_OK, MetricRow, WindowReports
+from driftpilot.domain.reports import (
+    INSUFFICIENT_LABELS,
+    PERFORMANCE_OK,
+    MetricRow,
+    ReportStep,
+    WindowReports,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -257,8 +264,7 @@ def test_a_performance_rerun_replaces_its_report_and_leaves_the_drift_files_alon
     again = RENDERER.render_performance(config, reference, log, labelled, tmp_path, "w", seed=0)
     assert again.performance == pytest.approx(first.performance)
     assert _files(tmp_path, *DRIFT_FILES) == drift_files
-    index = RENDERER.window_reports(tmp_path, config.name, "w")
-    assert index.drift == first.state.drift  # the drift record read back, typed
+    assert read_manifest(tmp_path, ReportStep.DRIFT) == first.state.drift  # the drift record read back, typed
     assert f"Drift share: {first.drift_share:.2f}" in (tmp_path / "index.html").read_text()
     # 20 labelled rows are below min_labelled_rows (50): no number, and the old report goes.
     few = RENDERER.render_performance(config, reference, log, labelled.head(20), tmp_path, "w", seed=0)

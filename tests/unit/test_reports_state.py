@@ -86,7 +86,7 @@ def test_the_fake_records_what_a_use_case_asked() -> None:
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     fake.render_drift(config, frame, frame, Path("unused"), "w")
     fake.render_performance(config, frame, frame, None, Path("unused"), "w")
-    state = fake.window_reports(Path("unused"), "m", "w")
+    drift, performance = fake.records[("w", ReportStep.DRIFT)], fake.records[("w", ReportStep.PERFORMANCE)]
     assert fake.calls == [("drift", "w", 2, 0), ("performance", "w", 2, 0)]
-    assert state.drift is not None and state.drift.drift_share == 0.4
-    assert state.performance is not None and state.performance.performance_status == "insufficient labels"
+    assert drift.drift_share == 0.4
+    assert performance.performance_status == "insufficient labels"

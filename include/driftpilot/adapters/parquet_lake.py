@@ -247,15 +247,6 @@ class ParquetLake:
     def dates(self, kind: str, model: str) -> list[date]:
         return list_partition_dates(self.root, kind, model)
 
-    def columns(self, key: str) -> list[str]:
-        """Column names of a Parquet file (its footer only); ``CorruptFile`` names the file."""
-        try:
-            return list(pq.ParquetFile(self.path(key)).schema_arrow.names)
-        except FileNotFoundError:
-            raise
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise CorruptFile(str(self.path(key)), exc) from exc
-
     def record_batches(self, key: str, columns: list[str] | None = None,
                        batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
         """The file's rows as Arrow record batches (see ``batches``); a file without rows yields none."""

@@ -232,11 +232,6 @@ class EvidentlyReports:
                  labelled_rows)
         return record
 
-    def window_reports(self, out_dir: Path, model_name: str, window_label: str) -> WindowReports:
-        """What each step last recorded for the window (from the manifests)."""
-        return WindowReports(model_name, window_label, read_manifest(out_dir, ReportStep.DRIFT),
-                             read_manifest(out_dir, ReportStep.PERFORMANCE))
-
     def _finish(self, out_dir: Path, record: StepReports) -> None:
         """Write ``record`` as the step's manifest, then the index and summary from both records.
 
