@@ -30,7 +30,7 @@ from driftpilot.domain.contracts import (
 from driftpilot.domain.reports import (
     INSUFFICIENT_LABELS,
     PERFORMANCE_OK,
-    MetricRow,
+    ReportMetric,
     ReportStep,
     WindowReports,
 )
@@ -109,7 +109,7 @@ class Bundle:
         return getattr(drift, name)
 
     @property
-    def metrics(self) -> tuple[MetricRow, ...]:
+    def metrics(self) -> tuple[ReportMetric, ...]:
         return self.state.metrics
 
     @property
@@ -161,7 +161,7 @@ def shifted(reference: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -
     return _render(config, reference, log, None, out, "2026-01-06", seed=0)
 
 
-def _row(bundle: Bundle, metric: str, column: str | None) -> MetricRow:
+def _row(bundle: Bundle, metric: str, column: str | None) -> ReportMetric:
     found = [r for r in bundle.metrics if r.metric == metric and r.column == column]
     assert len(found) == 1, f"{metric}/{column}: {found}"
     return found[0]
