@@ -33,8 +33,9 @@ class Settings:
 
     def __repr__(self) -> str:
         """The settings with the tracking URI's credentials hidden: a repr ends up in logs and tracebacks."""
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
-        return f"Settings({shown.replace(repr(self.mlflow_tracking_uri), repr(redact_uri(self.mlflow_tracking_uri)))})"
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["mlflow_tracking_uri"] = redact_uri(self.mlflow_tracking_uri)
+        return "Settings(" + ", ".join(f"{name}={value!r}" for name, value in shown.items()) + ")"
 
 
 # Query parameters whose value is a credential (presigned URLs, token auth, database passwords).
