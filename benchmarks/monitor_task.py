@@ -22,6 +22,14 @@ generation do not count. The last line is ``rows=<N> peak_rss_mb=<MB> wall_s=<se
 ``wall_s`` is the whole child (interpreter start-up and imports included), split in brackets
 into start-up (interpreter, driftpilot imports, config, ports), the libraries' imports, the four
 steps and the process exit.
+
+The measured child ends the way Airflow's task process does, not by the interpreter's full
+teardown: Airflow 3 runs a task in a forked child whose ``_fork_main``
+(``airflow/sdk/execution_time/supervisor.py``) runs the ``atexit`` functions registered in the
+child, flushes stdout and stderr, then calls ``os._exit``, so no module is torn down and no
+object finalised. ``end_like_an_airflow_task`` does the same (an exception is printed and ends
+with Airflow's code 126), so ``exit_s`` and the peak RSS are those of a real task, not of
+tearing down GX, Evidently and MLflow.
 """
 
 from __future__ import annotations
@@ -33,9 +41,10 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
@@ -204,6 +213,40 @@ def task() -> dict[str, Any]:
     }
 
 
+def end_like_an_airflow_task(code: int) -> NoReturn:
+    """End the process as Airflow's ``_fork_main`` ends a task: run atexit, flush stdio, ``os._exit``.
+
+    Airflow's task child never reaches the interpreter's own shutdown (module teardown, object
+    finalisers, the garbage collector's last pass); measuring that shutdown would time work no
+    task does. ``atexit`` functions still run, as they do in Airflow (it clears the ones
+    inherited from the parent before the fork; this child inherited none).
+    """
+    import atexit
+
+    with suppress(Exception):
+        atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(ValueError, OSError):
+            stream.flush()
+    os._exit(code)
+
+
+def _run_task() -> NoReturn:
+    """The measured child: the task, its result on stdout, then Airflow's way of ending."""
+    try:
+        print(json.dumps(task()))
+    except SystemExit as exc:
+        if not isinstance(exc.code, int) and exc.code:
+            print(exc.code, file=sys.stderr)
+        end_like_an_airflow_task(exc.code if isinstance(exc.code, int) else 1)
+    except Exception:
+        import traceback
+
+        traceback.print_exc()
+        end_like_an_airflow_task(126)  # Airflow's code for a task process that died by an exception
+    end_like_an_airflow_task(0)
+
+
 def _child(mode: str, home: Path, *args: str) -> tuple[str, int, float, float]:
     """Run this script in ``mode`` in a child; its stdout, peak RSS (KiB), wall time and start time."""
     started = time.time()
@@ -231,8 +274,7 @@ def main() -> None:
         print(json.dumps(setup(args.rows, args.label_rows)))
         return
     if args.task:
-        print(json.dumps(task()))
-        return
+        _run_task()
     home = Path(tempfile.mkdtemp(prefix="driftpilot-bench-"))
     (home / "tmp").mkdir()
     try:

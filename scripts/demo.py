@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from driftpilot.composition import build_ports
+from driftpilot.settings import redact_uri
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -144,7 +145,7 @@ def main() -> int:
     say(f"  HTML reports:   {settings.lake / 'reports' / f'model={config.name}'}/date=<window>/index.html")
     say(f"  quarantine:     {settings.lake / 'quarantine' / f'model={config.name}'}")
     say(f"  evidence store (SQLite): {settings.metrics_db}")
-    say(f"  MLflow:         {settings.mlflow_tracking_uri}  (make mlflow-ui)")
+    say(f"  MLflow:         {redact_uri(settings.mlflow_tracking_uri)}  (make mlflow-ui)")
     say(f"  Airflow home:   {os.environ['AIRFLOW_HOME']}  (make airflow-ui)")
     say(f"  alerts:         {settings.home / 'alerts' / config.name}")
     say(f"demo finished in {time.time() - started:.0f} s" + (f"; FAILED windows: {failures}" if failures else ""))

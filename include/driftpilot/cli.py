@@ -30,7 +30,7 @@ from pathlib import Path
 
 from driftpilot.composition import build_ports
 from driftpilot.errors import DriftpilotError
-from driftpilot.settings import Settings, load_settings
+from driftpilot.settings import Settings, load_settings, redact_uri
 
 DEFAULT_MODEL = "elec2_updown"
 
@@ -70,12 +70,13 @@ def print_locations(settings: Settings, model: str) -> None:
 
     _out("where everything is:")
     _out(f"  home (delete to start over): {settings.home}")
-    _out(f"  MLflow store:                {settings.mlflow_tracking_uri}")
+    tracking = redact_uri(settings.mlflow_tracking_uri)  # shown, so without its credentials
+    _out(f"  MLflow store:                {tracking}")
     _out(f"  MLflow artifacts:            {settings.mlflow_artifacts}")
     _out(f"  inference logs:              {settings.lake / storage.INFERENCE / f'model={model}'}")
     _out(f"  labels (by arrival day):     {settings.lake / storage.LABELS / f'model={model}'}")
     _out(f"  original training set:       {settings.lake / original_training_key(model)}")
-    _out(f"  browse MLflow:  .venv/bin/mlflow ui --backend-store-uri {settings.mlflow_tracking_uri}")
+    _out(f"  browse MLflow:  .venv/bin/mlflow ui --backend-store-uri {tracking}")
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,14 +25,15 @@ def build_ports(settings: Settings) -> Ports:
     from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
 
     lake = ParquetLake(settings.lake)
+    store = SqliteEvidenceStore(settings.metrics_db)  # one store: the alert deliveries are evidence too
     return Ports(
         settings=settings,
         lake=lake,
         validator=GxValidator(lake),
-        files=LocalWorkFiles(),
+        files=LocalWorkFiles(settings.home / "tmp"),
         registry=MlflowRegistry(settings),
         trainer=SklearnTrainer(),
-        alerts=AlertChannels(settings),
-        store=SqliteEvidenceStore(settings.metrics_db),
+        alerts=AlertChannels(settings, store),
+        store=store,
         reports=EvidentlyReports(),
     )

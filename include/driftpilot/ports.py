@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from driftpilot.domain.categories import ClassSet
     from driftpilot.domain.config import ModelConfig
-    from driftpilot.domain.reports import StepReports, WindowReports
+    from driftpilot.domain.reports import StepReports
     from driftpilot.domain.validation_rules import ValidationResult
 
 
@@ -303,10 +303,6 @@ class ReportRenderer(Protocol):
         """The performance report of the labelled rows, or "insufficient labels" (the labels task)."""
         ...
 
-    def window_reports(self, out_dir: Path, model_name: str, window_label: str) -> WindowReports:
-        """What each step last recorded for the window."""
-        ...
-
 
 # --- Lake ---
 
@@ -334,7 +330,6 @@ class Lake(Protocol):
     def delete(self, key: str) -> None: ...
     def files(self, kind: str, model: str, day: date) -> list[str]: ...
     def dates(self, kind: str, model: str) -> list[date]: ...
-    def columns(self, key: str) -> list[str]: ...
     def batches(self, key: str, columns: list[str] | None = None, batch_rows: int = ...) -> Iterator[pd.DataFrame]: ...
     def record_batches(self, key: str, columns: list[str] | None = None, batch_rows: int = ...) -> Iterator[Any]: ...
     def read(self, key: str, columns: list[str] | None = None) -> pd.DataFrame: ...
@@ -367,7 +362,13 @@ class Lake(Protocol):
 class WorkFiles(Protocol):
     """Files outside the lake at local paths: a retraining work folder, a baseline folder for the
     registry, a user's training file. Every write is atomic (a reader sees the old file or the new).
+    Use cases make temporary folders only through ``scratch``, never with ``tempfile`` themselves.
     """
+
+    def scratch(self, prefix: str) -> AbstractContextManager[Path]:
+        """A new, empty local folder, removed with its content on exit: files handed to another
+        system whole (a baseline folder or a gate record logged to the registry)."""
+        ...
 
     def exists(self, path: Path) -> bool: ...
     def read_frame(self, path: Path, columns: list[str] | None = None) -> pd.DataFrame:
@@ -386,7 +387,9 @@ class Validator(Protocol):
     """Validates a window given as re-iterable batches; writes the validated and quarantine files.
 
     Quarantine decisions are taken on every row; ``heads`` (first rows of each file) carry the
-    files' dtypes for the schema check.
+    files' dtypes for the schema check. An error raised while iterating ``batches`` (a
+    ``CorruptFile`` found past a file's head) propagates after the validator dropped everything
+    it had written for the attempt, so the caller can set the file aside and validate again.
     """
 
     def validate(

@@ -8,8 +8,10 @@ it starts over. Each location has a production counterpart reached by configurat
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 INCLUDE_DIR = PACKAGE_DIR.parent
@@ -28,6 +30,42 @@ class Settings:
     @property
     def baseline_cache(self) -> Path:
         return self.home / "cache" / "baselines"
+
+    def __repr__(self) -> str:
+        """The settings with the tracking URI's credentials hidden: a repr ends up in logs and tracebacks."""
+        shown = {f.name: getattr(self, f.name) for f in fields(self)}
+        shown["mlflow_tracking_uri"] = redact_uri(self.mlflow_tracking_uri)
+        return "Settings(" + ", ".join(f"{name}={value!r}" for name, value in shown.items()) + ")"
+
+
+# Query parameters whose value is a credential (presigned URLs, token auth, database passwords).
+_SECRET_PARAM = re.compile(r"token|password|passwd|pwd|secret|key|sig|credential|auth", re.IGNORECASE)
+HIDDEN = "***"
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` as it may be shown or logged: a password (``user:***@``), a bare user-info part that
+    may be a token (``***@``) and the values of credential query parameters hidden.
+
+    A URI without credentials (``sqlite:///...``, ``http://host:5000``) comes back unchanged, so
+    what a person reads is still the address driftpilot uses.
+    """
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return HIDDEN  # not a URI we can take apart: show nothing of it
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, host = netloc.rpartition("@")
+        user, colon, _ = userinfo.partition(":")
+        netloc = f"{user}:{HIDDEN}@{host}" if colon else f"{HIDDEN}@{host}"
+    query = "&".join(
+        f"{name}={HIDDEN}" if sep and value and _SECRET_PARAM.search(name) else f"{name}{sep}{value}"
+        for name, sep, value in (item.partition("=") for item in parts.query.split("&"))
+    ) if parts.query else parts.query
+    if (netloc, query) == (parts.netloc, parts.query):
+        return uri
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def load_settings() -> Settings:

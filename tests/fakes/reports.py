@@ -15,10 +15,9 @@ from driftpilot.domain.config import ModelConfig
 from driftpilot.domain.reports import (
     INSUFFICIENT_LABELS,
     PERFORMANCE_OK,
-    MetricRow,
+    ReportMetric,
     ReportStep,
     StepReports,
-    WindowReports,
 )
 
 
@@ -38,7 +37,7 @@ class FakeReportRenderer:
         record = StepReports(
             step=ReportStep.DRIFT, model_name=config.name, window_label=window_label,
             files={"drift_html": "drift.html", "quality_html": "quality.html"},
-            metrics=(MetricRow("drifted_columns_share", None, self.drift_share),),
+            metrics=(ReportMetric("drifted_columns_share", None, self.drift_share),),
             sampled=False, sample_rows=len(current), total_rows=total_rows or len(current),
             reference_rows=len(reference), drift_share=self.drift_share,
         )
@@ -54,14 +53,10 @@ class FakeReportRenderer:
         record = StepReports(
             step=ReportStep.PERFORMANCE, model_name=config.name, window_label=window_label,
             files={"performance_html": "performance.html"} if ok else {},
-            metrics=tuple(MetricRow(k, None, v) for k, v in (self.performance or {}).items()),
+            metrics=tuple(ReportMetric(k, None, v) for k, v in (self.performance or {}).items()),
             sampled=False, sample_rows=len(current), total_rows=total_rows or len(current),
             reference_rows=len(reference), performance=self.performance,
             performance_status=PERFORMANCE_OK if ok else INSUFFICIENT_LABELS, labelled_rows=labelled_rows,
         )
         self.records[(window_label, ReportStep.PERFORMANCE)] = record
         return record
-
-    def window_reports(self, out_dir: Path, model_name: str, window_label: str) -> WindowReports:
-        return WindowReports(model_name, window_label, self.records.get((window_label, ReportStep.DRIFT)),
-                             self.records.get((window_label, ReportStep.PERFORMANCE)))

@@ -17,6 +17,7 @@ import pytest
 
 from driftpilot.adapters.evidently import EvidentlyReports
 from driftpilot.adapters.evidently.methods import CONSTANT_REFERENCE_METHOD
+from driftpilot.adapters.evidently.renderer import read_manifest
 from driftpilot.domain.config import ModelConfig, parse_config
 from driftpilot.domain.contracts import (
     EVENT_TIME,
@@ -26,7 +27,13 @@ from driftpilot.domain.contracts import (
     PREDICTION_ID,
     SCORE,
 )
-from driftpilot.domain.reports import INSUFFICIENT_LABELS, PERFORMANCE_OK, MetricRow, WindowReports
+from driftpilot.domain.reports import (
+    INSUFFICIENT_LABELS,
+    PERFORMANCE_OK,
+    ReportMetric,
+    ReportStep,
+    WindowReports,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -102,7 +109,7 @@ class Bundle:
         return getattr(drift, name)
 
     @property
-    def metrics(self) -> tuple[MetricRow, ...]:
+    def metrics(self) -> tuple[ReportMetric, ...]:
         return self.state.metrics
 
     @property
@@ -154,7 +161,7 @@ def shifted(reference: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -
     return _render(config, reference, log, None, out, "2026-01-06", seed=0)
 
 
-def _row(bundle: Bundle, metric: str, column: str | None) -> MetricRow:
+def _row(bundle: Bundle, metric: str, column: str | None) -> ReportMetric:
     found = [r for r in bundle.metrics if r.metric == metric and r.column == column]
     assert len(found) == 1, f"{metric}/{column}: {found}"
     return found[0]
@@ -257,8 +264,7 @@ def test_a_performance_rerun_replaces_its_report_and_leaves_the_drift_files_alon
     again = RENDERER.render_performance(config, reference, log, labelled, tmp_path, "w", seed=0)
     assert again.performance == pytest.approx(first.performance)
     assert _files(tmp_path, *DRIFT_FILES) == drift_files
-    index = RENDERER.window_reports(tmp_path, config.name, "w")
-    assert index.drift == first.state.drift  # the drift record read back, typed
+    assert read_manifest(tmp_path, ReportStep.DRIFT) == first.state.drift  # the drift record read back, typed
     assert f"Drift share: {first.drift_share:.2f}" in (tmp_path / "index.html").read_text()
     # 20 labelled rows are below min_labelled_rows (50): no number, and the old report goes.
     few = RENDERER.render_performance(config, reference, log, labelled.head(20), tmp_path, "w", seed=0)

@@ -53,9 +53,9 @@ def test_decisions_and_retrain_keys(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     history.save_decision(db, "m", "2026-01-05", "1", "alert", ["a"], {"x": 1}, "t1")
     history.save_decision(db, "m", "2026-01-05", "1", "retrain", ["b"], {"x": 2}, "t2")
-    decisions = history.read_decisions(db, "m")
-    assert decisions["action"].tolist() == ["retrain"]
-    assert decisions["reasons"].tolist() == [["b"]]
+    decisions = history.read_decision_records(db, "m")
+    assert [(d.action.value, d.reasons, dict(d.evidence), d.decided_at) for d in decisions] == [
+        ("retrain", ("b",), {"x": 2}, "t2")]
     assert history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "drift") == history.RECORDED
     history.mark_retrain_emitted(db, "m", "k1")
     assert history.record_retrain(db, "m", "k1", "2026-01-05", "2026-01-06T00:00", "other") == history.EMITTED

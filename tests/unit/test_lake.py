@@ -35,8 +35,6 @@ def test_batches_are_bounded_and_a_broken_file_is_named(tmp_path: Path) -> None:
     (tmp_path / "x" / "bad.parquet").write_bytes(b"PAR1 not really")
     with pytest.raises(CorruptFile, match=r"bad\.parquet"):
         list(lake.batches("x/bad.parquet"))
-    with pytest.raises(CorruptFile, match=r"bad\.parquet"):
-        lake.columns("x/bad.parquet")
 
 
 def test_writer_publishes_atomically_and_unifies_schemas(tmp_path: Path) -> None:
@@ -122,3 +120,16 @@ def test_local_work_files_round_trip_atomically(tmp_path: Path) -> None:
     (out / "broken.parquet").write_bytes(b"nope")
     with pytest.raises(CorruptFile, match=r"broken\.parquet"):
         files.read_frame(out / "broken.parquet")
+
+
+def test_scratch_folders_live_under_their_root_and_go_away(tmp_path: Path) -> None:
+    root = tmp_path / "home" / "tmp"
+    files = LocalWorkFiles(root)
+    with files.scratch("baseline-") as folder:
+        assert folder.parent == root and folder.name.startswith("baseline-") and not any(folder.iterdir())
+        files.write_json(folder / "metadata.json", {"a": 1})
+        assert files.read_json(folder / "metadata.json") == {"a": 1}
+    assert not folder.exists() and list(root.iterdir()) == []
+    with pytest.raises(RuntimeError), files.scratch("gate-") as failed:
+        raise RuntimeError("the registry upload failed")
+    assert not failed.exists()  # removed on failure too

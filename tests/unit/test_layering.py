@@ -75,6 +75,11 @@ def test_use_cases_reach_adapters_only_through_ports() -> None:
     assert _offenders(PRODUCT / "usecases", ("driftpilot.adapters", "driftpilot.composition", "driftpilot_demo")) == []
 
 
+def test_use_cases_make_no_files_of_their_own() -> None:
+    """Scratch folders come from ``WorkFiles.scratch``: a use case never imports ``tempfile`` or ``shutil``."""
+    assert _offenders(PRODUCT / "usecases", ("tempfile", "shutil")) == []
+
+
 def test_the_product_never_imports_the_demo() -> None:
     assert _offenders(PRODUCT, ("driftpilot_demo",)) == []
 

@@ -67,7 +67,7 @@ def test_parse_drift_finds_metrics_by_identity_not_position() -> None:
         "tests": [_test("c", "FAIL"), _test("a", "SUCCESS"), _test("b", "FAIL"), _test("count", "FAIL")],
     }
     rows = {(r.metric, r.column): r for r in parse.parse_drift(snapshot, 0.3)}
-    assert rows[("value_drift", "x1")] == parse.MetricRow("value_drift", "x1", 0.02, "wasserstein", 0.1, False)
+    assert rows[("value_drift", "x1")] == parse.ReportMetric("value_drift", "x1", 0.02, "wasserstein", 0.1, False)
     assert rows[("value_drift", "x2")].drifted is True  # p-value below threshold
     assert rows[("value_drift", "cat")].drifted is True
     assert rows[("drifted_columns_count", None)].value == 2.0
@@ -86,10 +86,10 @@ def test_parse_drift_without_tests_falls_back_to_the_method_direction() -> None:
 
 def test_nan_drift_values_do_not_poison_the_share() -> None:
     rows = [
-        parse.MetricRow("value_drift", "a", 0.5, "wasserstein", 0.1, True),
-        parse.MetricRow("value_drift", "b", 0.01, "wasserstein", 0.1, False),
-        parse.MetricRow("value_drift", "c", float("nan"), "wasserstein", 0.1, None),
-        parse.MetricRow("drifted_columns_share", None, 0.5, None, 0.3, True),
+        parse.ReportMetric("value_drift", "a", 0.5, "wasserstein", 0.1, True),
+        parse.ReportMetric("value_drift", "b", 0.01, "wasserstein", 0.1, False),
+        parse.ReportMetric("value_drift", "c", float("nan"), "wasserstein", 0.1, None),
+        parse.ReportMetric("drifted_columns_share", None, 0.5, None, 0.3, True),
     ]
     share, drifted = parse.drift_outcome(rows, untestable=())
     assert share == 0.5
@@ -97,7 +97,7 @@ def test_nan_drift_values_do_not_poison_the_share() -> None:
     share, drifted = parse.drift_outcome(rows, untestable=("gone",))
     assert share == pytest.approx(2 / 3)
     assert drifted == ("a", "gone")
-    assert parse.MetricRow("value_drift", "c", float("nan")).to_dict()["value"] is None
+    assert parse.ReportMetric("value_drift", "c", float("nan")).to_dict()["value"] is None
 
 
 def test_parse_performance_and_quality_by_type() -> None:

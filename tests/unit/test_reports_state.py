@@ -13,20 +13,20 @@ from driftpilot.adapters.evidently import EvidentlyReports
 from driftpilot.adapters.evidently.render import render_index
 from driftpilot.adapters.evidently.renderer import manifest_name, read_manifest
 from driftpilot.domain.config import parse_config
-from driftpilot.domain.reports import MetricRow, ReportStep, StepReports, WindowReports
+from driftpilot.domain.reports import ReportMetric, ReportStep, StepReports, WindowReports
 from driftpilot.ports import ReportRenderer
 from tests.fakes.reports import FakeReportRenderer
 
 DRIFT = StepReports(
     step=ReportStep.DRIFT, model_name="m", window_label="2026-01-05",
     files={"drift_html": "drift.html", "drift_json": "drift.json", "quality_html": "quality.html"},
-    metrics=(MetricRow("value_drift", "x", float("nan"), None, 0.1, True), MetricRow("mean", "x", 2.5)),
+    metrics=(ReportMetric("value_drift", "x", float("nan"), None, 0.1, True), ReportMetric("mean", "x", 2.5)),
     sampled=True, sample_rows=150, total_rows=400, reference_rows=150, notes=("x: <b>gone</b>",),
     seconds={"total": 1.234}, drift_share=0.5, drifted_columns=("x",),
 )
 PERFORMANCE = StepReports(
     step=ReportStep.PERFORMANCE, model_name="m", window_label="2026-01-05",
-    files={"performance_html": "perf ormance.html"}, metrics=(MetricRow("accuracy", None, 0.8),),
+    files={"performance_html": "perf ormance.html"}, metrics=(ReportMetric("accuracy", None, 0.8),),
     sampled=True, sample_rows=150, total_rows=400, reference_rows=150,
     performance={"accuracy": 0.8}, performance_status="ok", labelled_rows=120,
 )
@@ -86,7 +86,7 @@ def test_the_fake_records_what_a_use_case_asked() -> None:
     frame = pd.DataFrame({"x": [1.0, 2.0]})
     fake.render_drift(config, frame, frame, Path("unused"), "w")
     fake.render_performance(config, frame, frame, None, Path("unused"), "w")
-    state = fake.window_reports(Path("unused"), "m", "w")
+    drift, performance = fake.records[("w", ReportStep.DRIFT)], fake.records[("w", ReportStep.PERFORMANCE)]
     assert fake.calls == [("drift", "w", 2, 0), ("performance", "w", 2, 0)]
-    assert state.drift is not None and state.drift.drift_share == 0.4
-    assert state.performance is not None and state.performance.performance_status == "insufficient labels"
+    assert drift.drift_share == 0.4
+    assert performance.performance_status == "insufficient labels"

@@ -19,8 +19,8 @@ from driftpilot.adapters.gx_validation import (
     EXPECT_TYPE,
     EXPECT_UNIQUE,
     QUARANTINE_REASON,
-    Action,
     Rule,
+    RuleAction,
     RuleRun,
     SchemaProblem,
     ValidationResult,
@@ -129,7 +129,7 @@ def test_rules_derived_from_contract_and_profile(config: ModelConfig, profile: d
     assert len(rules) == len(build_rules(config, profile, START, END))  # ids are unique
     for column in ("prediction_id", "event_time", "model_name", "model_version", "prediction", "score"):
         assert rules[f"not_null:{column}"].mostly == 1.0
-        assert rules[f"not_null:{column}"].action is Action.QUARANTINE
+        assert rules[f"not_null:{column}"].action is RuleAction.QUARANTINE
     assert rules["not_null:period"].mostly == pytest.approx(0.8)
     assert rules["not_null:nswprice"].mostly == pytest.approx(0.7)  # reference had 10% missing
     assert rules["unique:prediction_id"].expectation == EXPECT_UNIQUE
@@ -138,13 +138,13 @@ def test_rules_derived_from_contract_and_profile(config: ModelConfig, profile: d
     assert rules["plausible:score"].kwargs == {"min_value": 0.0, "max_value": 1.0}
     # vicprice is constant in the reference: its expected range only reports, never quarantines
     vic = rules["expected:vicprice"]
-    assert vic.action is Action.REPORT
+    assert vic.action is RuleAction.REPORT
     assert vic.kwargs["min_value"] == pytest.approx(0.003467 - 0.5)
-    assert rules["plausible:vicprice"].action is Action.QUARANTINE
+    assert rules["plausible:vicprice"].action is RuleAction.QUARANTINE
     known = rules["known:day_of_week"]
     assert known.kwargs["value_set"] == [str(d) for d in range(1, 8)]
     assert known.mostly == pytest.approx(0.8)
-    assert rules["known:prediction"].action is Action.REPORT
+    assert rules["known:prediction"].action is RuleAction.REPORT
     assert "plausible:latency_ms" not in rules
 
 
@@ -161,7 +161,7 @@ def test_rules_naive_window_is_utc_and_bounds_override(config: ModelConfig, prof
 
 
 def test_rule_label() -> None:
-    rule = Rule("not_null:x", EXPECT_NOT_NULL, "x", {}, Action.QUARANTINE)
+    rule = Rule("not_null:x", EXPECT_NOT_NULL, "x", {}, RuleAction.QUARANTINE)
     assert rule.label == "expect_column_values_to_not_be_null(x)"
 
 
@@ -193,7 +193,7 @@ def test_schema_wrong_dtypes(config: ModelConfig) -> None:
 
 def test_unique_keeps_first_occurrence() -> None:
     frame = pd.DataFrame({"prediction_id": ["a", "b", "a", "c", "a", "b"]})
-    rule = Rule("unique:prediction_id", EXPECT_UNIQUE, "prediction_id", {}, Action.QUARANTINE)
+    rule = Rule("unique:prediction_id", EXPECT_UNIQUE, "prediction_id", {}, RuleAction.QUARANTINE)
     run = RuleRun(success=False, evaluated=True, unexpected_count=5, unexpected_rows=[0, 1, 2, 4, 5])
     assert rows_to_quarantine(rule, run, frame).tolist() == [2, 4, 5]
 
@@ -201,13 +201,13 @@ def test_unique_keeps_first_occurrence() -> None:
 @pytest.mark.parametrize(
     ("action", "success", "evaluated", "expected"),
     [
-        (Action.QUARANTINE, False, True, [1, 3]),
-        (Action.QUARANTINE, True, True, []),  # failures within the `mostly` allowance are kept
-        (Action.QUARANTINE, False, False, []),  # rule could not run
-        (Action.REPORT, False, True, []),  # drift signal: counted, kept
+        (RuleAction.QUARANTINE, False, True, [1, 3]),
+        (RuleAction.QUARANTINE, True, True, []),  # failures within the `mostly` allowance are kept
+        (RuleAction.QUARANTINE, False, False, []),  # rule could not run
+        (RuleAction.REPORT, False, True, []),  # drift signal: counted, kept
     ],
 )
-def test_rows_to_quarantine(action: Action, success: bool, evaluated: bool, expected: list[int]) -> None:
+def test_rows_to_quarantine(action: RuleAction, success: bool, evaluated: bool, expected: list[int]) -> None:
     frame = pd.DataFrame({"x": [1.0, 99.0, 2.0, 98.0]})
     rule = Rule("r", EXPECT_BETWEEN, "x", {"max_value": 10.0}, action)
     run = RuleRun(success=success, evaluated=evaluated, unexpected_count=2, unexpected_rows=[3, 1])

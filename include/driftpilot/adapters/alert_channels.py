@@ -13,8 +13,9 @@ log lines, errors and the delivery store carry only the channel's name (``webhoo
 a status such as ``HTTP 200``. Errors are raised without their cause chained (an ``HTTPError``
 holds the URL).
 
-Idempotent per window and channel: each delivery is recorded in the store (``alert_deliveries``,
-key model, window, channel) as ``sending`` before the attempt and ``sent`` after a 2xx answer; a
+Idempotent per window and channel: each delivery is recorded through the ``EvidenceStore`` port
+(``alert_deliveries`` of the SQLite store, key model, window, channel; the composition root hands
+``AlertChannels`` the same store every other port writes to) as ``sending`` before the attempt and ``sent`` after a 2xx answer; a
 channel already ``sent`` for the window is skipped, so a retried task (or a re-run of the window)
 does not post twice. This is at-least-once: a crash between the 2xx and the ``sent`` record makes
 the retry post once more. Every channel is tried even if one fails; the failures are raised
@@ -33,10 +34,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from driftpilot.adapters import sqlite_store as history
 from driftpilot.adapters.parquet_lake import write_json_atomic
 from driftpilot.errors import ConfigError, DriftpilotError
-from driftpilot.ports import AlertChannel
+from driftpilot.ports import AlertChannel, EvidenceStore
 from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -144,26 +144,29 @@ def channel_for(spec: str, settings: Settings, connection_url: Callable[[str], s
 
 
 class AlertChannels:
-    """The ``Alerts`` port: the ``file`` and webhook channels, deliveries recorded in the store."""
+    """The ``Alerts`` port: the ``file`` and webhook channels, deliveries recorded in ``store``."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: EvidenceStore) -> None:
         self.settings = settings
+        self.store = store
 
     def notify(self, channels: tuple[str, ...], alert: Mapping[str, Any],
                connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]:
-        return notify(channels, self.settings, alert, connection_url)
+        return notify(channels, self.settings, self.store, alert, connection_url)
 
 
-def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, Any],
+def notify(channels: tuple[str, ...], settings: Settings, store: EvidenceStore, alert: Mapping[str, Any],
            connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]:
-    """Send ``alert`` once per channel and window; returns each channel's name and status (no secret)."""
+    """Send ``alert`` once per channel and window; returns each channel's name and status (no secret).
+
+    ``settings`` locates the ``file`` channel's folder; every delivery state goes to ``store``.
+    """
     model, window = str(alert["model"]), str(alert["window"])
-    db = settings.metrics_db
     results: list[dict[str, str]] = []
     failures: list[str] = []
     misconfigured: list[str] = []
     for spec in channels:
-        if history.alert_delivery_status(db, model, window, spec) == SENT:
+        if store.alert_delivery_status(model, window, spec) == SENT:
             log.info("alert of %s window %s: %s already sent, not sent again", model, window, spec)
             results.append({"channel": spec, "status": ALREADY_SENT, "detail": ""})
             continue
@@ -173,15 +176,15 @@ def notify(channels: tuple[str, ...], settings: Settings, alert: Mapping[str, An
             log.error("alert of %s window %s: %s is misconfigured: %s", model, window, spec, exc)
             misconfigured.append(str(exc))
             continue
-        history.begin_alert_delivery(db, model, window, spec)
+        store.begin_alert_delivery(model, window, spec)
         try:
             detail = channel.send(alert)
         except AlertDeliveryError as exc:
-            history.finish_alert_delivery(db, model, window, spec, "failed", str(exc))
+            store.finish_alert_delivery(model, window, spec, "failed", str(exc))
             log.warning("alert of %s window %s: %s failed: %s", model, window, spec, exc)
             failures.append(f"{spec}: {exc}")
             continue
-        history.finish_alert_delivery(db, model, window, spec, SENT, detail)
+        store.finish_alert_delivery(model, window, spec, SENT, detail)
         log.info("alert of %s window %s sent to %s (%s)", model, window, spec, detail)
         results.append({"channel": spec, "status": SENT, "detail": detail})
     delivered = ", ".join(r["channel"] for r in results) or "none"

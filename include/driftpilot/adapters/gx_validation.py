@@ -56,11 +56,11 @@ from driftpilot.domain.validation_rules import (
     QUARANTINE_FILE,
     QUARANTINE_REASON,
     QUARANTINE_SUMMARY,
-    Action,
     BottomKSample,
     ExpectationOutcome,
     RowScreen,
     Rule,
+    RuleAction,
     RuleRun,
     SchemaProblem,
     ValidationResult,
@@ -83,7 +83,7 @@ from driftpilot.domain.validation_rules import (
 __all__ = [
     "DOCS_HTML", "DOCS_JSON", "EXPECT_BETWEEN", "EXPECT_EXIST", "EXPECT_IN_SET", "EXPECT_NOT_NULL", "EXPECT_TYPE",
     "EXPECT_UNIQUE", "GX_SAMPLE_ROWS", "PLAUSIBLE_MAGNITUDES", "QUARANTINE_FILE", "QUARANTINE_REASON",
-    "QUARANTINE_SUMMARY", "Action", "ExpectationOutcome", "GxValidator", "Rule", "RuleRun", "SchemaProblem",
+    "QUARANTINE_SUMMARY", "ExpectationOutcome", "GxValidator", "Rule", "RuleAction", "RuleRun", "SchemaProblem",
     "ValidationResult", "allowed_null_share", "build_rules", "expected_range", "failure_message",
     "plausible_range", "raise_if_failed", "reasons_per_row", "render_html", "rows_to_quarantine", "run_gx",
     "schema_problems", "screen_window", "split_rows", "validate_window", "write_docs", "write_quarantine",
@@ -131,7 +131,7 @@ def _gx_expectation(rule: Rule) -> Any:
         EXPECT_IN_SET: gxe.ExpectColumnValuesToBeInSet,
         EXPECT_UNIQUE: gxe.ExpectColumnValuesToBeUnique,
     }
-    severity = FailureSeverity.CRITICAL if rule.action is Action.QUARANTINE else FailureSeverity.WARNING
+    severity = FailureSeverity.CRITICAL if rule.action is RuleAction.QUARANTINE else FailureSeverity.WARNING
     return classes[rule.expectation](
         column=rule.column,
         **dict(rule.kwargs),

@@ -57,7 +57,7 @@ from driftpilot.ports import (
 from driftpilot.ports import (
     PREVIOUS as PREVIOUS,
 )
-from driftpilot.settings import Settings
+from driftpilot.settings import Settings, redact_uri
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class MlflowRegistry:
         self._client: Any = None
 
     def __repr__(self) -> str:
-        return f"MlflowRegistry({self.uri!r})"
+        return f"MlflowRegistry({redact_uri(self.uri)!r})"  # a repr is logged: no credentials
 
     @property
     def client(self) -> Any:
@@ -452,7 +452,7 @@ class MlflowRegistry:
         version = self.alias_version(model_name, CHAMPION)
         if version is None:
             raise BaselineNotFound(
-                f"model {model_name!r} has no `{CHAMPION}` alias in {self.uri}; "
+                f"model {model_name!r} has no `{CHAMPION}` alias in {redact_uri(self.uri)}; "
                 f"run `driftpilot bootstrap --model {model_name}` first"
             )
         return self.load_baseline(model_name, version)

@@ -20,6 +20,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -246,15 +247,6 @@ class ParquetLake:
     def dates(self, kind: str, model: str) -> list[date]:
         return list_partition_dates(self.root, kind, model)
 
-    def columns(self, key: str) -> list[str]:
-        """Column names of a Parquet file (its footer only); ``CorruptFile`` names the file."""
-        try:
-            return list(pq.ParquetFile(self.path(key)).schema_arrow.names)
-        except FileNotFoundError:
-            raise
-        except (pa.ArrowException, OSError, ValueError) as exc:
-            raise CorruptFile(str(self.path(key)), exc) from exc
-
     def record_batches(self, key: str, columns: list[str] | None = None,
                        batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
         """The file's rows as Arrow record batches (see ``batches``); a file without rows yields none."""
@@ -333,7 +325,21 @@ class ParquetLake:
 
 
 class LocalWorkFiles:
-    """``WorkFiles`` on the local file system, with the lake's atomic writers and readers."""
+    """``WorkFiles`` on the local file system, with the lake's atomic writers and readers.
+
+    Scratch folders are made under ``scratch_root`` (``$DRIFTPILOT_HOME/tmp`` from the
+    composition root: the same volume as the state they are about), else the system's temp dir.
+    """
+
+    def __init__(self, scratch_root: Path | None = None) -> None:
+        self.scratch_root = scratch_root
+
+    @contextmanager
+    def scratch(self, prefix: str) -> Iterator[Path]:
+        if self.scratch_root is not None:
+            self.scratch_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix=prefix, dir=self.scratch_root) as folder:
+            yield Path(folder)
 
     def exists(self, path: Path) -> bool:
         return Path(path).exists()

@@ -173,16 +173,6 @@ def save_decision(path: Path, model: str, window: str, model_version: str, actio
         )
 
 
-def read_decisions(path: Path, model: str) -> pd.DataFrame:
-    with connect(path) as db:
-        frame = pd.read_sql_query(
-            "SELECT window, model_version, action, reasons, evidence, decided_at FROM decisions WHERE model = ? ORDER BY window",
-            db, params=[model],
-        )
-    frame["reasons"] = frame["reasons"].map(json.loads)
-    return frame
-
-
 # --------------------------------------------------------------------------------------------
 # Retrain requests: an outbox. States, in order:
 #   recorded    the monitoring DAG decided to retrain (row written before the Asset event)

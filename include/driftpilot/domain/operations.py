@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -177,11 +176,3 @@ def operational_metrics(
         accumulator.has_latency = LATENCY_MS in window.columns
     return accumulator.metrics(expected_rows, reference)
 
-
-def summarize(rows: list[tuple[str, str, float | None, str]]) -> dict[str, Any]:
-    """A small dict of the headline figures, for logs and the demo table."""
-    out: dict[str, Any] = {}
-    for metric, column, value, _ in rows:
-        if not column:
-            out[metric.removeprefix("ops.")] = value
-    return out

@@ -33,8 +33,12 @@ def _finite_or_none(value: Any) -> float | None:
 
 
 @dataclass(frozen=True)
-class MetricRow:
-    """One flat, machine-readable result of a report (one ``evidently.*`` row of the history)."""
+class ReportMetric:
+    """One flat, machine-readable result of a report (one ``evidently.*`` row of the history).
+
+    Not ``evidence.MetricRow`` (a row of the metrics history, keyed by model, version and window):
+    this is what one Evidently metric of one report says, before the monitoring step keys it.
+    """
 
     metric: str
     column: str | None
@@ -55,7 +59,7 @@ class MetricRow:
         }
 
     @classmethod
-    def from_dict(cls, raw: Mapping[str, Any]) -> MetricRow:
+    def from_dict(cls, raw: Mapping[str, Any]) -> ReportMetric:
         value = raw.get("value")
         threshold = raw.get("threshold")
         drifted = raw.get("drifted")
@@ -86,7 +90,7 @@ class StepReports:
     model_name: str
     window_label: str
     files: Mapping[str, str]
-    metrics: tuple[MetricRow, ...]
+    metrics: tuple[ReportMetric, ...]
     sampled: bool
     sample_rows: int
     total_rows: int
@@ -132,7 +136,7 @@ class StepReports:
             model_name=str(raw["model_name"]),
             window_label=str(raw["window"]),
             files={str(k): str(v) for k, v in dict(raw["files"]).items()},
-            metrics=tuple(MetricRow.from_dict(r) for r in raw["metrics"]),
+            metrics=tuple(ReportMetric.from_dict(r) for r in raw["metrics"]),
             sampled=bool(raw["sampled"]),
             sample_rows=int(raw["sample_rows"]),
             total_rows=int(raw["total_rows"]),
@@ -166,7 +170,7 @@ class WindowReports:
         return out
 
     @property
-    def metrics(self) -> tuple[MetricRow, ...]:
+    def metrics(self) -> tuple[ReportMetric, ...]:
         return tuple(r for s in (self.drift, self.performance) if s is not None for r in s.metrics)
 
     def summary(self) -> dict[str, Any]:

@@ -107,7 +107,9 @@ EXPECT_IN_SET = "expect_column_values_to_be_in_set"
 EXPECT_UNIQUE = "expect_column_values_to_be_unique"
 
 
-class Action(StrEnum):
+class RuleAction(StrEnum):
+    """What a failing rule does to its rows (not ``policy.Action``, what a window's decision asks for)."""
+
     QUARANTINE = "quarantine"  # failing rows go to quarantine
     REPORT = "report"  # failing rows are counted and kept (drift, not bad data)
 
@@ -125,7 +127,7 @@ class Rule:
     expectation: str
     column: str
     kwargs: Mapping[str, Any]
-    action: Action
+    action: RuleAction
     note: str = ""
 
     @property
@@ -217,31 +219,31 @@ def build_rules(
     rules: list[Rule] = []
 
     for column in _required_non_null(config):
-        rules.append(Rule(f"not_null:{column}", EXPECT_NOT_NULL, column, {}, Action.QUARANTINE, "required"))
+        rules.append(Rule(f"not_null:{column}", EXPECT_NOT_NULL, column, {}, RuleAction.QUARANTINE, "required"))
     rules.append(
         Rule(f"in_set:{MODEL_NAME}", EXPECT_IN_SET, MODEL_NAME, {"value_set": [config.name]},
-             Action.QUARANTINE, "rows of another model")
+             RuleAction.QUARANTINE, "rows of another model")
     )
-    rules.append(Rule(f"unique:{PREDICTION_ID}", EXPECT_UNIQUE, PREDICTION_ID, {}, Action.QUARANTINE,
+    rules.append(Rule(f"unique:{PREDICTION_ID}", EXPECT_UNIQUE, PREDICTION_ID, {}, RuleAction.QUARANTINE,
                       "repeats quarantined, first occurrence kept"))
     rules.append(
         Rule(
             f"window:{EVENT_TIME}", EXPECT_BETWEEN, EVENT_TIME,
             {"min_value": _as_utc(window_start), "max_value": _as_utc(window_end), "strict_max": True},
-            Action.QUARANTINE, "event_time inside [window_start, window_end)",
+            RuleAction.QUARANTINE, "event_time inside [window_start, window_end)",
         )
     )
     if config.task is TaskType.BINARY:
         for column in score_columns(config):
             rules.append(Rule(f"plausible:{column}", EXPECT_BETWEEN, column, {"min_value": 0.0, "max_value": 1.0},
-                              Action.QUARANTINE, "a probability"))
+                              RuleAction.QUARANTINE, "a probability"))
     if LATENCY_MS in optional_columns:
         rules.append(Rule(f"plausible:{LATENCY_MS}", EXPECT_BETWEEN, LATENCY_MS, {"min_value": 0.0},
-                          Action.QUARANTINE, "not negative"))
+                          RuleAction.QUARANTINE, "not negative"))
 
     for column in config.features.all:
         share = allowed_null_share(columns_profile.get(column), quality.max_failed_row_share)
-        rules.append(Rule(f"not_null:{column}", EXPECT_NOT_NULL, column, _mostly(share), Action.QUARANTINE,
+        rules.append(Rule(f"not_null:{column}", EXPECT_NOT_NULL, column, _mostly(share), RuleAction.QUARANTINE,
                           f"up to {share:.1%} missing allowed"))
 
     numeric_profiles: list[tuple[str, Mapping[str, Any]]] = [
@@ -254,17 +256,17 @@ def build_rules(
         if column in bounds:
             lo, hi = bounds[column]
             kwargs = {k: float(v) for k, v in (("min_value", lo), ("max_value", hi)) if v is not None}
-            rules.append(Rule(f"plausible:{column}", EXPECT_BETWEEN, column, kwargs, Action.QUARANTINE,
+            rules.append(Rule(f"plausible:{column}", EXPECT_BETWEEN, column, kwargs, RuleAction.QUARANTINE,
                               "configured physical bounds"))
         elif low is not None and high is not None:
             p_low, p_high = plausible_range(float(low), float(high))
             rules.append(Rule(f"plausible:{column}", EXPECT_BETWEEN, column,
-                              {"min_value": p_low, "max_value": p_high}, Action.QUARANTINE,
+                              {"min_value": p_low, "max_value": p_high}, RuleAction.QUARANTINE,
                               f"more than {PLAUSIBLE_MAGNITUDES:g} reference magnitudes out"))
         if low is not None and high is not None:
             e_low, e_high = expected_range(float(low), float(high), quality.numeric_tolerance)
             rules.append(Rule(f"expected:{column}", EXPECT_BETWEEN, column,
-                              {"min_value": e_low, "max_value": e_high}, Action.REPORT,
+                              {"min_value": e_low, "max_value": e_high}, RuleAction.REPORT,
                               f"reference range +/- {quality.numeric_tolerance:g} x span: drift signal"))
 
     for column in config.features.categorical:
@@ -273,14 +275,14 @@ def build_rules(
             continue
         known = sorted(str(k) for k in cat_profile["frequencies"])
         rules.append(Rule(f"known:{column}", EXPECT_IN_SET, column,
-                          {"value_set": known, **_mostly(quality.max_failed_row_share)}, Action.QUARANTINE,
+                          {"value_set": known, **_mostly(quality.max_failed_row_share)}, RuleAction.QUARANTINE,
                           f"unseen categories allowed up to {quality.max_failed_row_share:.1%}"))
     if config.task is not TaskType.REGRESSION:
         pred_profile = predictions_profile.get(PREDICTION) or {}
         known = sorted({*map(str, pred_profile.get("frequencies", {})), *(classes.keys if classes else ())})
         if known:
             rules.append(Rule(f"known:{PREDICTION}", EXPECT_IN_SET, PREDICTION, {"value_set": known},
-                              Action.REPORT, "classes of the model"))
+                              RuleAction.REPORT, "classes of the model"))
     return rules
 
 
@@ -409,7 +411,7 @@ class RuleRun:
 
 def rows_to_quarantine(rule: Rule, run: RuleRun, frame: pd.DataFrame) -> np.ndarray:
     """Row positions ``rule`` quarantines, given its ``run`` on ``frame`` (RangeIndex)."""
-    if rule.action is not Action.QUARANTINE or not run.evaluated or run.success:
+    if rule.action is not RuleAction.QUARANTINE or not run.evaluated or run.success:
         return np.empty(0, dtype=np.int64)
     positions = np.asarray(sorted(set(run.unexpected_rows)), dtype=np.int64)
     if rule.expectation == EXPECT_UNIQUE and positions.size:
@@ -601,7 +603,7 @@ class RowScreen:
         self._repeated_count = 0
 
     def _decides_rows(self, rule: Rule) -> bool:
-        return rule.action is Action.QUARANTINE and (rule.mostly >= 1.0 or rule.rule_id in self.failing)
+        return rule.action is RuleAction.QUARANTINE and (rule.mostly >= 1.0 or rule.rule_id in self.failing)
 
     def screen(self, prepared: pd.DataFrame, pre_flagged: Sequence[tuple[str, np.ndarray]] = ()) -> np.ndarray:
         """Reasons per row of ``prepared`` (object array, "" = accepted); ``pre_flagged`` are masks."""
@@ -663,7 +665,7 @@ class RowScreen:
 
     def failed_mostly(self) -> frozenset[str]:
         """``mostly`` rules that fail on the whole window: their failing rows are quarantined."""
-        return frozenset(r.rule_id for r in self.rules if r.action is Action.QUARANTINE and r.mostly < 1.0
+        return frozenset(r.rule_id for r in self.rules if r.action is RuleAction.QUARANTINE and r.mostly < 1.0
                          and not self.success(r))
 
     def quarantined(self, rule: Rule) -> int:
@@ -674,7 +676,7 @@ def outcomes_and_notes(screen: RowScreen, skipped: Sequence[Rule], schema: Seque
                        n_rows: int) -> tuple[list[ExpectationOutcome], list[str]]:
     """The per-expectation summary and the report-only notes of a screened window."""
     outcomes: list[ExpectationOutcome] = [
-        ExpectationOutcome(f"schema:{p.column}", p.expectation, p.column, Action.QUARANTINE.value, False, True,
+        ExpectationOutcome(f"schema:{p.column}", p.expectation, p.column, RuleAction.QUARANTINE.value, False, True,
                            n_rows, 1.0 if n_rows else None, n_rows, p.problem)
         for p in schema
     ]
@@ -689,7 +691,7 @@ def outcomes_and_notes(screen: RowScreen, skipped: Sequence[Rule], schema: Seque
             count, share, quarantined, _describe(rule),
         ))
         if count and quarantined == 0:
-            kept = "kept as drift" if rule.action is Action.REPORT else "kept, within the allowed share"
+            kept = "kept as drift" if rule.action is RuleAction.REPORT else "kept, within the allowed share"
             notes.append(f"{rule.label} [{rule.rule_id}]: {count} of {n_rows} rows unexpected ({_describe(rule)}); {kept}")
     for rule in skipped:
         outcomes.append(ExpectationOutcome(
@@ -779,7 +781,7 @@ def render_html(result: ValidationResult) -> str:
     rows = []
     for e in result.expectations:
         state = "not evaluated" if not e.evaluated else ("ok" if e.success else "failed")
-        css = "bad" if (e.evaluated and not e.success and e.action == Action.QUARANTINE) else (
+        css = "bad" if (e.evaluated and not e.success and e.action == RuleAction.QUARANTINE) else (
             "warn" if state != "ok" else "ok")
         share = "" if e.unexpected_share is None else f"{e.unexpected_share:.2%}"
         rows.append(

@@ -14,7 +14,6 @@ its idempotency key and trains nothing.
 from __future__ import annotations
 
 import logging
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,9 +28,8 @@ from driftpilot.domain.training_data import (
     prepare_training_data,
     training_data_digest,
 )
-from driftpilot.errors import ConfigError
+from driftpilot.errors import BaselineNotFound, ConfigError
 from driftpilot.ports import CHAMPION, ModelRun, Ports, Trainer, WorkFiles
-from driftpilot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -121,22 +119,27 @@ def load_training_data(config: ModelConfig, ports: Ports, training_data: pd.Data
 def bootstrap_champion(
     config: ModelConfig, ports: Ports, training_data: pd.DataFrame | Path | None = None
 ) -> BootstrapResult:
-    """Train, register and (if the model has none) crown the first champion from ``training_data``."""
-    settings, registry, trainer = ports.settings, ports.registry, ports.trainer
+    """Train, register and (if the model has none) crown the first champion from ``training_data``.
+
+    The original training set is recorded in the lake only once its version is registered (a
+    failed fit or registration leaves the recorded file as it was), and never replaced with other
+    data while the model has a champion: the file is what the champion's baseline digest names,
+    and what retraining reads back.
+    """
+    registry, trainer = ports.registry, ports.trainer
     period = load_training_data(config, ports, training_data)
     digest = training_data_digest(period)
     data_key = original_training_key(config.name)
     key = f"bootstrap:{config.fingerprint}:{digest.removeprefix('sha256:')[:12]}"
+    champion = registry.alias_version(config.name, CHAMPION)
+    if champion is not None:
+        _refuse_other_training_data(config, ports, champion, digest)
     existing = registry.find_version_by_key(config.name, key)
     metrics: dict[str, float] = {}
     if existing is not None:
         version = existing
         log.info("initial model of %s already registered as version %s", config.name, version.version)
-        if not ports.lake.exists(data_key):
-            ports.lake.write_frame(data_key, period)
     else:
-        # Recorded first: retraining reads what the initial model learned from.
-        ports.lake.write_frame(data_key, period)
         cut = int(len(period) * (1 - config.retraining.holdout_share))
         fit_rows, holdout = period.iloc[:cut], period.iloc[cut:].reset_index(drop=True)
         log.info("training %s on %d rows, holdout %d rows", config.name, len(fit_rows), len(holdout))
@@ -151,8 +154,8 @@ def bootstrap_champion(
             "reason": "initial training on the first period",
             "fingerprint": config.fingerprint,
         })
-        with tempfile.TemporaryDirectory(prefix="baseline-", dir=_tmp(settings)) as tmp:
-            baseline_dir = write_baseline(ports.files, config, reference, metadata, Path(tmp))
+        with ports.files.scratch("baseline-") as folder:
+            baseline_dir = write_baseline(ports.files, config, reference, metadata, folder)
             version = registry.log_and_register(config.name, ModelRun(
                 experiment=training_experiment(config),
                 model=model,
@@ -173,7 +176,11 @@ def bootstrap_champion(
                 tags={"driftpilot.reason": "initial training", "driftpilot.fingerprint": config.fingerprint,
                       "driftpilot.training_data_digest": digest},
             ))
-    champion = registry.alias_version(config.name, CHAMPION)
+    # Recorded once the version exists, before it can become champion: retraining reads what the
+    # initial model learned from. With a champion in place the file is already this data (checked
+    # above) and is only written when missing.
+    if champion is None or not ports.lake.exists(data_key):
+        ports.lake.write_frame(data_key, period)
     if champion is None:
         registry.set_alias(config.name, CHAMPION, version.version)
         champion = version.version
@@ -181,7 +188,29 @@ def bootstrap_champion(
     return BootstrapResult(config.name, version.version, version.created, champion, metrics)
 
 
-def _tmp(settings: Settings) -> str:
-    path = settings.home / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
+def _refuse_other_training_data(config: ModelConfig, ports: Ports, champion: str, digest: str) -> None:
+    """``ConfigError`` when the model's champion learned from other data than ``digest``'s.
+
+    Which data the champion learned from: the digest its baseline names (a bootstrapped
+    champion), else that of the recorded original training set (a retrained champion, whose
+    baseline does not name it). Neither known: nothing to protect.
+    """
+    key = original_training_key(config.name)
+    try:
+        named = ports.registry.load_baseline(config.name, champion).metadata.get("training_data", {}).get("digest")
+    except BaselineNotFound:
+        named = None
+    theirs = named
+    if theirs is None and ports.lake.exists(key):
+        theirs = training_data_digest(load_training_data(config, ports, None))
+    if theirs is None or theirs == digest:
+        return
+    path = ports.lake.path(key)
+    raise ConfigError(
+        f"{config.name}: its champion (version {champion}) was trained from other data (training data digest "
+        f"{theirs}) than the data given ({digest}); the recorded original training set {path} stays the "
+        "champion's, because retraining reads it back. To keep the champion, run bootstrap without "
+        f"--training-data (`driftpilot bootstrap --model {config.name}`); to monitor a model trained on this "
+        "data, give it a config with another `name`; to start this model over, delete its registered model "
+        f"and {path} (locally: `make reset`)."
+    )

@@ -17,6 +17,7 @@ scheduled run would have seen.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import math
 import statistics
@@ -177,15 +178,45 @@ HEAD_ROWS = 64  # rows of each file read up front: their dtypes are the file's s
 
 
 @dataclass(frozen=True, eq=False)
+class ScannedFile:
+    """One readable inference file as the scan saw it: its rows per version and its first rows."""
+
+    key: str
+    rows: int
+    version_counts: Counter[str]  # canonical version key -> rows
+    head: pd.DataFrame  # the first rows, times in UTC: the file's dtypes
+
+
+@dataclass(frozen=True, eq=False)
 class WindowFiles:
-    """A window's readable inference files (keys), what one pass over their ``model_version`` found,
+    """A window's readable inference files, what one pass over their ``model_version`` found,
     and the files that could not be read (quarantined)."""
 
-    keys: tuple[str, ...]
-    rows: int
-    version_counts: dict[str, int]  # canonical version key -> rows, most rows first
-    heads: pd.DataFrame  # the first rows of every file, times in UTC: the window's dtypes
+    scanned: tuple[ScannedFile, ...]
     bad_files: tuple[dict[str, Any], ...]
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.key for f in self.scanned)
+
+    @property
+    def rows(self) -> int:
+        return sum(f.rows for f in self.scanned)
+
+    @property
+    def version_counts(self) -> dict[str, int]:
+        """Canonical version key -> rows over every readable file, most rows first."""
+        counts: Counter[str] = Counter()
+        for f in self.scanned:
+            counts.update(f.version_counts)
+        return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+    @property
+    def heads(self) -> pd.DataFrame:
+        """The first rows of every file: the window's dtypes."""
+        heads = [f.head for f in self.scanned]
+        frames = [h for h in heads if len(h)] or [h for h in heads if len(h.columns)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
     def batches(self, lake: Lake) -> Iterator[pd.DataFrame]:
         """Every row of the window, batch by batch (times in UTC, per file)."""
@@ -193,21 +224,28 @@ class WindowFiles:
             for batch in lake.batches(key):
                 yield _utc_times(batch, EVENT_TIME)
 
+    def key_of(self, lake: Lake, error: CorruptFile) -> str | None:
+        """The key of the window's file that ``error`` names (``None``: not one of these files)."""
+        return next((key for key in self.keys if str(lake.path(key)) == error.path), None)
+
+    def without(self, key: str, quarantined: dict[str, Any]) -> WindowFiles:
+        """The same window with ``key`` moved to the quarantined files (its rows and versions gone)."""
+        return WindowFiles(tuple(f for f in self.scanned if f.key != key), (*self.bad_files, quarantined))
+
 
 def scan_window(ports: Ports, window: Window) -> WindowFiles:
     """Open the window's files: their dtypes (a few rows each) and their ``model_version`` column.
 
     This pass reads one column; the validation pass then reads every column once. A file that
-    cannot be opened or decoded is copied to quarantine with its reason and left out.
+    cannot be opened or decoded here is copied to quarantine with its reason and left out (one
+    damaged past its head, in another column, shows up during validation: ``validate_step``).
     """
     lake = ports.lake
-    keys: list[str] = []
-    heads: list[pd.DataFrame] = []
-    counts: Counter[str] = Counter()
-    rows = 0
+    scanned: list[ScannedFile] = []
     bad_files: list[dict[str, Any]] = []
     for day in window.days:
         for key in lake.files(INFERENCE, window.model, day):
+            counts: Counter[str] = Counter()
             try:
                 head = next(lake.batches(key, batch_rows=HEAD_ROWS))
                 n = 0
@@ -217,13 +255,28 @@ def scan_window(ports: Ports, window: Window) -> WindowFiles:
             except CorruptFile as exc:
                 bad_files.append(_quarantine_file(lake, QUARANTINE, window.model, window.start.date(), key, exc))
                 continue
-            keys.append(key)
-            heads.append(_utc_times(head, EVENT_TIME))
-            rows += n
-    frames = [h for h in heads if len(h)] or [h for h in heads if len(h.columns)]
-    ordered = dict(sorted(counts.items(), key=lambda kv: -kv[1]))
-    head = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    return WindowFiles(tuple(keys), rows, ordered, head, tuple(bad_files))
+            scanned.append(ScannedFile(key, n, counts, _utc_times(head, EVENT_TIME)))
+    return WindowFiles(tuple(scanned), tuple(bad_files))
+
+
+def _set_aside(ports: Ports, window: Window, files: WindowFiles, error: CorruptFile) -> WindowFiles:
+    """Quarantine the file that broke while validation read it; the window without it.
+
+    The scan reads only each file's head and its ``model_version`` column, so damage elsewhere
+    (a later row group of a feature column) surfaces inside the validator, which drops
+    everything it had written for the attempt. The file is then copied to quarantine with its
+    reason, like one the scan could not open, and the window is validated again from the other
+    files' first row: no good batch is lost, and a re-run takes the same path to the same outputs.
+    An error about a file that is not one of the window's is not this one's to handle.
+    """
+    key = files.key_of(ports.lake, error)
+    if key is None:
+        raise error
+    record = _quarantine_file(ports.lake, QUARANTINE, window.model, window.start.date(), key, error)
+    remaining = files.without(key, record)
+    if remaining.rows == 0:
+        raise CorruptFile(record["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
+    return remaining
 
 
 @dataclass(frozen=True)
@@ -282,20 +335,27 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
         )
     if files.rows == 0:
         raise CorruptFile(bad_files[0]["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
-    versions = serving_versions(files.version_counts, ports, config.name)
-    version, baseline = versions.serving, versions.baseline
     out_dir = ports.lake.path(report_key(window))
     day = window.start.date()
     accepted_key = validated_key(config.name, day)
     key_columns = [PREDICTION_ID, MODEL_VERSION, *config.features.categorical, *config.segments]
     if config.task is not TaskType.REGRESSION:
         key_columns.append(PREDICTION)
-    result = ports.validator.validate(
-        config, baseline.profile, window.start, window.end, lambda: files.batches(lake),
-        heads=files.heads, accepted_key=accepted_key, quarantine_dir=partition_key(QUARANTINE, config.name, day),
-        docs_dir=partition_key(REPORTS, config.name, day), key_columns=key_columns,
-        classes=_classes(config, baseline), pre_flag=_unknown_version_flags(versions), files_quarantined=bad_files,
-    )
+    while True:  # once per file found damaged while validating (see _set_aside)
+        versions = serving_versions(files.version_counts, ports, config.name)
+        version, baseline = versions.serving, versions.baseline
+        try:
+            result = ports.validator.validate(
+                config, baseline.profile, window.start, window.end, functools.partial(files.batches, lake),
+                heads=files.heads, accepted_key=accepted_key, quarantine_dir=partition_key(QUARANTINE, config.name, day),
+                docs_dir=partition_key(REPORTS, config.name, day), key_columns=key_columns,
+                classes=_classes(config, baseline), pre_flag=_unknown_version_flags(versions),
+                files_quarantined=files.bad_files,
+            )
+            break
+        except CorruptFile as exc:
+            files = _set_aside(ports, window, files, exc)
+    bad_files = list(files.bad_files)
     # A failed window feeds neither performance nor retraining (the validator leaves no validated
     # file); its rows stay in the inference log and the quarantine, and a fixed re-run validates them again.
     target = lake.path(accepted_key)

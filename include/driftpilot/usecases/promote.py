@@ -33,10 +33,8 @@ import hashlib
 import json
 import logging
 import socket
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from driftpilot.domain.evidence import (
@@ -100,10 +98,10 @@ def record_gate_verdict(ports: Ports, model: str, run_id: str, record: dict[str,
     The store is what promotion trusts; the run artifact is the readable copy, checked against
     the digest so that an edited copy is noticed.
     """
-    data = gate_record_bytes(record)
-    with tempfile.TemporaryDirectory(prefix="gate-") as tmp:
-        local = Path(tmp) / "gate.json"
-        local.write_bytes(data)
+    data = gate_record_bytes(record)  # ASCII JSON: written as text, these exact bytes
+    with ports.files.scratch("gate-") as folder:
+        local = folder / "gate.json"
+        ports.files.write_text(local, data.decode("ascii"))
         ports.registry.log_run_artifacts(run_id, {GATE_RECORD_DIR: local})
     return ports.store.record_gate_verdict(model, run_id, bool(record["passed"]), hashlib.sha256(data).hexdigest(),
                                        str(champion_version), at)

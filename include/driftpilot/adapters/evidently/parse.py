@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from driftpilot.adapters.evidently.methods import is_drift
-from driftpilot.domain.reports import MetricRow
+from driftpilot.domain.reports import ReportMetric
 
 DRIFT_METRICS = frozenset({"value_drift", "drifted_columns_count", "drifted_columns_share"})
 
@@ -82,13 +82,13 @@ def _test_status_by_metric(snapshot: Mapping[str, Any]) -> dict[str, list[str]]:
     return statuses
 
 
-def parse_drift(snapshot: Mapping[str, Any], drift_share_threshold: float) -> list[MetricRow]:
+def parse_drift(snapshot: Mapping[str, Any], drift_share_threshold: float) -> list[ReportMetric]:
     """Rows of a DataDriftPreset snapshot dict: ``value_drift`` per column, then the counts.
 
     ``drifted`` is the column's test (FAIL = drift) when present, else the method's direction.
     """
     statuses = _test_status_by_metric(snapshot)
-    rows: list[MetricRow] = []
+    rows: list[ReportMetric] = []
     for metric in snapshot.get("metrics", []) or []:
         kind = _metric_type(metric)
         config = metric.get("config", {})
@@ -106,45 +106,45 @@ def parse_drift(snapshot: Mapping[str, Any], drift_share_threshold: float) -> li
                 drifted = is_drift(str(method), value, threshold)
             else:
                 drifted = None
-            rows.append(MetricRow("value_drift", config.get("column"), value, method, threshold, drifted))
+            rows.append(ReportMetric("value_drift", config.get("column"), value, method, threshold, drifted))
         elif kind == "DriftedColumnsCount":
             value_map = metric.get("value") or {}
             share = _as_float(value_map.get("share"))
             over = ("FAIL" in tests) if tests else (share >= drift_share_threshold if math.isfinite(share) else None)
-            rows.append(MetricRow("drifted_columns_count", None, _as_float(value_map.get("count"))))
-            rows.append(MetricRow("drifted_columns_share", None, share, None, drift_share_threshold, over))
+            rows.append(ReportMetric("drifted_columns_count", None, _as_float(value_map.get("count"))))
+            rows.append(ReportMetric("drifted_columns_share", None, share, None, drift_share_threshold, over))
     return rows
 
 
-def parse_quality(snapshot: Mapping[str, Any]) -> list[MetricRow]:
+def parse_quality(snapshot: Mapping[str, Any]) -> list[ReportMetric]:
     """Rows of a data-summary snapshot: missing share/count and mean per column, dataset counts."""
-    rows: list[MetricRow] = []
+    rows: list[ReportMetric] = []
     for metric in snapshot.get("metrics", []) or []:
         kind = _metric_type(metric)
         config = metric.get("config", {})
         value = metric.get("value")
         column = config.get("column")
         if kind == "MissingValueCount" and isinstance(value, Mapping):
-            rows.append(MetricRow("missing_value_share", column, _as_float(value.get("share"))))
-            rows.append(MetricRow("missing_value_count", column, _as_float(value.get("count"))))
+            rows.append(ReportMetric("missing_value_share", column, _as_float(value.get("share"))))
+            rows.append(ReportMetric("missing_value_count", column, _as_float(value.get("count"))))
         elif kind == "DatasetMissingValueCount" and isinstance(value, Mapping):
-            rows.append(MetricRow("missing_value_share", None, _as_float(value.get("share"))))
-            rows.append(MetricRow("missing_value_count", None, _as_float(value.get("count"))))
+            rows.append(ReportMetric("missing_value_share", None, _as_float(value.get("share"))))
+            rows.append(ReportMetric("missing_value_count", None, _as_float(value.get("count"))))
         elif kind == "MeanValue" and column is not None:
-            rows.append(MetricRow("mean", column, _as_float(value)))
+            rows.append(ReportMetric("mean", column, _as_float(value)))
         elif kind in DATASET_QUALITY_METRICS:
-            rows.append(MetricRow(DATASET_QUALITY_METRICS[kind], None, _as_float(value)))
+            rows.append(ReportMetric(DATASET_QUALITY_METRICS[kind], None, _as_float(value)))
         elif kind == "ColumnCount" and "column_type" not in config:
-            rows.append(MetricRow("column_count", None, _as_float(value)))
+            rows.append(ReportMetric("column_count", None, _as_float(value)))
     return rows
 
 
-def parse_performance(snapshot: Mapping[str, Any]) -> list[MetricRow]:
+def parse_performance(snapshot: Mapping[str, Any]) -> list[ReportMetric]:
     """Rows of a classification/regression snapshot (single-number metrics only).
 
     Mean/std metrics (MAE, MeanError, MAPE) give their mean; per-label dicts are skipped.
     """
-    rows: list[MetricRow] = []
+    rows: list[ReportMetric] = []
     for metric in snapshot.get("metrics", []) or []:
         name = PERFORMANCE_METRICS.get(_metric_type(metric))
         if name is None:
@@ -154,11 +154,11 @@ def parse_performance(snapshot: Mapping[str, Any]) -> list[MetricRow]:
             if "mean" not in value:
                 continue
             value = value["mean"]
-        rows.append(MetricRow(name, None, _as_float(value)))
+        rows.append(ReportMetric(name, None, _as_float(value)))
     return rows
 
 
-def drift_outcome(rows: Sequence[MetricRow], untestable: Sequence[str]) -> tuple[float, tuple[str, ...]]:
+def drift_outcome(rows: Sequence[ReportMetric], untestable: Sequence[str]) -> tuple[float, tuple[str, ...]]:
     """(share of drift-tested columns that drifted, drifted columns); NaN results are left out."""
     judged = [r for r in rows if r.metric == "value_drift" and r.drifted is not None and r.column is not None]
     drifted = [str(r.column) for r in judged if r.drifted]

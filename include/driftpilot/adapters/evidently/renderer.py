@@ -30,7 +30,7 @@ from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.reports import (
     INSUFFICIENT_LABELS,
     PERFORMANCE_OK,
-    MetricRow,
+    ReportMetric,
     ReportStep,
     StepReports,
     WindowReports,
@@ -115,7 +115,7 @@ class _Window:
             if self.sampled else None
         )
 
-    def record(self, step: ReportStep, window_label: str, files: dict[str, str], rows: list[MetricRow],
+    def record(self, step: ReportStep, window_label: str, files: dict[str, str], rows: list[ReportMetric],
                notes: list[str], seconds: dict[str, float], **facts: Any) -> StepReports:
         """The step's record, with the facts of the window every record states."""
         return StepReports(
@@ -159,7 +159,7 @@ class EvidentlyReports:
         if w.sampled:
             notes.append(f"current window sampled: {len(w.cur)} of {w.total_rows} rows (seed {seed})")
         files: dict[str, str] = {}
-        rows: list[MetricRow] = []
+        rows: list[ReportMetric] = []
         seconds: dict[str, float] = {}
         t0 = time.perf_counter()
         if plan.drift_columns:
@@ -173,7 +173,7 @@ class EvidentlyReports:
         else:
             _remove(out_dir, "drift")
         for column in plan.untestable:
-            rows.append(MetricRow("value_drift", column, float("nan"), None, spec.threshold, True))
+            rows.append(ReportMetric("value_drift", column, float("nan"), None, spec.threshold, True))
         drift_share, drifted = parse.drift_outcome(rows, plan.untestable)
         seconds["drift"] = time.perf_counter() - t0
         t0 = time.perf_counter()
@@ -202,7 +202,7 @@ class EvidentlyReports:
         w = _Window(config, reference, current, window_label, seed, total_rows)
         files: dict[str, str] = {}
         notes: list[str] = []
-        rows: list[MetricRow] = []
+        rows: list[ReportMetric] = []
         performance: dict[str, float] | None = None
         status = INSUFFICIENT_LABELS
         labelled_rows = 0
@@ -231,11 +231,6 @@ class EvidentlyReports:
         log.info("performance report of %s window %s: %s, %d labelled rows", config.name, window_label, status,
                  labelled_rows)
         return record
-
-    def window_reports(self, out_dir: Path, model_name: str, window_label: str) -> WindowReports:
-        """What each step last recorded for the window (from the manifests)."""
-        return WindowReports(model_name, window_label, read_manifest(out_dir, ReportStep.DRIFT),
-                             read_manifest(out_dir, ReportStep.PERFORMANCE))
 
     def _finish(self, out_dir: Path, record: StepReports) -> None:
         """Write ``record`` as the step's manifest, then the index and summary from both records.
