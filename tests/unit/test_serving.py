@@ -198,3 +198,16 @@ def test_the_writer_takes_another_pyarrow_filesystem(tmp_path) -> None:
     published = LakeFiles("lake", filesystem=subtree).publish("labels/model=m/date=2026-01-01", pa.table({"a": [1]}))
     assert published.written
     assert (tmp_path / "lake" / published.key).is_file()
+
+
+def test_the_readme_example_runs_as_written(tmp_path, monkeypatch) -> None:
+    """The README's "Log predictions and labels" example, run with its lake moved to tmp_path."""
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "README.md").read_text()
+    code = text.split("### Log predictions and labels", 1)[1].split("```python", 1)[1].split("```", 1)[0]
+    assert '"/data/driftpilot/lake"' in code
+    monkeypatch.chdir(root)  # the example names the config by its path in the project
+    exec(compile(code.replace('"/data/driftpilot/lake"', repr(str(tmp_path))), "README.md", "exec"), {})
+    lake = ParquetLake(tmp_path)
+    assert lake.dates(INFERENCE, MODEL) == [dt.date(2026, 1, 10), dt.date(2026, 1, 11)]
+    assert lake.dates(LABELS, MODEL) == [dt.date(2026, 1, 12)]
