@@ -63,11 +63,12 @@ def test_a_batch_spanning_midnight_utc_goes_to_two_partitions_readable_by_monito
     assert sorted(first_day["prediction_id"]) == ["p-0", "p-1"]
 
 
-def test_sending_the_same_batch_again_writes_nothing_whatever_the_row_order(tmp_path, elec2_config) -> None:
+def test_sending_the_same_batch_again_writes_nothing_whatever_the_row_and_column_order(tmp_path, elec2_config) -> None:
     frame = _predictions(n=8, start="2026-01-11 09:00")
     first = log_predictions(tmp_path, MODEL, frame, config=elec2_config)
     before = {p: p.read_bytes() for p in _files(tmp_path)}
-    again = log_predictions(tmp_path, MODEL, frame.iloc[::-1].reset_index(drop=True), config=elec2_config)
+    shuffled = frame.iloc[::-1].reset_index(drop=True)[list(reversed(frame.columns))]  # rows and columns
+    again = log_predictions(tmp_path, MODEL, shuffled, config=elec2_config)
     assert [f.key for f in again.files] == [f.key for f in first.files]
     assert not any(f.written for f in again.files) and again.rows_written == 0
     assert {p: p.read_bytes() for p in _files(tmp_path)} == before

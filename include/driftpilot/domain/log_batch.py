@@ -302,14 +302,21 @@ def check_labels(table: pa.Table, model: str, *, source: str | None = None, what
     return table
 
 
+CANONICAL_FIRST = (PREDICTION_ID, EVENT_TIME, MODEL_NAME, MODEL_VERSION, PREDICTION, SCORE,
+                   LABEL, LABEL_TIME, LABEL_SOURCE, LATENCY_MS)
+
+
 def split_by_day(table: pa.Table, time_column: str) -> list[DayBatch]:
     """The batch's rows per UTC day of ``time_column`` (already UTC), each in canonical order.
 
-    Canonical order (time, then id, then the remaining contract keys) makes the file of a given
-    set of rows the same bytes whatever order they were sent in.
+    Canonical order of rows (time, then id, then source for labels) and of columns (the contract's
+    first, the others by name) makes the file of a given set of rows the same bytes whatever
+    order the serving code sent them in: a retry that rebuilt its frame is still recognised.
     """
     if table.num_rows == 0:
         return []
+    first = [c for c in CANONICAL_FIRST if c in table.column_names]
+    table = table.select([*first, *sorted(c for c in table.column_names if c not in first)])
     days = pc.cast(pc.cast(table[time_column], pa.timestamp("us", tz="UTC")), pa.date32())
     keyed = table.append_column("__day", days)
     keys = [(time_column, "ascending"), (PREDICTION_ID, "ascending")]

@@ -90,10 +90,10 @@ def monitor_window(config: ModelConfig, ports: Ports, window: monitoring.Window,
                    connection_url: Callable[[str], str] | None = None, say: Say = lambda _: None) -> ManualRun:
     """The monitoring DAG's tasks for ``window``, in its order, with its trigger rules."""
     run = ManualRun()
-    _step(run, "reconcile", lambda: monitoring.reconcile_step(config, ports, window), say)
-    if run.error:
-        return run
-    validated = _step(run, "validate", lambda: monitoring.validate_step(config, ports, window), say)
+    reconciled = _step(run, "reconcile", lambda: monitoring.reconcile_step(config, ports, window), say)
+    validated = None
+    if reconciled:  # the DAG's validate waits for reconcile_approvals; labels runs regardless
+        validated = _step(run, "validate", lambda: monitoring.validate_step(config, ports, window), say)
     if validated:
         say(f"  {'validate':12s} {validated['rows_read']} rows read, {validated['rows_accepted']} accepted, "
             f"{validated['rows_quarantined']} quarantined (serving version {validated['serving_version']})")
