@@ -71,3 +71,18 @@ def test_retrain_runs_the_recorded_request_once_and_again_reuses_it(world, setti
     out = capsys.readouterr().out
     assert "(reused)" in out
     assert _versions(settings, key) == [version]  # same key, same run and version
+
+
+def test_a_window_monitored_from_the_shell_records_the_request_retrain_runs(elec2_monitored, elec2_champion,
+                                                                            tmp_path, capsys) -> None:
+    """The user's path: `driftpilot monitor --window` decides retrain, `driftpilot retrain` runs it."""
+    world = elec2_monitored[0].copy(tmp_path / "world", own_registry=True)
+    with world.active() as settings:
+        assert cli.main(["monitor", "--model", MODEL, "--window", "2026-01-07", "--no-alert"]) == 0
+        out = capsys.readouterr().out
+        assert "decision: retrain" in out, out
+        key = f"{MODEL}:2026-01-07:v{elec2_champion.version}"
+        assert f"retrain request {key} is recorded" in out
+        assert f"driftpilot retrain --model {MODEL} --window 2026-01-07" in out
+        assert cli.main(["retrain", "--model", MODEL, "--window", "2026-01-07"]) == 0
+        assert len(_versions(settings, key)) == 1
