@@ -296,7 +296,11 @@ def cmd_monitor(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.usecases.monitor import window_for
 
     config = model_config(settings, args.model)
-    window = window_for(config, args.window)
+    try:
+        window = window_for(config, args.window)
+    except ValueError:
+        raise DriftpilotError(f"--window must be the window's first day as an ISO date like 2026-01-10, "
+                              f"got {args.window!r}") from None
     if args.airflow:
         _out(manual_runs.airflow_monitor_command(config, window))
         return 0

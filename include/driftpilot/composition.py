@@ -50,7 +50,12 @@ def build_lake_files(lake: Path | str) -> LakeFiles:
     """Whole-file publishing into the lake at ``lake`` (the serving helper's writer).
 
     A local folder today; an object-store lake (issue 12) picks a ``pyarrow.fs`` filesystem here.
+    A URI is refused rather than turned into a local folder named ``s3:``.
     """
     from driftpilot.adapters.lake_files import LakeFiles
+    from driftpilot.errors import ConfigError
 
+    if "://" in str(lake):
+        raise ConfigError(f"lake {str(lake)!r}: only a local (or mounted) folder is supported for now; "
+                          "pass its path (object-store lakes are not built yet)")
     return LakeFiles(Path(lake))

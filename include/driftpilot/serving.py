@@ -92,9 +92,9 @@ def _config(config: ModelConfig | str | Path | None) -> ModelConfig | None:
     return load_config(Path(config))
 
 
-def _lake_root(lake: str | Path | None) -> Path:
+def _lake_root(lake: str | Path | None) -> str | Path:
     if lake is not None:
-        return Path(lake)
+        return lake  # as given: the composition root decides what it names (a URI is not a folder)
     from driftpilot.settings import load_settings
 
     return load_settings().lake

@@ -58,3 +58,10 @@ def test_dotenv_format_has_no_export_and_quotes_spaces(tmp_path) -> None:
                          check=True).stdout.splitlines()
     assert out[0] == f"DRIFTPILOT_HOME='{tmp_path / 'my home'}'"
     assert not any(line.startswith("export ") or line.startswith("PATH=") for line in out)
+
+
+def test_monitor_names_a_bad_window_date(capsys) -> None:
+    from driftpilot import cli
+
+    assert cli.main(["monitor", "--model", "elec2_updown", "--window", "10/01/2026"]) == 2
+    assert "--window must be the window's first day as an ISO date like 2026-01-10, got '10/01/2026'" in capsys.readouterr().err

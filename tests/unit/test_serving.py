@@ -212,3 +212,12 @@ def test_the_readme_example_runs_as_written(tmp_path, monkeypatch) -> None:
     lake = ParquetLake(tmp_path)
     assert lake.dates(INFERENCE, MODEL) == [dt.date(2026, 1, 10), dt.date(2026, 1, 11)]
     assert lake.dates(LABELS, MODEL) == [dt.date(2026, 1, 12)]
+
+
+def test_an_object_store_uri_is_refused_not_written_to_a_local_folder(tmp_path, monkeypatch) -> None:
+    from driftpilot.errors import ConfigError
+
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="only a local"):
+        log_labels("s3://bucket/lake", MODEL, _labels(), source="outcome")
+    assert list(tmp_path.iterdir()) == []
