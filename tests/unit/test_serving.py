@@ -79,14 +79,16 @@ def test_sending_the_same_batch_again_writes_nothing_whatever_the_row_and_column
 
 def test_a_pyarrow_table_and_a_list_of_dicts_are_accepted(tmp_path) -> None:
     when = dt.datetime(2026, 1, 10, 12, tzinfo=dt.UTC)
-    rows = [{"prediction_id": 7, "event_time": when, "model_version": "2", "prediction": "yes", "x": 1.5}]
+    rows = [{"prediction_id": 7, "event_time": when, "model_version": "2", "prediction": "yes", "x": 1.5,
+             "score_band": "high"}]  # a column of the user's own, not a class score: kept as it is
     from_list = log_predictions(tmp_path / "a", "m", rows, features=["x"])
     table = pa.table({"prediction_id": ["7"], "event_time": pa.array([when], pa.timestamp("ms", "UTC")),
-                      "model_version": ["2"], "prediction": ["yes"], "x": [1.5]})
+                      "model_version": ["2"], "prediction": ["yes"], "x": [1.5], "score_band": ["high"]})
     from_table = log_predictions(tmp_path / "b", "m", table, features=["x"])
     assert from_list.rows == from_table.rows == 1
     read = pq.read_table(from_list.files[0].path)
     assert read["prediction_id"].to_pylist() == ["7"] and read["model_name"].to_pylist() == ["m"]
+    assert read["score_band"].to_pylist() == ["high"]
 
 
 BAD_PREDICTIONS = [
@@ -107,6 +109,9 @@ BAD_PREDICTIONS = [
     ("no prediction", lambda f: f.assign(prediction=[None, 1, 0, 1, 0, 1]), r"'prediction' has 1 missing value"),
     ("huge ints", lambda f: f.assign(period=2**53 + 1), r"'period' cannot be stored as float64 without loss"),
     ("no version", lambda f: f.drop(columns=["model_version"]), r"missing required column\(s\) \['model_version'\]"),
+    ("mixed ids", lambda f: f.assign(prediction_id=[1, "b", "c", "d", "e", "f"]),
+     r"cannot be read as one type per column.*prediction_id"),
+    ("text score", lambda f: f.assign(score="high"), r"'score' must be numeric, got string"),
 ]
 
 

@@ -82,19 +82,23 @@ class LoggedFile:
 def as_table(rows: Any, what: str) -> pa.Table:
     """``rows`` as an Arrow table: a ``pyarrow.Table`` / ``RecordBatch``, a pandas DataFrame
     (its index is not kept) or a sequence of mappings (one per row)."""
-    if isinstance(rows, pa.Table):
-        table = rows
-    elif isinstance(rows, pa.RecordBatch):
-        table = pa.Table.from_batches([rows])
-    elif _is_dataframe(rows):
-        table = pa.Table.from_pandas(rows, preserve_index=False)
-    elif isinstance(rows, Sequence) and not isinstance(rows, (str, bytes)) and all(isinstance(r, Mapping) for r in rows):
-        table = pa.Table.from_pylist([dict(r) for r in rows])
-    else:
-        raise SchemaViolation(
-            f"{what}: expected a pyarrow Table, a pandas DataFrame or a list of dicts (one per row), "
-            f"got {type(rows).__name__}"
-        )
+    try:
+        if isinstance(rows, pa.Table):
+            table = rows
+        elif isinstance(rows, pa.RecordBatch):
+            table = pa.Table.from_batches([rows])
+        elif _is_dataframe(rows):
+            table = pa.Table.from_pandas(rows, preserve_index=False)
+        elif isinstance(rows, Sequence) and not isinstance(rows, (str, bytes)) and all(isinstance(r, Mapping) for r in rows):
+            table = pa.Table.from_pylist([dict(r) for r in rows])
+        else:
+            raise SchemaViolation(
+                f"{what}: expected a pyarrow Table, a pandas DataFrame or a list of dicts (one per row), "
+                f"got {type(rows).__name__}"
+            )
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as exc:
+        # e.g. a column mixing numbers and text: Arrow's message names the column
+        raise SchemaViolation(f"{what}: the rows cannot be read as one type per column: {exc}") from None
     return table.replace_schema_metadata(None)
 
 
@@ -266,8 +270,10 @@ def check_predictions(table: pa.Table, model: str, *, config: ModelConfig | None
     table = _set(table, PREDICTION, prediction)
 
     numeric = set(config.features.numeric) if config is not None else set()
+    multiclass = config is not None and config.task is TaskType.MULTICLASS
     for name in table.column_names:
-        if name in (SCORE, LATENCY_MS) or name.startswith(f"{SCORE}_") or name in numeric:
+        class_score = name.startswith(f"{SCORE}_") and (multiclass or _is_number(_decoded(table[name]).type))
+        if name in (SCORE, LATENCY_MS) or class_score or name in numeric:
             table = _set(table, name, _float_column(table[name], name, what))
         elif name in (features or ()) or (config is not None and name in config.features.categorical):
             table = _set(table, name, _scalar_column(table[name], name, what))
