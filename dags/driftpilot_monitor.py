@@ -8,7 +8,9 @@ scheduled once per monitoring window (daily by default):
    last run are promoted (alias `champion`, old champion `previous`) or dropped;
 1. **validate** the window's Parquet inference logs with Great Expectations; bad rows and
    unreadable files go to the quarantine area with a reason (`read = accepted + quarantined`);
-   a window over the configured failure rate fails with a message that says what broke;
+   a window over the configured failure rate fails with a message that says what broke; a
+   window without inference rows fails naming the empty partition folders (or skips, with
+   `window.when_empty: skip` in the config);
 2. **labels**: join delayed ground truth by `prediction_id`, as of the window end, and
    recompute the performance of earlier windows whose labels matured since; it runs even
    when this window had no traffic, so the last windows of a period still mature;
@@ -23,7 +25,10 @@ scheduled once per monitoring window (daily by default):
    URLs come from Airflow Connections or environment variables, never from the config); `none` ends.
 
 Runs of one model are serialised (`max_active_runs=1`): the policy reads the history of earlier
-windows, so window *n* must see window *n-1*. Manual runs accept a `window_start` override.
+windows, so window *n* must see window *n-1*. Manual runs accept a `window_start` override;
+`airflow dags test <dag> D` monitors the window that ends at D (the data interval `[D - 1 day, D)`
+for daily windows), and `driftpilot monitor --model <m> --window <first day>` runs the same steps
+without Airflow.
 All logic lives in `include/driftpilot/usecases/monitor.py`; reports land under
 `$DRIFTPILOT_HOME/lake/reports/model=<model>/date=<window>/`.
 """

@@ -59,6 +59,7 @@ def task_errors() -> Iterator[None]:
         BaselineNotFound,
         ConfigError,
         CorruptFile,
+        EmptyWindow,
         InsufficientData,
         SchemaViolation,
     )
@@ -67,7 +68,7 @@ def task_errors() -> Iterator[None]:
         yield
     except InsufficientData as exc:
         raise AirflowSkipException(str(exc)) from exc
-    except (ConfigError, SchemaViolation, CorruptFile, BaselineNotFound) as exc:
+    except (ConfigError, SchemaViolation, CorruptFile, BaselineNotFound, EmptyWindow) as exc:
         raise AirflowFailException(f"{type(exc).__name__}: {exc}") from exc
 
 

@@ -11,6 +11,9 @@
     driftpilot rollback --model M --reason "..."   champion back to previous
     driftpilot promotions --model M                the promotion log (who, when, why, from -> to)
     driftpilot trend --model M --metric drift.share --days 30   one metric over the last N days
+    driftpilot monitor --model M --window 2026-01-10   monitor that window now, in this process
+    driftpilot retrain --model M [--window W]      run the retrain request a window recorded
+    eval "$(driftpilot env)"                       set what the Makefile sets (Airflow, MLflow, driftpilot)
 
 The reviewer named on an approval, rejection or rollback is ``--by``, else ``$DRIFTPILOT_REVIEWER``,
 else the OS user running the command; an approval without a name or a note is refused.
@@ -256,7 +259,120 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("promotions", help="the promotion log of a model")
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.set_defaults(func=cmd_promotions)
+    add_run_commands(sub)
     return parser
+
+
+# --------------------------------------------------------------------------------------------
+# monitor, retrain, env: run driftpilot without the Makefile and without Airflow's date arithmetic
+# --------------------------------------------------------------------------------------------
+
+
+def add_run_commands(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("monitor", help="monitor one window now, in this process (the monitoring DAG's steps)")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--window", required=True, metavar="YYYY-MM-DD", help="the window's first day (UTC)")
+    p.add_argument("--no-alert", action="store_true", help="decide, but send no alert")
+    p.add_argument("--airflow", action="store_true",
+                   help="print the `airflow dags test` command that monitors this window instead")
+    p.set_defaults(func=cmd_monitor)
+
+    p = sub.add_parser("retrain", help="run a retrain request recorded in the outbox, in this process")
+    p.add_argument("--model", default=DEFAULT_MODEL)
+    p.add_argument("--window", default="", metavar="YYYY-MM-DD", help="the request of this window (default: the latest pending)")
+    p.add_argument("--key", default="", help="the request with this idempotency key")
+    p.add_argument("--airflow", action="store_true",
+                   help="print the `airflow dags test` command that runs the same request instead")
+    p.set_defaults(func=cmd_retrain)
+
+    p = sub.add_parser("env", help="print the environment the Makefile sets, as `export` lines for eval")
+    p.add_argument("--format", choices=("export", "dotenv"), default="export",
+                   help="`export NAME=value` (default) or `NAME=value` for an .env or systemd file")
+    p.set_defaults(func=cmd_env)
+
+
+def cmd_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot.domain.config import model_config
+    from driftpilot.usecases import manual_runs
+    from driftpilot.usecases.monitor import window_for
+
+    config = model_config(settings, args.model)
+    try:
+        window = window_for(config, args.window)
+    except ValueError:
+        raise DriftpilotError(f"--window must be the window's first day as an ISO date like 2026-01-10, "
+                              f"got {args.window!r}") from None
+    if args.airflow:
+        _out(manual_runs.airflow_monitor_command(config, window))
+        return 0
+    _out(f"{config.name}: window {window.label} [{window.start:%Y-%m-%d %H:%M} .. {window.end:%Y-%m-%d %H:%M}) UTC")
+    run = manual_runs.monitor_window(config, build_ports(settings), window, alerts=not args.no_alert, say=_out)
+    if run.error is not None:
+        raise run.error
+    decided = run.result("decide")
+    _out(f"decision: {decided['action']}" if decided else "decision: none taken (see the skipped steps above)")
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    from driftpilot.domain.config import model_config
+    from driftpilot.usecases import manual_runs
+
+    config = model_config(settings, args.model)
+    ports = build_ports(settings)
+    entry = manual_runs.outbox_request(ports, config.name, window=args.window or None, key=args.key or None)
+    request = manual_runs.request_of(entry)
+    if args.airflow:
+        _out(manual_runs.airflow_retrain_command(request))
+        return 0
+    _out(f"{config.name}: retrain request {request.idempotency_key} ({entry.state.value}) of window "
+         f"{request.window}, as of {request.as_of.isoformat()}: {request.reason}")
+    run = manual_runs.retrain_request(config, ports, request, say=_out)
+    if run.error is not None:
+        raise run.error
+    skipped = [s for s in run.steps if s.state == manual_runs.SKIPPED]
+    if skipped:
+        raise DriftpilotError(f"retraining stopped at {skipped[0].step}: {skipped[0].message}")
+    return 0
+
+
+# What the Makefile exports (its `export NAME ?= value` lines); values already in the
+# environment win, like `?=`. Paths are resolved from the installed project and the settings.
+def env_lines(settings: Settings) -> list[tuple[str, str]]:
+    import os
+
+    from driftpilot.settings import PROJECT_DIR
+
+    defaults = [
+        ("DRIFTPILOT_HOME", str(settings.home)),
+        ("AIRFLOW_HOME", str(settings.home / "airflow")),
+        ("AIRFLOW__CORE__DAGS_FOLDER", str(PROJECT_DIR / "dags")),
+        ("AIRFLOW__CORE__PLUGINS_FOLDER", str(PROJECT_DIR / "plugins")),
+        ("AIRFLOW__CORE__LOAD_EXAMPLES", "False"),
+        ("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX", "regexp"),
+        ("AIRFLOW__CORE__PARALLELISM", "4"),
+        ("MLFLOW_DISABLE_TELEMETRY", "true"),
+        ("DO_NOT_TRACK", "true"),
+        ("GX_ANALYTICS_ENABLED", "false"),
+        ("MLFLOW_SERVER_ENABLE_JOB_EXECUTION", "false"),
+    ]
+    return [(name, os.environ.get(name) or value) for name, value in defaults]
+
+
+def cmd_env(args: argparse.Namespace, settings: Settings) -> int:
+    import shlex
+
+    lines = env_lines(settings)
+    dags = dict(lines)["AIRFLOW__CORE__DAGS_FOLDER"]
+    if not Path(dags).is_dir():
+        raise DriftpilotError(f"no DAG folder at {dags}: set AIRFLOW__CORE__DAGS_FOLDER to the project's dags/ "
+                              "(driftpilot is installed outside its source tree)")
+    prefix = "export " if args.format == "export" else ""
+    for name, value in lines:
+        _out(f"{prefix}{name}={shlex.quote(value)}")
+    if args.format == "export":  # Airflow's standalone and dags test start the venv's executables
+        _out(f'export PATH={shlex.quote(str(Path(sys.executable).parent))}:"$PATH"')
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -48,6 +48,14 @@ class InsufficientData(DriftpilotError):
     """Too few rows to compute something honestly; the caller decides to skip or wait."""
 
 
+class EmptyWindow(DriftpilotError):
+    """A window has no inference logs and its config says that is an error (``window.when_empty: fail``).
+
+    Deterministic (a retry finds the same empty partition): the run fails at once, and the
+    message names the partition folders that were empty.
+    """
+
+
 class PromotionRefused(DriftpilotError):
     """A promotion or rollback driftpilot will not make: the message says why and what to do."""
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import sys
 from datetime import timedelta
 from pathlib import Path
@@ -290,9 +291,18 @@ def test_an_unreadable_file_shows_in_the_report_and_the_summary(runs, world, sha
     assert _metric(shared_settings, "2026-01-01", "validation.bytes_quarantined") == len(b"not parquet at all")
 
 
-def test_a_window_without_traffic_still_matures_earlier_windows(runs, world, shared_settings) -> None:
-    states = _states(runs["2026-01-02"])
-    assert states["validate"] == "skipped"
+def test_a_window_without_traffic_fails_naming_the_empty_partition_and_still_matures_earlier_windows(
+        runs, world, shared_settings) -> None:
+    _, config, _ = world
+    run = runs["2026-01-02"]
+    states = _states(run)
+    assert str(run.state) == "failed"  # `window.when_empty: fail` (the default): a silent logger is noticed
+    assert states["validate"] == "failed" and states["drift"] == "upstream_failed"
+    validate = next(ti for ti in run.get_task_instances() if ti.task_id == "validate")
+    assert validate.try_number == 1  # not retried: the partition stays empty
+    empty = _partition(shared_settings, storage.INFERENCE, "2026-01-02")
+    with pytest.raises(monitoring.EmptyWindow, match=rf"no Parquet file in {re.escape(str(empty))}.*window.when_empty: skip"):
+        monitoring.validate_step(config, build_ports(shared_settings), monitoring.window_for(config, "2026-01-02"))
     assert states["labels"] == "success"
     frame = history.read_metrics(monitoring.metrics_db(shared_settings), MODEL)
     status = frame[(frame["window"] == "2026-01-01") & (frame["metric"] == "perf.status")]

@@ -34,6 +34,13 @@ class TaskType(StrEnum):
     REGRESSION = "regression"
 
 
+class WhenEmpty(StrEnum):
+    """What a monitoring run does with a window that has no inference logs (``window.when_empty``)."""
+
+    FAIL = "fail"  # the run fails, naming the empty partition: a logging pipeline that stopped is noticed
+    SKIP = "skip"  # the run skips validation, drift and decision (a model without traffic some days)
+
+
 class ApprovalMode(StrEnum):
     """Who promotes a challenger that passed the gate."""
 
@@ -211,6 +218,7 @@ class ModelConfig:
     path: str = ""
     classes: tuple[Any, ...] = ()  # declared classes of a classifier (else: the baseline's)
     window_start: str = "2026-01-01"  # ISO date of the first window the DAGs cover
+    when_empty: WhenEmpty = WhenEmpty.FAIL  # a window without inference logs fails the run (or skips)
 
     @property
     def fingerprint(self) -> str:
@@ -369,7 +377,7 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
     name, task, target = _parse_identity(top)
     features = _parse_features(top, target)
     segments = top.strings("segments", [])
-    window_days, window_start = _parse_window(top)
+    window_days, window_start, when_empty = _parse_window(top)
     labels = _parse_labels(top)
     drift, legacy = _parse_drift(top)
     reports = _parse_reports(top, features, legacy)
@@ -399,6 +407,7 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         path=where,
         classes=_parse_classes(top, task),
         window_start=window_start,
+        when_empty=when_empty,
     )
     top.done()
     _check_positive_label(top, config)
@@ -434,8 +443,9 @@ def _parse_features(top: _Section, target: str) -> Features:
     return features
 
 
-def _parse_window(top: _Section) -> tuple[int, str]:
-    """``window:``: its length in days and ``start``, the first window the DAGs cover."""
+def _parse_window(top: _Section) -> tuple[int, str, WhenEmpty]:
+    """``window:``: its length in days, ``start`` (the first window the DAGs cover) and
+    ``when_empty`` (what a run does with a window that has no inference logs)."""
     win = top.section("window", {})
     window_days: int = win.number("days", 1, minimum=1, integer=True)
     window_start = str(win.raw("start", "2026-01-01"))
@@ -443,8 +453,9 @@ def _parse_window(top: _Section) -> tuple[int, str]:
         date.fromisoformat(window_start)
     except ValueError:
         raise win.fail("start", f"must be an ISO date like 2026-01-01, got {window_start!r}") from None
+    when_empty = WhenEmpty(win.string("when_empty", WhenEmpty.FAIL.value, choices=tuple(w.value for w in WhenEmpty)))
     win.done()
-    return window_days, window_start
+    return window_days, window_start, when_empty
 
 
 def _parse_labels(top: _Section) -> LabelPolicy:

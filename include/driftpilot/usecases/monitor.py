@@ -36,7 +36,7 @@ from driftpilot.domain.categories import (
     category_keys,
     model_classes,
 )
-from driftpilot.domain.config import ModelConfig, TaskType
+from driftpilot.domain.config import ModelConfig, TaskType, WhenEmpty
 from driftpilot.domain.contracts import (
     EVENT_TIME,
     LABEL,
@@ -73,7 +73,14 @@ from driftpilot.domain.lake_layout import (
 )
 from driftpilot.domain.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
 from driftpilot.domain.validation_rules import raise_if_failed
-from driftpilot.errors import BaselineNotFound, CorruptFile, InsufficientData, SchemaViolation
+from driftpilot.errors import (
+    BaselineNotFound,
+    CorruptFile,
+    DriftpilotError,
+    EmptyWindow,
+    InsufficientData,
+    SchemaViolation,
+)
 from driftpilot.ports import (
     CHALLENGER,
     CHAMPION,
@@ -319,6 +326,27 @@ def serving_versions(counts: dict[str, int], ports: Ports, model: str) -> Servin
     return ServingVersions(counts, known[0], baselines[known[0]], unknown)
 
 
+def empty_window(config: ModelConfig, ports: Ports, window: Window, files: WindowFiles) -> DriftpilotError:
+    """The error of a window without inference rows: ``EmptyWindow`` (fail) or ``InsufficientData``
+    (skip), by ``window.when_empty``; the message names every partition folder that was looked in.
+
+    A window without logs most often means the serving code stopped logging (or logs under
+    another model name or day), so by default the run fails instead of skipping to a green run.
+    """
+    folders = [str(ports.lake.path(partition_key(INFERENCE, config.name, day))) for day in window.days]
+    found = (f"{len(files.keys)} Parquet file(s) without rows" if files.keys
+             else "no Parquet file")
+    what = (f"no inference logs for {config.name} in window {window.label} "
+            f"[{window.start:%Y-%m-%d %H:%M} .. {window.end:%Y-%m-%d %H:%M} UTC): {found} in {', '.join(folders)}")
+    if config.when_empty is WhenEmpty.SKIP:
+        return InsufficientData(f"{what}; skipped (window.when_empty: skip in {config.path})")
+    return EmptyWindow(
+        f"{what}. If the serving code should have logged, check that it writes model={config.name} and "
+        f"partitions by the UTC day of event_time (driftpilot.serving.log_predictions does both), then "
+        f"re-run this window; if the model had no traffic, set `window.when_empty: skip` in {config.path}"
+    )
+
+
 def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str, Any]:
     """Validate the window, streamed batch by batch; quarantine bad rows and files.
 
@@ -329,10 +357,7 @@ def validate_step(config: ModelConfig, ports: Ports, window: Window) -> dict[str
     files = scan_window(ports, window)
     bad_files = list(files.bad_files)
     if files.rows == 0 and not bad_files:
-        raise InsufficientData(
-            f"no inference logs for {config.name} in window {window.label} "
-            f"(looked in {lake.path(partition_key(INFERENCE, config.name, window.start.date()))})"
-        )
+        raise empty_window(config, ports, window, files)
     if files.rows == 0:
         raise CorruptFile(bad_files[0]["path"], RuntimeError(f"every file of window {window.label} is unreadable"))
     out_dir = ports.lake.path(report_key(window))
