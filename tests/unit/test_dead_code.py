@@ -27,6 +27,7 @@ KEPT = {
     "operational_metrics": "the in-memory form of the streamed operational metrics, likewise",
     "check_inference_log": "the inference-log contract as one function, for writers of logs",
     "metric_part": "how a metric id is split, the unit the Evidently parser tests pin",
+    "rows_written": "the serving helper's public result (LoggedBatch), read by the user's serving code",
 }
 
 
