@@ -98,18 +98,21 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.composition import build_ports
     from driftpilot.domain.config import load_all_configs, load_config
+    from driftpilot.usecases import retrain
 
-    # The adapters check the names they implement (Evidently's report methods), which the
-    # domain's config parser cannot know without importing them.
-    reports = build_ports(settings).reports
+    # The adapters check the names they implement (Evidently's report methods, the trainer and
+    # its estimators), which the domain's config parser cannot know without importing them.
+    ports = build_ports(settings)
     if args.files:
         for file in args.files:
             config = load_config(Path(file))
-            reports.check_config(config)
+            ports.reports.check_config(config)
+            retrain.check_config(config, ports)
             _out(f"ok: {file} ({config.name})")
     else:
         for name, config in load_all_configs(settings.config_dir).items():
-            reports.check_config(config)
+            ports.reports.check_config(config)
+            retrain.check_config(config, ports)
             _out(f"ok: {config.path} ({name})")
     return 0
 

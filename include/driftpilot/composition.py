@@ -28,8 +28,8 @@ def build_ports(settings: Settings) -> Ports:
     from driftpilot.adapters.gx_validation import GxValidator
     from driftpilot.adapters.mlflow_registry import MlflowRegistry
     from driftpilot.adapters.parquet_lake import LocalWorkFiles, ParquetLake
-    from driftpilot.adapters.sklearn_training import SklearnTrainer
     from driftpilot.adapters.sqlite_store import SqliteEvidenceStore
+    from driftpilot.adapters.trainer_plugins import PluginTrainer
     from driftpilot.ports import Ports
 
     lake = ParquetLake(settings.lake)
@@ -39,8 +39,9 @@ def build_ports(settings: Settings) -> Ports:
         lake=lake,
         validator=GxValidator(lake),
         files=LocalWorkFiles(settings.home / "tmp"),
-        registry=MlflowRegistry(settings),
-        trainer=SklearnTrainer(),
+        # ignore until MlflowRegistry.load_model_uri (branch `register`) is merged; then remove it
+        registry=MlflowRegistry(settings),  # type: ignore[arg-type]
+        trainer=PluginTrainer(),
         alerts=AlertChannels(settings, store),
         store=store,
         reports=EvidentlyReports(),

@@ -66,3 +66,9 @@ class LockTimeout(DriftpilotError):
 
 class RegistryInconsistent(DriftpilotError):
     """The registry does not read back what driftpilot just wrote (someone else moved an alias)."""
+
+
+class TrainerError(ConfigError):
+    """The configured trainer (``retraining.trainer``) raised, or returned a model driftpilot cannot
+    log or score. A ``ConfigError``: the user's code or config must change, so a retry would only
+    train again to fail the same way."""

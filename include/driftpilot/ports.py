@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from driftpilot.domain.categories import ClassSet
     from driftpilot.domain.config import ModelConfig
     from driftpilot.domain.reports import StepReports
+    from driftpilot.domain.trainer_contract import TrainingData
     from driftpilot.domain.validation_rules import ValidationResult
 
 
@@ -158,6 +159,10 @@ class ModelRegistry(Protocol):
 
     def load_run_model(self, run_id: str) -> FittedModel: ...
 
+    def load_model_uri(self, uri: str) -> FittedModel:
+        """Any model URI (``models:/``, ``runs:/``, a folder); ``ConfigError`` naming it when it does not load."""
+        ...
+
     def load_baseline(self, model_name: str, version: str) -> Baseline:
         """The baseline of a version; ``BaselineNotFound`` when it has none (or is no version)."""
         ...
@@ -177,9 +182,19 @@ class ModelRegistry(Protocol):
 
 # --- Trainer ---
 class Trainer(Protocol):
-    """Fits a config's recipe and scores frames with the result (seeded, reproducible)."""
+    """Runs the config's trainer (``retraining.trainer``) and scores frames with any model.
 
-    def fit(self, config: ModelConfig, frame: pd.DataFrame) -> FittedModel: ...
+    ``fit`` hands the trainer one ``TrainingData`` (``domain/trainer_contract.py``) and returns
+    what it returned, unchecked (a model object or a ``ModelUri``): the use case checks it before
+    anything is logged. A trainer that raises is a ``TrainerError`` naming it.
+    """
+
+    def check_config(self, config: ModelConfig) -> None:
+        """Raise ``ConfigError`` (naming file and key) when the trainer does not import or the
+        built-in recipe's estimator is unknown."""
+        ...
+
+    def fit(self, config: ModelConfig, data: TrainingData) -> FittedModel: ...
 
     def predict(self, config: ModelConfig, model: FittedModel, frame: pd.DataFrame) -> pd.DataFrame:
         """The model's outputs (prediction, and score for binary tasks), on ``frame``'s index."""
@@ -421,7 +436,7 @@ class Ports:
 
     settings: Settings
     registry: ModelRegistry  # models, versions, aliases, tags, runs, baselines
-    trainer: Trainer  # fit / predict / evaluate a config's recipe
+    trainer: Trainer  # run the config's trainer; predict / evaluate any model
     alerts: Alerts  # alert delivery through the configured channels
     store: EvidenceStore  # typed evidence, outbox, promotion log and lock
     reports: ReportRenderer  # Evidently drift/quality/performance pages

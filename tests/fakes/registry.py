@@ -24,6 +24,7 @@ from driftpilot.ports import (
     RUN_ID_TAG,
     Baseline,
     ModelRun,
+    ModelUri,
     MonitoringRun,
     RegisteredVersion,
 )
@@ -57,6 +58,7 @@ class FakeRegistry:
         self.versions: dict[str, dict[str, FakeVersion]] = {}
         self.alias_table: dict[str, dict[str, str]] = {}
         self.monitoring: list[MonitoringRun] = []
+        self.uri_models: dict[str, Any] = {}  # models users logged to MLflow themselves, by URI
         self.calls: list[str] = []  # the port methods called, in order (writes only)
         self._interfere: Callable[[str, str], None] | None = None
 
@@ -68,6 +70,11 @@ class FakeRegistry:
             experiment=f"{model_name}/fake", model=model, input_example=pd.DataFrame(), params={}, metrics={},
             baseline_dir=None, idempotency_key=key or f"fake:{len(self.runs)}", run_name="fake", tags={}))
         return self.register_run(model_name, run_id, key or f"fake:{run_id}", dict(tags or {})).version
+
+    def publish(self, uri: str, model: Any) -> ModelUri:
+        """A model someone logged to MLflow at ``uri`` (a trainer returning a ``ModelUri`` of it)."""
+        self.uri_models[uri] = model
+        return ModelUri(uri)
 
     def moved_outside(self, interfere: Callable[[str, str], None]) -> None:
         """Call ``interfere(model, alias)`` right after every alias write (before the read-back)."""
@@ -162,10 +169,19 @@ class FakeRegistry:
         return self.register_run(model_name, run_id, run.idempotency_key, run.tags)
 
     def load_model(self, model_name: str, version: str) -> Any:
-        return self.runs[self.versions[model_name][str(version)].run_id].model
+        return self._loaded(self.runs[self.versions[model_name][str(version)].run_id].model)
 
     def load_run_model(self, run_id: str) -> Any:
-        return self.runs[run_id].model
+        return self._loaded(self.runs[run_id].model)
+
+    def load_model_uri(self, uri: str) -> Any:
+        if uri not in self.uri_models:
+            raise LookupError(f"no MLflow model at {uri!r} (fake registry)")
+        return self.uri_models[uri]
+
+    def _loaded(self, model: Any) -> Any:
+        """A run that logged a ``ModelUri`` holds the user's model: loading it loads that URI."""
+        return self.load_model_uri(model.uri) if isinstance(model, ModelUri) else model
 
     def load_baseline(self, model_name: str, version: str) -> Baseline:
         found = self.versions.get(model_name, {}).get(str(version))
@@ -210,6 +226,9 @@ class ConstantModel:
         p = 1.0 / (1.0 + np.exp(-(x - self.threshold) * 8))
         return np.column_stack([1 - p, p])
 
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        return np.where(self.predict_proba(frame)[:, 1] >= 0.5, self.classes_[1], self.classes_[0])
+
 
 class FakeTrainer:
     """The ``Trainer`` port without scikit-learn: "fitting" picks the first numeric feature's median.
@@ -221,10 +240,13 @@ class FakeTrainer:
     def __init__(self) -> None:
         self.fits = 0
 
-    def fit(self, config: Any, frame: pd.DataFrame) -> ConstantModel:
+    def check_config(self, config: Any) -> None:
+        return None
+
+    def fit(self, config: Any, data: Any) -> ConstantModel:
         self.fits += 1
         column = config.features.numeric[0]
-        return ConstantModel(column, float(pd.to_numeric(frame[column]).median()))
+        return ConstantModel(column, float(pd.to_numeric(data.train[column]).median()))
 
     def predict(self, config: Any, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
         from driftpilot.domain.contracts import PREDICTION, SCORE

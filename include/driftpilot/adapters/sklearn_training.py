@@ -1,14 +1,16 @@
 """Model recipes: scikit-learn pipelines with proper preprocessing, seeded and reproducible.
 
-The only module that imports scikit-learn; ``SklearnTrainer`` is the ``Trainer`` port on these
-functions (the pipeline is stateless, so the class only binds them). A recipe (``retraining``
-in the config) names an estimator and its params; numeric features are median-imputed and scaled, categorical features
+The only module that imports scikit-learn; ``SklearnTrainer`` binds these functions (the pipeline
+is stateless) and ``trainer_plugins.PluginTrainer`` builds the ``Trainer`` port on it. The built-in
+trainer (``retraining.trainer: sklearn``, the default) is ``train_recipe``: a recipe names an
+estimator (``ESTIMATORS``) and its params; numeric features are median-imputed and scaled, categorical features
 are imputed and one-hot encoded with unknown categories ignored at serving time (an unseen
 category must not crash scoring: monitoring reports it instead).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -17,36 +19,62 @@ import pandas as pd
 from driftpilot.domain.categories import ClassSet, category_key, category_keys
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import PREDICTION, SCORE
-from driftpilot.errors import InsufficientData, SchemaViolation
+from driftpilot.errors import ConfigError, InsufficientData, SchemaViolation
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
+
+    from driftpilot.domain.trainer_contract import TrainingData
 
 # scikit-learn is imported inside the functions that use it: building the ports (every task, every
 # CLI command) must not pay its import (seconds here) when nothing is trained or scored.
 
 
-def _estimator(config: ModelConfig) -> Any:
-    from sklearn.ensemble import (
-        HistGradientBoostingClassifier,
-        HistGradientBoostingRegressor,
-        RandomForestClassifier,
-        RandomForestRegressor,
-    )
+def _hist_gradient_boosting(classify: bool, seed: int, params: dict[str, Any]) -> Any:
+    from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+    cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
+    return cls(random_state=seed, **params)
+
+
+def _random_forest(classify: bool, seed: int, params: dict[str, Any]) -> Any:
+    from sklearn.ensemble import RandomForestClassifier, RandomForestRegressor
+
+    cls = RandomForestClassifier if classify else RandomForestRegressor
+    return cls(random_state=seed, n_jobs=1, **params)
+
+
+def _linear(classify: bool, seed: int, params: dict[str, Any]) -> Any:
     from sklearn.linear_model import LinearRegression, LogisticRegression
 
-    recipe = config.retraining
-    params = dict(recipe.params)
-    classify = config.task is not TaskType.REGRESSION
-    if recipe.estimator == "hist_gradient_boosting":
-        cls = HistGradientBoostingClassifier if classify else HistGradientBoostingRegressor
-        return cls(random_state=recipe.seed, **params)
-    if recipe.estimator == "random_forest":
-        cls_rf = RandomForestClassifier if classify else RandomForestRegressor
-        return cls_rf(random_state=recipe.seed, n_jobs=1, **params)
     if classify:
-        return LogisticRegression(random_state=recipe.seed, max_iter=1000, **params)
+        return LogisticRegression(random_state=seed, max_iter=1000, **params)
     return LinearRegression(**params)
+
+
+# The built-in recipes' estimators (``retraining.estimator``), the one list of their names:
+# ``check_config`` (``driftpilot check-config``) and every fit read it. ``logistic_regression`` is
+# a linear regression for a regression task.
+ESTIMATORS: dict[str, Callable[[bool, int, dict[str, Any]], Any]] = {
+    "hist_gradient_boosting": _hist_gradient_boosting,
+    "logistic_regression": _linear,
+    "random_forest": _random_forest,
+}
+
+
+def check_config(config: ModelConfig) -> None:
+    """``ConfigError`` naming the file and key when the built-in recipe's estimator is unknown."""
+    if config.retraining.builtin and config.retraining.estimator not in ESTIMATORS:
+        raise ConfigError(
+            f"{config.path}: `retraining.estimator` must be one of {', '.join(ESTIMATORS)}; got "
+            f"{config.retraining.estimator!r} (or name your own trainer in `retraining.trainer`)"
+        )
+
+
+def _estimator(estimator: str, classify: bool, seed: int, params: dict[str, Any]) -> Any:
+    if estimator not in ESTIMATORS:
+        raise ConfigError(f"`retraining.estimator` must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    return ESTIMATORS[estimator](classify, seed, params)
 
 
 def canonical_categories(frame: pd.DataFrame) -> pd.DataFrame:
@@ -64,14 +92,13 @@ def canonical_categories(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=frame.index)
 
 
-def build_pipeline(config: ModelConfig) -> Pipeline:
+def build_pipeline(numeric: list[str], categorical: list[str], model: Any) -> Pipeline:
+    """Preprocessing of the features (see the module docstring), then ``model``."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, StandardScaler
 
-    numeric = list(config.features.numeric)
-    categorical = list(config.features.categorical)
     transformers: list[tuple[str, Any, list[str]]] = []
     if numeric:
         transformers.append(
@@ -92,30 +119,44 @@ def build_pipeline(config: ModelConfig) -> Pipeline:
             )
         )
     preprocess = ColumnTransformer(transformers, remainder="drop", verbose_feature_names_out=False)
-    return Pipeline([("preprocess", preprocess), ("model", _estimator(config))])
+    return Pipeline([("preprocess", preprocess), ("model", model)])
 
 
 def feature_frame(config: ModelConfig, frame: pd.DataFrame) -> pd.DataFrame:
     """The model's input columns, numeric as float and categorical as object strings."""
+    return _features(config.features.numeric, config.features.categorical, frame)
+
+
+def _features(numeric: tuple[str, ...], categorical: tuple[str, ...], frame: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(index=frame.index)
-    for column in config.features.numeric:
+    for column in numeric:
         out[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-    for column in config.features.categorical:
+    for column in categorical:
         out[column] = frame[column].astype(object).where(frame[column].notna(), np.nan)
     return out
 
 
-def fit(config: ModelConfig, frame: pd.DataFrame) -> Pipeline:
-    """Fit the recipe on ``frame``; rows without a label are refused, never imputed."""
-    labelled = frame[frame[config.target].notna()]
-    if len(labelled) < len(frame):
-        raise InsufficientData(f"{len(frame) - len(labelled)} training rows have no label; drop them first")
-    target = training_target(config, labelled[config.target])
-    if config.task is not TaskType.REGRESSION and target.nunique() < 2:
-        raise InsufficientData("training rows hold a single class; a classifier cannot be fitted")
-    pipeline = build_pipeline(config)
-    pipeline.fit(feature_frame(config, labelled), target)
+def train_recipe(data: TrainingData, *, estimator: str) -> Pipeline:
+    """The built-in trainer (``retraining.trainer: sklearn``): the recipe ``estimator`` on ``data``.
+
+    A trainer like any other (``domain/trainer_contract.py``): it reads only ``data``, with the
+    estimator bound by the trainer adapter from ``retraining.estimator``.
+    """
+    pipeline = build_pipeline(list(data.numeric_features), list(data.categorical_features),
+                              _estimator(estimator, data.task != TaskType.REGRESSION.value, data.seed,
+                                         dict(data.params)))
+    pipeline.fit(_features(data.numeric_features, data.categorical_features, data.train), data.y)
     return pipeline
+
+
+def fit(config: ModelConfig, frame: pd.DataFrame) -> Pipeline:
+    """Fit the config's built-in recipe on ``frame``; rows without a label are refused, never imputed."""
+    from driftpilot.domain.trainer_contract import build_training_data
+
+    labelled = frame.assign(**{config.target: training_target(config, frame[config.target])}) \
+        if frame[config.target].notna().all() else frame
+    return train_recipe(build_training_data(config, "fit", labelled, labelled.iloc[:0]),
+                        estimator=config.retraining.estimator)
 
 
 def training_target(config: ModelConfig, target: pd.Series) -> pd.Series:
@@ -228,10 +269,18 @@ def feature_importance(config: ModelConfig, model: Any, frame: pd.DataFrame, max
 
 
 class SklearnTrainer:
-    """The ``Trainer`` port: scikit-learn pipelines built from a config's ``retraining`` recipe."""
+    """Scoring with scikit-learn (predictions, metrics, permutation importance) and the built-in fit.
 
-    def fit(self, config: ModelConfig, frame: pd.DataFrame) -> Pipeline:
-        return fit(config, frame)
+    The ``Trainer`` port the composition root builds is ``trainer_plugins.PluginTrainer``, which
+    scores with these methods and fits with the config's trainer (this ``fit`` when it is
+    ``sklearn``).
+    """
+
+    def check_config(self, config: ModelConfig) -> None:
+        check_config(config)
+
+    def fit(self, config: ModelConfig, data: TrainingData) -> Pipeline:
+        return train_recipe(data, estimator=config.retraining.estimator)
 
     def predict(self, config: ModelConfig, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
         return predict(config, model, frame)

@@ -54,7 +54,10 @@ class ApprovalMode(StrEnum):
 # read the configs at parse time. Evidently's report methods are checked by the Evidently adapter
 # (``adapters/evidently/methods.py``), which implements them; the domain does not import adapters.
 GATE_METRICS = ("accuracy", "brier", "log_loss", "mae", "rmse")
-ESTIMATORS = ("hist_gradient_boosting", "logistic_regression", "random_forest")
+# ``retraining.estimator`` names a built-in recipe; the names are checked by the scikit-learn adapter
+# (``adapters/sklearn_training.py``: ``ESTIMATORS``), which implements them, at ``check-config`` and fit.
+DEFAULT_ESTIMATOR = "hist_gradient_boosting"
+DEFAULT_TRAINER = "sklearn"  # ``domain/trainer_contract.py``: BUILTIN_TRAINER (a test keeps them equal)
 
 
 @dataclass(frozen=True)
@@ -175,6 +178,13 @@ class TriggerPolicy:
 
 @dataclass(frozen=True)
 class Recipe:
+    """``retraining:``: which trainer fits a model, on what, and how it is held out.
+
+    ``trainer`` is ``sklearn`` (the built-in recipes, ``estimator`` + ``params``), a
+    ``package.module:callable`` or an entry point name of the ``driftpilot.trainers`` group
+    (``domain/trainer_contract.py``); every trainer gets ``params`` and ``seed``.
+    """
+
     estimator: str
     params: Mapping[str, Any]
     seed: int
@@ -183,6 +193,13 @@ class Recipe:
     min_labelled_rows: int
     reference_rows: int
     training_days: int = 28  # production windows (matured labels) a retrain learns from
+    trainer: str = DEFAULT_TRAINER
+    extra_training_data: str | None = None  # a local Parquet file (absolute path) every retrain also learns from
+
+    @property
+    def builtin(self) -> bool:
+        """The built-in scikit-learn recipes fit the model (``estimator`` applies)."""
+        return self.trainer == DEFAULT_TRAINER
 
 
 @dataclass(frozen=True)
@@ -231,6 +248,8 @@ class ModelConfig:
             "features": [list(self.features.numeric), list(self.features.categorical)],
             "recipe": [self.retraining.estimator, dict(self.retraining.params), self.retraining.seed],
         }
+        if not self.retraining.builtin:  # the built-in recipe keeps the fingerprint it always had
+            payload["trainer"] = self.retraining.trainer
         raw = json.dumps(payload, sort_keys=True, default=str).encode()
         return hashlib.sha256(raw).hexdigest()[:12]
 
@@ -624,9 +643,23 @@ def _parse_trigger(top: _Section, features: Features) -> tuple[TriggerPolicy, fl
 
 
 def _parse_retraining(top: _Section) -> Recipe:
+    """``retraining:``; the trainer's syntax is checked here, its import by the trainer adapter."""
+    from driftpilot.domain.trainer_contract import parse_trainer_ref
+
     re_ = top.section("retraining", {})
+    trainer = re_.string("trainer", DEFAULT_TRAINER)
+    try:
+        parse_trainer_ref(trainer)
+    except ValueError as exc:
+        raise re_.fail("trainer", f"{exc}; write `{DEFAULT_TRAINER}` (the built-in recipes), "
+                       "`package.module:callable` or an entry point name") from None
+    if trainer != DEFAULT_TRAINER and re_.has("estimator"):
+        raise re_.fail("estimator", f"chooses a built-in recipe, but `retraining.trainer` is {trainer!r}: remove "
+                       "`estimator` (your trainer gets `params` and `seed`) or set `trainer: sklearn`")
     recipe = Recipe(
-        estimator=re_.string("estimator", "hist_gradient_boosting", choices=ESTIMATORS),
+        estimator=re_.string("estimator", DEFAULT_ESTIMATOR),
+        trainer=trainer,
+        extra_training_data=_extra_training_data(re_),
         params=re_.mapping("params", {}),
         seed=re_.number("seed", 42, minimum=0, integer=True),
         holdout_share=re_.number("holdout_share", 0.2, minimum=0.05, maximum=0.5),
@@ -637,6 +670,31 @@ def _parse_retraining(top: _Section) -> Recipe:
     )
     re_.done()
     return recipe
+
+
+def _extra_training_data(re_: _Section) -> str | None:
+    """``retraining.extra_training_data``: a local Parquet path or ``file://`` URI, made absolute.
+
+    A relative path is relative to the config file's folder (the config and the data it names
+    travel together). Only local files: the lake and work files are local paths today.
+    """
+    raw = re_.string("extra_training_data", None)
+    if raw is None:
+        return None
+    path = raw
+    if "://" in raw:
+        scheme, _, rest = raw.partition("://")
+        if scheme != "file":
+            raise re_.fail("extra_training_data", f"is a {scheme}:// URI; only local files are supported (a path or a "
+                           "file:// URI): copy the data to a path every worker can read")
+        path = rest
+    if not path.endswith(".parquet"):
+        raise re_.fail("extra_training_data", f"must name a .parquet file, got {raw!r}")
+    resolved = Path(path)
+    if not resolved.is_absolute():
+        base = Path(re_.where).parent if re_.where.endswith((".yaml", ".yml")) else Path()
+        resolved = base / resolved
+    return str(resolved)
 
 
 def _parse_promotion(top: _Section, task: TaskType) -> PromotionGate:

@@ -3,7 +3,8 @@
 The training data is the user's (a DataFrame or a Parquet file with the config's features, target
 and segments, in time order); it is validated, recorded in the lake as the model's original
 training set (``training/model=<m>/original.parquet``, which retraining reads back) and its digest
-is logged with the baseline. Trains the config's recipe on the first part of it, evaluates it on the most
+is logged with the baseline. Trains the config's trainer (``retraining.trainer``: the built-in
+recipe or the user's code, ``usecases/training.py``) on the first part of it, evaluates it on the most
 recent part (an out-of-time holdout), and keeps that holdout, scored by the model, as the
 **reference sample**: it is what the model's inputs and outputs look like on data it was not fit
 on, at the time it was built. Registers the version and points alias ``champion`` at it if the
@@ -23,6 +24,7 @@ import pandas as pd
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import PREDICTION, SCORE
 from driftpilot.domain.profile import build_profile
+from driftpilot.domain.trainer_contract import build_training_data
 from driftpilot.domain.training_data import (
     original_training_key,
     prepare_training_data,
@@ -30,6 +32,7 @@ from driftpilot.domain.training_data import (
 )
 from driftpilot.errors import BaselineNotFound, ConfigError
 from driftpilot.ports import CHAMPION, ModelRun, Ports, Trainer, WorkFiles
+from driftpilot.usecases.training import train_model
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,14 @@ def baseline_metadata(trainer: Trainer, config: ModelConfig, model: Any, holdout
     }
 
 
+def trainer_params(config: ModelConfig) -> dict[str, Any]:
+    """The run params that say which trainer fitted a model and with which settings."""
+    recipe = config.retraining
+    chosen = {"estimator": recipe.estimator} if recipe.builtin else {}
+    return {"trainer": recipe.trainer, **chosen, **{f"param.{k}": v for k, v in recipe.params.items()},
+            "seed": recipe.seed}
+
+
 def load_training_data(config: ModelConfig, ports: Ports, training_data: pd.DataFrame | Path | None) -> pd.DataFrame:
     """The validated training data: the frame or Parquet file given, else the one recorded in the lake.
 
@@ -142,12 +153,17 @@ def bootstrap_champion(
     else:
         cut = int(len(period) * (1 - config.retraining.holdout_share))
         fit_rows, holdout = period.iloc[:cut], period.iloc[cut:].reset_index(drop=True)
-        log.info("training %s on %d rows, holdout %d rows", config.name, len(fit_rows), len(holdout))
-        model = trainer.fit(config, fit_rows)
-        scored = trainer.predict(config, model, holdout)
+        log.info("training %s on %d rows, holdout %d rows with trainer %s", config.name, len(fit_rows), len(holdout),
+                 config.retraining.trainer)
+        # The configured trainer (the built-in recipe or the user's), checked before anything is logged.
+        typed = fit_rows.assign(**{config.target: trainer.training_target(config, fit_rows[config.target]).to_numpy()})
+        trained = train_model(config, ports, build_training_data(config, "bootstrap", typed, holdout))
+        model, scored = trained.scorer, trained.scored_holdout
         metrics = trainer.evaluate(config, holdout[config.target], scored)
         reference = reference_sample(config, holdout, scored)
         metadata = baseline_metadata(trainer, config, model, holdout, metrics, {
+            "trainer": trained.trainer,
+            **({"model_uri": trained.uri} if trained.uri else {}),
             "training_data": {"key": data_key, "digest": digest, "rows": len(period)},
             "training_rows": [0, cut],
             "holdout_rows": [cut, len(period)],
@@ -158,12 +174,10 @@ def bootstrap_champion(
             baseline_dir = write_baseline(ports.files, config, reference, metadata, folder)
             version = registry.log_and_register(config.name, ModelRun(
                 experiment=training_experiment(config),
-                model=model,
+                model=trained.model,
                 input_example=trainer.feature_frame(config, holdout.head(5)),
                 params={
-                    "estimator": config.retraining.estimator,
-                    **{f"param.{k}": v for k, v in config.retraining.params.items()},
-                    "seed": config.retraining.seed,
+                    **trainer_params(config),
                     "training_data": data_key,
                     "training_data_digest": digest,
                     "train_rows": cut,
@@ -174,7 +188,7 @@ def bootstrap_champion(
                 idempotency_key=key,
                 run_name=f"{config.name}-initial",
                 tags={"driftpilot.reason": "initial training", "driftpilot.fingerprint": config.fingerprint,
-                      "driftpilot.training_data_digest": digest},
+                      "driftpilot.training_data_digest": digest, "driftpilot.trainer": trained.trainer},
             ))
     # Recorded once the version exists, before it can become champion: retraining reads what the
     # initial model learned from. With a champion in place the file is already this data (checked

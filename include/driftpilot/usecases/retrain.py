@@ -9,7 +9,9 @@ between registration and the alias move is completed by running again.
 Training set: validated production rows (quarantined rows are never used) of the last
 ``retraining.training_days`` windows whose labels are **mature** as of ``as_of``, joined to their
 latest label; plus, by recipe, the original training set recorded by bootstrap
-(``training/model=<m>/original.parquet`` in the lake). The most recent part of the labelled
+(``training/model=<m>/original.parquet`` in the lake) and the user's
+``retraining.extra_training_data``. The candidate is fitted by the config's trainer
+(``retraining.trainer``: the built-in recipes or the user's code, ``usecases/training.py``). The most recent part of the labelled
 production rows (``holdout_share``, by event time) is held out: both champion and challenger are
 scored on exactly those rows. Below ``retraining.min_labelled_rows`` labelled production rows the
 step refuses with a clear message; it never fills in labels and never falls back to synthetic data.
@@ -33,7 +35,18 @@ from driftpilot.domain.config import ApprovalMode, ModelConfig, TaskType
 from driftpilot.domain.contracts import EVENT_TIME, LABEL_TIME, PREDICTION, SCORE
 from driftpilot.domain.labels import join_labels, window_is_mature
 from driftpilot.domain.lake_layout import VALIDATED
-from driftpilot.domain.training_data import original_training_key
+from driftpilot.domain.trainer_contract import (
+    EXTRA,
+    ORIGIN,
+    ORIGINAL,
+    PRODUCTION,
+    build_training_data,
+)
+from driftpilot.domain.training_data import (
+    original_training_key,
+    prepare_training_data,
+    training_data_digest,
+)
 from driftpilot.errors import ConfigError, DriftpilotError, InsufficientData
 from driftpilot.ports import CHALLENGER, CHAMPION, ModelRun, Ports
 from driftpilot.settings import Settings
@@ -41,11 +54,15 @@ from driftpilot.usecases import promote as promotion
 from driftpilot.usecases.bootstrap import (
     baseline_metadata,
     reference_sample,
+    trainer_params,
     training_experiment,
     write_baseline,
 )
+from driftpilot.usecases.training import train_model
 
 log = logging.getLogger(__name__)
+
+TRAINER_TAG = "driftpilot.trainer"  # on the candidate run and its version: which trainer produced it
 
 
 @dataclass(frozen=True)
@@ -165,6 +182,42 @@ def original_training(config: ModelConfig, ports: Ports) -> pd.DataFrame:
     return ports.lake.read(key)
 
 
+def extra_training(config: ModelConfig, ports: Ports) -> pd.DataFrame | None:
+    """``retraining.extra_training_data``, checked like bootstrap's training data; ``None`` when unset."""
+    where = config.retraining.extra_training_data
+    if where is None:
+        return None
+    path = Path(where)
+    if not ports.files.exists(path):
+        raise ConfigError(f"{config.path}: `retraining.extra_training_data` names {path}, which does not exist; "
+                          "give a Parquet file with the config's features, target and segments, or remove the key")
+    return prepare_training_data(config, ports.files.read_frame(path), f"{path} (retraining.extra_training_data)")
+
+
+# Fewest holdout rows the smallest allowed training set leaves the gate (segments are judged from 30).
+MIN_GATE_HOLDOUT_ROWS = 30
+
+
+def check_config(config: ModelConfig, ports: Ports) -> None:
+    """What ``driftpilot check-config`` checks beyond the file: the config against code and data.
+
+    The trainer imports (and the built-in recipe's estimator exists), the extra training data is
+    there with the config's columns, and the smallest training set retraining accepts leaves the
+    gate a holdout worth comparing on. Each failure is a ``ConfigError`` naming the file and key.
+    """
+    ports.trainer.check_config(config)
+    extra_training(config, ports)
+    recipe = config.retraining
+    smallest = recipe.min_labelled_rows - int(recipe.min_labelled_rows * (1 - recipe.holdout_share))
+    if smallest < MIN_GATE_HOLDOUT_ROWS:
+        raise ConfigError(
+            f"{config.path}: `retraining.min_labelled_rows` ({recipe.min_labelled_rows}) with `retraining.holdout_share` "
+            f"({recipe.holdout_share}) lets a candidate be judged on {smallest} holdout row(s); the gate needs at "
+            f"least {MIN_GATE_HOLDOUT_ROWS}: raise min_labelled_rows to {int(MIN_GATE_HOLDOUT_ROWS / recipe.holdout_share) + 1} "
+            "or more, or raise holdout_share"
+        )
+
+
 def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest) -> dict[str, Any]:
     """Write train.parquet and holdout.parquet for the request; refuse when labels are too few."""
     settings = ports.settings
@@ -179,10 +232,13 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
     cut = int(len(production) * (1 - config.retraining.holdout_share))
     recent, holdout = production.iloc[:cut], production.iloc[cut:]
     features = [*config.features.all, *[s for s in config.segments if s not in config.features.all]]
-    parts = [recent[[*features, config.target]].assign(_origin="production")]
+    parts = [recent[[*features, config.target]].assign(**{ORIGIN: PRODUCTION})]
+    extra = extra_training(config, ports)
+    if extra is not None:
+        parts.insert(0, extra[[*features, config.target]].assign(**{ORIGIN: EXTRA}))
     if config.retraining.include_original_training:
         original = original_training(config, ports)
-        parts.insert(0, original[[*features, config.target]].assign(_origin="original"))
+        parts.insert(0, original[[*features, config.target]].assign(**{ORIGIN: ORIGINAL}))
     train = pd.concat(parts, ignore_index=True)
     # One type per class in the files the candidate learns from and is judged on, whatever mix
     # of dtypes the original data and the label writers used.
@@ -195,7 +251,11 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
         **request.to_dict(),
         "train_rows": len(train),
         "production_rows": len(recent),
-        "original_rows": int((train["_origin"] == "original").sum()),
+        "original_rows": int((train[ORIGIN] == ORIGINAL).sum()),
+        "extra_rows": int((train[ORIGIN] == EXTRA).sum()),
+        "extra_training_data": (None if extra is None else
+                                {"path": config.retraining.extra_training_data, "digest": training_data_digest(extra)}),
+        "trainer": config.retraining.trainer,
         "holdout_rows": len(holdout),
         "holdout_from": str(holdout[EVENT_TIME].min()),
         "holdout_to": str(holdout[EVENT_TIME].max()),
@@ -212,7 +272,11 @@ def training_set_step(config: ModelConfig, ports: Ports, request: RetrainRequest
 
 
 def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequest) -> dict[str, Any]:
-    """Fit the recipe (seeded), log it with its baseline to MLflow; reuse the run on a re-run."""
+    """Fit the config's trainer (seeded), log it with its baseline to MLflow; reuse the run on a re-run.
+
+    The trainer's model is checked and scored on the holdout before the first registry write
+    (``usecases/training.py``), so a trainer that fails leaves no run behind.
+    """
     settings = ports.settings
     out = work_dir(settings, request)
     experiment = training_experiment(config)
@@ -223,29 +287,31 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
         return {"run_id": existing, "reused": True}
     train = ports.files.read_frame(out / "train.parquet")
     holdout = ports.files.read_frame(out / "holdout.parquet")
-    model = ports.trainer.fit(config, train)
-    scored = ports.trainer.predict(config, model, holdout)
+    trained = train_model(config, ports, build_training_data(config, "retrain", train, holdout))
+    scored = trained.scored_holdout
     metrics = ports.trainer.evaluate(config, holdout[config.target], scored)
-    metadata = baseline_metadata(ports.trainer, config, model, holdout, metrics, {
+    metadata = baseline_metadata(ports.trainer, config, trained.scorer, holdout, metrics, {
         "reason": request.reason,
         "trigger_window": request.window,
         "idempotency_key": request.idempotency_key,
         "train_rows": len(train),
+        "trainer": trained.trainer,
+        **({"model_uri": trained.uri} if trained.uri else {}),
     })
     baseline_dir = write_baseline(ports.files, config, reference_sample(config, holdout, scored), metadata,
                                   out / "baseline")
     run_id = ports.registry.log_model_run(ModelRun(
         experiment=experiment,
-        model=model,
+        model=trained.model,
         input_example=ports.trainer.feature_frame(config, holdout.head(5)),
-        params={"estimator": config.retraining.estimator, **{f"param.{k}": v for k, v in config.retraining.params.items()},
-                "seed": config.retraining.seed, "train_rows": len(train), "holdout_rows": len(holdout),
+        params={**trainer_params(config), "train_rows": len(train), "holdout_rows": len(holdout),
                 "reason": request.reason, "trigger_window": request.window, "as_of": request.as_of.isoformat()},
         metrics={f"holdout_{k}": v for k, v in metrics.items()},
         baseline_dir=baseline_dir,
         idempotency_key=key,
         run_name=f"{config.name}-candidate-{request.window}",
-        tags={"driftpilot.reason": request.reason[:4000], "driftpilot.trigger_window": request.window},
+        tags={"driftpilot.reason": request.reason[:4000], "driftpilot.trigger_window": request.window,
+              TRAINER_TAG: trained.trainer},
         artifacts={"training_set": out / "training_set.json"},
     ))
     _mark_ran(ports, request)
@@ -371,6 +437,7 @@ def register_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
         "driftpilot.training_window": f"{request.train_start or 'last ' + str(config.retraining.training_days) + ' days'}"
                                       f" .. {request.train_end or request.as_of.date().isoformat()}",
         "driftpilot.source_run": run_id,
+        TRAINER_TAG: config.retraining.trainer,
         promotion.GATE: "passed" if passed else "failed",
         promotion.GATE_DIGEST: verdict.digest,
         "driftpilot.gate_summary": " / ".join(evaluation["reasons"])[:4000],
