@@ -98,3 +98,16 @@ def raises(data: Any) -> Any:
 
 
 NOT_CALLABLE = 42
+
+
+class _Gappy:
+    """A regressor that gives up on some rows (NaN), which driftpilot must not fill in."""
+
+    def predict(self, frame: pd.DataFrame) -> np.ndarray:
+        out = np.ones(len(frame))
+        out[::7] = np.nan
+        return out
+
+
+def gappy_regressor(data: Any) -> _Gappy:
+    return _Gappy()

@@ -343,3 +343,36 @@ def test_the_cli_check_config_imports_the_trainer(tmp_path: Path, capsys) -> Non
     raw["retraining"]["trainer"] = "tests.trainers.acme_trainer:fit_model"
     bad.write_text(yaml.safe_dump(raw))
     assert main(["check-config", str(bad)]) == 0
+
+
+def test_a_regressor_that_leaves_predictions_missing_is_refused(elec2_config, ports, registry) -> None:
+    from driftpilot.domain.config import TaskType
+
+    config = dataclasses.replace(_with(elec2_config, trainer="tests.trainers.kinds:gappy_regressor"),
+                                 task=TaskType.REGRESSION)
+    _work_folder(ports, _request())
+    with pytest.raises(TrainerError, match=r"left 18 of 120 holdout rows without a prediction; driftpilot never "
+                                           r"fills predictions in"):
+        retrain.train_candidate_step(config, ports, _request())
+    _nothing_logged(registry)
+
+
+def test_an_entry_point_that_no_installed_package_declares_is_named(elec2_config) -> None:
+    with pytest.raises(ConfigError, match=r"`retraining.trainer: surely-not-installed` is no entry point of the "
+                                          r"`driftpilot.trainers` group .*write `package.module:callable`"):
+        resolve(_with(elec2_config, trainer="surely-not-installed"))
+
+
+def test_extra_training_data_is_read_relative_to_the_config_file(tmp_path: Path) -> None:
+    import yaml
+
+    from driftpilot.domain.config import parse_config
+
+    root = Path(__file__).resolve().parents[3]
+    raw = yaml.safe_load((root / "include" / "config" / "elec2.yaml").read_text())
+    raw["retraining"]["extra_training_data"] = "data/more.parquet"
+    assert parse_config(raw, str(tmp_path / "elec2.yaml")).retraining.extra_training_data == \
+        str(tmp_path / "data" / "more.parquet")
+    raw["retraining"]["extra_training_data"] = "file:///srv/more.parquet"
+    assert parse_config(raw, str(tmp_path / "elec2.yaml")).retraining.extra_training_data == "/srv/more.parquet"
+    assert parse_config(raw, str(tmp_path / "elec2.yaml")).retraining.trainer == "sklearn"
