@@ -177,7 +177,8 @@ def original_training(config: ModelConfig, ports: Ports) -> pd.DataFrame:
         raise ConfigError(
             f"{config.path}: retraining.include_original_training is true but {config.name} has no original "
             f"training set at {path}; bootstrap records it (`driftpilot bootstrap --model {config.name} --training-data "
-            "FILE.parquet`), or set `retraining.include_original_training: false`"
+            "FILE.parquet`), or set `retraining.include_original_training: false` (a model trained outside "
+            "driftpilot: point `retraining.extra_training_data` at the data it was trained on)"
         )
     return ports.lake.read(key)
 
