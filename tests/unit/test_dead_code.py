@@ -28,6 +28,7 @@ KEPT = {
     "check_inference_log": "the inference-log contract as one function, for writers of logs",
     "metric_part": "how a metric id is split, the unit the Evidently parser tests pin",
     "rows_written": "the serving helper's public result (LoggedBatch), read by the user's serving code",
+    "X": "TrainingData.X: part of the trainer contract, for the user's trainers (README 'Retrain with your own code')",
 }
 
 
