@@ -94,7 +94,7 @@ class TrainingData:
     """
 
     model_name: str
-    purpose: str  # "bootstrap" (the first champion) or "retrain" (a candidate)
+    purpose: str  # "bootstrap" (the first champion), "retrain" (a candidate); "fit": sklearn_training.fit
     task: str  # "binary", "multiclass" or "regression"
     target: str
     numeric_features: tuple[str, ...]
