@@ -376,3 +376,20 @@ def test_extra_training_data_is_read_relative_to_the_config_file(tmp_path: Path)
     raw["retraining"]["extra_training_data"] = "file:///srv/more.parquet"
     assert parse_config(raw, str(tmp_path / "elec2.yaml")).retraining.extra_training_data == "/srv/more.parquet"
     assert parse_config(raw, str(tmp_path / "elec2.yaml")).retraining.trainer == "sklearn"
+
+
+def test_the_readme_retraining_block_is_a_valid_config(tmp_path: Path) -> None:
+    """The YAML of README's "Retrain with your own code", in the shipped elec2 config, loads as written."""
+    import yaml
+
+    from driftpilot.domain.config import parse_config
+
+    root = Path(__file__).resolve().parents[3]
+    text = (root / "README.md").read_text().split("## Retrain with your own code", 1)[1]
+    block = yaml.safe_load(text.split("```yaml", 1)[1].split("```", 1)[0])
+    raw = yaml.safe_load((root / "include" / "config" / "elec2.yaml").read_text())
+    raw["retraining"].pop("estimator")
+    raw["retraining"].update(block["retraining"])
+    recipe = parse_config(raw, str(tmp_path / "elec2.yaml")).retraining
+    assert (recipe.trainer, dict(recipe.params)) == ("my_pkg.train:fit_model", {"C": 0.5})
+    assert recipe.extra_training_data == "/data/curated_2025.parquet" and not recipe.builtin
