@@ -13,7 +13,13 @@ from sklearn.metrics import f1_score, log_loss
 
 from driftpilot.adapters.sklearn_training import evaluate
 from driftpilot.domain import policy
-from driftpilot.domain.config import GATE_METRICS, TASK_GATE_METRICS, TaskType, load_config, parse_config
+from driftpilot.domain.config import (
+    GATE_METRICS,
+    TASK_GATE_METRICS,
+    TaskType,
+    load_config,
+    parse_config,
+)
 from driftpilot.domain.gate import LOWER_IS_BETTER, evaluate_gate, metric_value, paired_bootstrap
 from driftpilot.errors import ConfigError
 
