@@ -213,6 +213,21 @@ def quality_report(plan: ColumnPlan, cur: pd.DataFrame, ref: pd.DataFrame, ctx: 
     return _run(report, cur[columns], ref[columns], _definition(plan, columns), ctx)
 
 
+def _classes_covered(cur: pd.DataFrame, ref: pd.DataFrame, target: str) -> bool:
+    """Whether every class of the current rows (labels and predictions) is in the reference too.
+
+    Evidently 0.7's per-class metrics (``F1ByLabel``, ``RecallByLabel``, ...) look each current
+    class up in the reference's result and raise ``KeyError`` when it is not there: a rare class
+    (covertype's cottonwood) that is absent from a retrained version's holdout would fail the
+    labels task on every retry. Without a reference the page still shows every class.
+    """
+    def classes(frame: pd.DataFrame) -> set[str]:
+        return {str(v) for column in (target, PREDICTION) if column in frame.columns
+                for v in frame[column].dropna().unique()}
+
+    return classes(cur) <= classes(ref)
+
+
 def performance_report(config: ModelConfig, plan: ColumnPlan, reference: pd.DataFrame,
                        labelled: pd.DataFrame, ctx: RunContext) -> tuple[Rendered, bool]:
     """Classification/Regression preset on the labelled rows; (report, with a reference)."""
@@ -240,6 +255,8 @@ def performance_report(config: ModelConfig, plan: ColumnPlan, reference: pd.Data
     ref: pd.DataFrame | None = None
     if target in reference.columns and reference[target].notna().all():
         ref = prepare(config, reference, plan, is_reference=True, with_target=True, span=ctx.span)
+        if config.task is TaskType.MULTICLASS and not _classes_covered(cur, ref, target):
+            ref = None  # see _classes_covered: the page is rendered for the current rows only
     # The prediction is declared by the task block; it stays out of the plain column lists.
     columns = [PREDICTION_ID, EVENT_TIME, *plan.columns, target]
     definition = _definition(plan.without(PREDICTION), columns, block, config)
