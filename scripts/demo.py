@@ -219,6 +219,7 @@ def print_promotion_effect(settings, config, store, monitoring) -> None:  # type
     say("promotion log:")
     for move in moves:
         say(f"  {move.at[:10]} {move.alias:10s} {move.from_version} -> {move.to_version}  by {move.by}: {move.reason[:90]}")
+    from driftpilot.domain.gate import LOWER_IS_BETTER
     from driftpilot.usecases.retrain import compare_on_served_windows
 
     metric = config.promotion.primary_metric
@@ -241,7 +242,8 @@ def print_promotion_effect(settings, config, store, monitoring) -> None:  # type
         if original and str(version) != original:
             compared = compare_on_served_windows(config, build_ports(settings), windows, original, as_of)
             line += (f"; on the same {compared['rows']} rows: served v{version} {compared['served']:.3f} vs "
-                     f"v{original} {compared['other']:.3f} ({compared['served'] - compared['other']:+.3f})")
+                     f"v{original} {compared['other']:.3f} ({compared['served'] - compared['other']:+.3f}"
+                     f"{', lower is better' if metric in LOWER_IS_BETTER else ''})")
         say(line)
 
 

@@ -1,8 +1,8 @@
 """Real datasets behind the demo models: load, order and split into training period and replay.
 
 A dataset named in a demo file's ``source.dataset`` is either a bundled file in
-``include/driftpilot_demo/data`` (``elec2``, ``us_census_ma_employment``, ``bike_sharing_hourly``;
-see ``data/SOURCES.md``) or a path to a Parquet file. Rows are put in ``source.order_by`` order; the first
+``include/driftpilot_demo/data`` (``elec2``, ``us_census_ma_employment``, ``bike_sharing_hourly``,
+``covertype``; see ``data/SOURCES.md``) or a path to a Parquet file. Rows are put in ``source.order_by`` order; the first
 ``train_rows`` are the training period and the rest become replayed production days, so the
 initial model never sees a row the replay will serve (no leakage).
 """

@@ -10,6 +10,7 @@ category must not crash scoring: monitoring reports it instead).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -194,7 +195,8 @@ def predict(config: ModelConfig, model: Any, frame: pd.DataFrame) -> pd.DataFram
     elif config.task is TaskType.MULTICLASS:
         proba = model.predict_proba(features)
         for i, cls in enumerate(model.classes_):
-            out[f"{SCORE}_{cls}"] = proba[:, i]
+            # named by the class key: a class fitted as 1 or 1.0 is always ``score_1``
+            out[f"{SCORE}_{category_key(cls)}"] = proba[:, i]
         out[PREDICTION] = np.asarray(model.classes_)[proba.argmax(axis=1)]
     else:
         out[PREDICTION] = model.predict(features).astype(float)
@@ -210,16 +212,20 @@ def _positive_index(config: ModelConfig, classes: list[Any]) -> int:
 
 
 def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> dict[str, float]:
-    """Performance metrics of predictions against labels (rows must be aligned, none missing)."""
+    """Performance metrics of predictions against labels (rows must be aligned, none missing).
+
+    What users of each task expect to read: binary accuracy, F1, macro-F1, Brier, log loss and
+    ROC AUC; multiclass accuracy, macro-F1, per-class recall and F1 (``recall_<class>``,
+    ``f1_<class>``, class keys of ``categories``) and, when every ``score_<class>`` column is
+    there, the multiclass log loss; regression RMSE, MAE, R² and MAPE (only when no true value is
+    0, where it is undefined). ``n`` is the number of rows.
+    """
     from sklearn.metrics import (
         accuracy_score,
         brier_score_loss,
         f1_score,
         log_loss,
-        mean_absolute_error,
-        r2_score,
         roc_auc_score,
-        root_mean_squared_error,
     )
 
     if y_true.isna().any():
@@ -228,27 +234,75 @@ def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> di
     if n == 0:
         raise InsufficientData("no labelled rows to evaluate")
     if config.task is TaskType.REGRESSION:
-        pred = scored[PREDICTION].astype(float)
-        return {
-            "rmse": float(root_mean_squared_error(y_true, pred)),
-            "mae": float(mean_absolute_error(y_true, pred)),
-            "r2": float(r2_score(y_true, pred)) if n > 1 else float("nan"),
-            "n": float(n),
-        }
+        return _regression_metrics(y_true, scored)
     # Classes compare by canonical key: a label written 1.0 is the prediction 1.
     truth = category_keys(y_true).to_numpy(dtype=object)
     predicted = category_keys(scored[PREDICTION]).fillna("").to_numpy(dtype=object)
-    metrics = {"accuracy": float(accuracy_score(truth, predicted)), "n": float(n)}
-    if config.task is TaskType.BINARY:
-        positive = category_key(config.positive_label)
-        is_pos = (truth == positive).astype(int)
-        score = scored[SCORE].astype(float).to_numpy()
-        metrics["f1"] = float(f1_score(is_pos, (predicted == positive).astype(int), zero_division=0))
-        metrics["brier"] = float(brier_score_loss(is_pos, score))
-        metrics["log_loss"] = float(log_loss(is_pos, np.clip(score, 1e-6, 1 - 1e-6), labels=[0, 1]))
-        if len(set(is_pos)) == 2:
-            metrics["roc_auc"] = float(roc_auc_score(is_pos, score))
+    metrics = {"accuracy": float(accuracy_score(truth, predicted)), "n": float(n),
+               "macro_f1": float(f1_score(truth, predicted, average="macro", zero_division=0))}
+    if config.task is TaskType.MULTICLASS:
+        metrics.update(_per_class_metrics(config, truth, predicted, scored))
+        return metrics
+    positive = category_key(config.positive_label)
+    is_pos = (truth == positive).astype(int)
+    score = scored[SCORE].astype(float).to_numpy()
+    metrics["f1"] = float(f1_score(is_pos, (predicted == positive).astype(int), zero_division=0))
+    metrics["brier"] = float(brier_score_loss(is_pos, score))
+    metrics["log_loss"] = float(log_loss(is_pos, np.clip(score, 1e-6, 1 - 1e-6), labels=[0, 1]))
+    if len(set(is_pos)) == 2:
+        metrics["roc_auc"] = float(roc_auc_score(is_pos, score))
     return metrics
+
+
+def _regression_metrics(y_true: pd.Series, scored: pd.DataFrame) -> dict[str, float]:
+    truth = pd.to_numeric(y_true, errors="coerce").astype(float).to_numpy()
+    pred = pd.to_numeric(scored[PREDICTION], errors="coerce").astype(float).to_numpy()
+    if not np.isfinite(truth).all():
+        raise InsufficientData("evaluate() got a regression label that is not a finite number")
+    error = pred - truth
+    n = len(truth)
+    metrics = {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error))), "n": float(n)}
+    spread = float(np.sum((truth - truth.mean()) ** 2))
+    # R² is undefined on one row or a constant target (scikit-learn would return a misleading 0 or 1)
+    metrics["r2"] = 1.0 - float(np.sum(error**2)) / spread if n > 1 and spread > 0 else float("nan")
+    if np.all(truth != 0):
+        metrics["mape"] = float(np.mean(np.abs(error / truth)))
+    return metrics
+
+
+def _metric_suffix(key: str) -> str:
+    """A class key as part of a metric name (MLflow allows letters, digits, ``_ - . /`` and spaces)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+
+
+def _per_class_metrics(config: ModelConfig, truth: np.ndarray, predicted: np.ndarray,
+                       scored: pd.DataFrame) -> dict[str, float]:
+    """Recall of each class seen in the truth, F1 of each class seen in truth or predictions, log loss."""
+    from sklearn.metrics import log_loss
+
+    declared = [k for k in (category_key(c) for c in config.classes) if k is not None]
+    seen = set(truth) | (set(predicted) - {""})
+    classes = declared + sorted(seen - set(declared))
+    out: dict[str, float] = {}
+    for key in classes:
+        is_true, is_pred = truth == key, predicted == key
+        tp = float(np.sum(is_true & is_pred))
+        if is_true.any():
+            out[f"recall_{_metric_suffix(key)}"] = tp / float(is_true.sum())
+        if is_true.any() or is_pred.any():
+            out[f"f1_{_metric_suffix(key)}"] = 2.0 * tp / float(is_true.sum() + is_pred.sum())
+    by_key = {category_key(c.removeprefix(f"{SCORE}_")): c for c in scored.columns
+              if isinstance(c, str) and c.startswith(f"{SCORE}_")}
+    # log loss needs a probability for every class a label can be; a model's own score columns
+    # cover the classes it was fitted on
+    score_keys = sorted(k for k in classes if k in by_key)  # log_loss reads columns in sorted label order
+    if score_keys and set(truth) <= set(score_keys):
+        proba = scored[[by_key[k] for k in score_keys]].astype(float).to_numpy()
+        if np.isfinite(proba).all():
+            proba = np.clip(proba, 1e-15, 1.0)
+            proba = proba / proba.sum(axis=1, keepdims=True)
+            out["log_loss"] = float(log_loss(truth, proba, labels=score_keys))
+    return out
 
 
 def feature_importance(config: ModelConfig, model: Any, frame: pd.DataFrame, max_rows: int = 2000) -> dict[str, float]:

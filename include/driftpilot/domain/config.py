@@ -53,7 +53,15 @@ class ApprovalMode(StrEnum):
 # equal). Kept here as names because this module must stay importable without numpy: DAG files
 # read the configs at parse time. Evidently's report methods are checked by the Evidently adapter
 # (``adapters/evidently/methods.py``), which implements them; the domain does not import adapters.
-GATE_METRICS = ("accuracy", "brier", "log_loss", "mae", "rmse")
+GATE_METRICS = ("accuracy", "brier", "log_loss", "macro_f1", "mae", "rmse")
+# Which of them mean something for each task: class metrics for classifiers (the score-based
+# ``brier`` / ``log_loss`` for binary models only, whose gate arrays carry P(positive)), error
+# metrics for regression. ``promotion.primary_metric`` and ``guard_metrics`` are checked against it.
+TASK_GATE_METRICS = {
+    "binary": ("accuracy", "brier", "log_loss", "macro_f1"),
+    "multiclass": ("accuracy", "macro_f1"),
+    "regression": ("mae", "rmse"),
+}
 # ``retraining.estimator`` names a built-in recipe; the names are checked by the scikit-learn adapter
 # (``adapters/sklearn_training.py``: ``ESTIMATORS``), which implements them, at ``check-config`` and fit.
 DEFAULT_ESTIMATOR = "hist_gradient_boosting"
@@ -405,6 +413,7 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
     drift = _one_drift_share(top, drift, legacy, trigger_share)
     trigger = replace(trigger, drift_share=drift.share)
     gate = _parse_promotion(top, task)
+    _check_slo_scale(top, gate, trigger)
     config = ModelConfig(
         name=name,
         description=top.string("description", ""),
@@ -714,12 +723,26 @@ def _parse_promotion(top: _Section, task: TaskType) -> PromotionGate:
         segment_tolerance=pr.number("segment_tolerance", 0.05, minimum=0),
     )
     pr.done()
-    if task is TaskType.MULTICLASS:
-        needs_scores = {gate.primary_metric, *gate.guard_metrics} & {"brier", "log_loss"}
-        if needs_scores:
-            raise pr.fail("guard_metrics" if gate.primary_metric not in needs_scores else "primary_metric",
-                          f"uses {sorted(needs_scores)}, which the gate computes for binary models only")
+    allowed = TASK_GATE_METRICS[task.value]
+    if gate.primary_metric not in allowed:
+        raise pr.fail("primary_metric", f"is {gate.primary_metric!r}, which does not apply to a {task.value} model; "
+                                        f"use one of {', '.join(allowed)}")
+    wrong = sorted(set(gate.guard_metrics) - set(allowed))
+    if wrong:
+        raise pr.fail("guard_metrics", f"names {wrong}, which do not apply to a {task.value} model; "
+                                       f"use {', '.join(allowed)}")
     return gate
+
+
+def _check_slo_scale(top: _Section, gate: PromotionGate, trigger: TriggerPolicy) -> None:
+    """A class metric lies in [0, 1]: an SLO or an allowed drop above 1 can never fire (or always
+    fires), which is a unit mistake, e.g. an RMSE threshold left on a classifier."""
+    if gate.primary_metric in ("mae", "rmse"):
+        return
+    for key, value in (("performance_slo", trigger.performance_slo), ("max_performance_drop", trigger.max_performance_drop)):
+        if value is not None and value > 1:
+            raise ConfigError(f"{top.where}: `trigger.{key}` is {value}, but the primary metric "
+                              f"{gate.primary_metric!r} lies between 0 and 1; write it on that scale")
 
 
 def _parse_approval(top: _Section) -> ApprovalMode:

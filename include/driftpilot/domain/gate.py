@@ -8,11 +8,21 @@ percentile interval of the differences. The gate passes only when
 
 * the lower bound of the improvement in the primary metric clears ``min_improvement``, and
 * no guard metric regresses beyond its tolerance (e.g. ``brier: 0.02``), and
-* no segment's accuracy (``segments`` of the config, segments with at least
-  ``MIN_SEGMENT_ROWS`` rows) drops by more than ``segment_tolerance``.
+* no segment (``segments`` of the config, segments with at least ``MIN_SEGMENT_ROWS`` rows)
+  regresses beyond ``segment_tolerance``: for a classifier its accuracy may not drop by more than
+  the tolerance; for a regression model (primary metric ``rmse`` or ``mae``) its MAE may not rise
+  by more than the tolerance *relative* to the champion's (0.1 = 10 %), because an absolute
+  tolerance would mean something different for every target's unit.
 
 Improvement is direction-aware: for lower-is-better metrics (rmse, mae, brier, log_loss) it is
 ``champion - challenger``.
+
+Metrics by task: ``accuracy`` and ``macro_f1`` compare classes (multiclass classes arrive as
+canonical keys, ``categories.category_key``; binary ones as 0/1), ``brier`` and ``log_loss`` need
+the binary score, ``rmse`` and ``mae`` compare numbers. ``macro_f1`` is the unweighted mean of the
+per-class F1 over the classes present in the truth or the predictions (scikit-learn's
+``f1_score(average="macro")``), recomputed on every bootstrap resample from its confusion counts:
+it is not a mean of per-row values, so it cannot be bootstrapped like accuracy.
 """
 
 from __future__ import annotations
@@ -27,6 +37,7 @@ import pandas as pd
 from driftpilot.domain.categories import category_keys
 
 LOWER_IS_BETTER = frozenset({"rmse", "mae", "brier", "log_loss"})
+REGRESSION_METRICS = frozenset({"rmse", "mae"})
 MIN_SEGMENT_ROWS = 30
 
 
@@ -75,12 +86,33 @@ def _per_row(metric: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.n
     return None
 
 
+def _macro_f1(truth: np.ndarray, predicted: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Macro-F1 of each resample (rows ``idx``, shape (samples, n)) from per-class counts.
+
+    A class counts in a resample when it is in that resample's truth or predictions, as in
+    scikit-learn; per class, F1 = 2 TP / (true + predicted).
+    """
+    total = np.zeros(idx.shape[0])
+    present = np.zeros(idx.shape[0])
+    for cls in np.unique(np.concatenate([truth, predicted])):
+        is_true = truth == cls
+        is_pred = predicted == cls
+        tp = (is_true & is_pred)[idx].sum(axis=1)
+        support = is_true[idx].sum(axis=1) + is_pred[idx].sum(axis=1)
+        counted = support > 0
+        total += np.where(counted, 2.0 * tp / np.maximum(support, 1), 0.0)
+        present += counted
+    return np.divide(total, present, out=np.zeros_like(total), where=present > 0)
+
+
 def metric_value(metric: str, truth: np.ndarray, predicted: np.ndarray, score: np.ndarray) -> float:
     if metric == "rmse":
         return float(np.sqrt(np.mean((truth - predicted) ** 2)))
+    if metric == "macro_f1":
+        return float(_macro_f1(truth, predicted, np.arange(len(truth))[None, :])[0])
     per_row = _per_row(metric)
     if per_row is None:
-        raise ValueError(f"the gate cannot compute {metric!r}; use accuracy, brier, log_loss, mae or rmse")
+        raise ValueError(f"the gate cannot compute {metric!r}; use accuracy, brier, log_loss, macro_f1, mae or rmse")
     return float(np.mean(per_row(truth, predicted, score)))
 
 
@@ -103,6 +135,9 @@ def paired_bootstrap(
         se_challenger = (truth - challenger[0]) ** 2
         diffs = sign * (np.sqrt(se_challenger[idx].mean(axis=1)) - np.sqrt(se_champion[idx].mean(axis=1)))
         point = sign * (np.sqrt(se_challenger.mean()) - np.sqrt(se_champion.mean()))
+    elif metric == "macro_f1":
+        diffs = _macro_f1(truth, challenger[0], idx) - _macro_f1(truth, champion[0], idx)
+        point = metric_value(metric, truth, *challenger) - metric_value(metric, truth, *champion)
     else:
         per_row = _per_row(metric)
         if per_row is None:
@@ -131,8 +166,9 @@ def evaluate_gate(
 ) -> GateResult:
     """Compare two models' (prediction, score) arrays on the same labelled rows ``truth``.
 
-    Classification: ``truth`` and predictions as 0/1 (positive class = 1), scores as P(1).
-    Regression: predictions as numbers; the score arrays are ignored (pass the predictions).
+    Binary: ``truth`` and predictions as 0/1 (positive class = 1), scores as P(1). Multiclass:
+    ``truth`` and predictions as class keys (any comparable values; scores unused). Regression:
+    predictions as numbers; the score arrays are ignored (pass the predictions).
     """
     if len(truth) == 0:
         raise ValueError("the gate needs at least one labelled holdout row")
@@ -155,19 +191,8 @@ def evaluate_gate(
         guards.append(GuardResult(name, ch, cand, tolerance, ok))
         if not ok:
             reasons.append(f"guard {name} regresses by {regression:.4f} (> {tolerance:.4f}): champion {ch:.4f}, challenger {cand:.4f}")
-    if segments is not None and metric != "rmse":
-        for column in segments.columns:
-            values = category_keys(segments[column]).fillna("<missing>").to_numpy(dtype=object)
-            for value in sorted(set(values)):
-                mask = values == value
-                if mask.sum() < MIN_SEGMENT_ROWS:
-                    continue
-                ch = float(np.mean(truth[mask] == champion[0][mask]))
-                cand = float(np.mean(truth[mask] == challenger[0][mask]))
-                ok = ch - cand <= segment_tolerance
-                guards.append(GuardResult(f"accuracy[{column}={value}]", ch, cand, segment_tolerance, ok))
-                if not ok:
-                    reasons.append(f"segment {column}={value}: accuracy drops {ch:.3f} -> {cand:.3f} (> {segment_tolerance:.3f})")
+    if segments is not None:
+        guards += _segment_guards(metric, truth, champion[0], challenger[0], segments, segment_tolerance, reasons)
     all_guards = all(g.passed for g in guards)
     return GateResult(
         passed=passed and all_guards,
@@ -183,6 +208,36 @@ def evaluate_gate(
         guards=tuple(guards),
         reasons=tuple(reasons),
     )
+
+
+def _segment_guards(metric: str, truth: np.ndarray, champion: np.ndarray, challenger: np.ndarray,
+                    segments: pd.DataFrame, tolerance: float, reasons: list[str]) -> list[GuardResult]:
+    """One guard per segment value with enough rows: accuracy (classifiers) or relative MAE (regression)."""
+    regression = metric in REGRESSION_METRICS
+    guards: list[GuardResult] = []
+    for column in segments.columns:
+        values = category_keys(segments[column]).fillna("<missing>").to_numpy(dtype=object)
+        for value in sorted(set(values)):
+            mask = values == value
+            if mask.sum() < MIN_SEGMENT_ROWS:
+                continue
+            if regression:
+                ch = float(np.mean(np.abs(truth[mask] - champion[mask])))
+                cand = float(np.mean(np.abs(truth[mask] - challenger[mask])))
+                worse = (cand - ch) / ch if ch > 0 else (0.0 if cand == 0 else float("inf"))
+                ok = worse <= tolerance
+                guards.append(GuardResult(f"mae[{column}={value}]", ch, cand, tolerance, ok))
+                if not ok:
+                    reasons.append(f"segment {column}={value}: MAE rises {ch:.3f} -> {cand:.3f} "
+                                   f"(+{worse:.1%} > {tolerance:.1%})")
+                continue
+            ch = float(np.mean(truth[mask] == champion[mask]))
+            cand = float(np.mean(truth[mask] == challenger[mask]))
+            ok = ch - cand <= tolerance
+            guards.append(GuardResult(f"accuracy[{column}={value}]", ch, cand, tolerance, ok))
+            if not ok:
+                reasons.append(f"segment {column}={value}: accuracy drops {ch:.3f} -> {cand:.3f} (> {tolerance:.3f})")
+    return guards
 
 
 def comparison_markdown(result: GateResult, model: str, champion_version: str, challenger_label: str) -> str:

@@ -343,11 +343,9 @@ def _arrays(config: ModelConfig, frame: pd.DataFrame, scored: pd.DataFrame) -> t
     truth_keys = category_keys(frame[config.target]).fillna("").to_numpy(dtype=object)
     pred_keys = category_keys(scored[PREDICTION]).fillna("").to_numpy(dtype=object)
     if config.task is TaskType.MULTICLASS:
-        # class labels as shared integer codes: accuracy compares classes, not "positive or not"
-        codes = {c: i for i, c in enumerate(sorted(set(truth_keys) | set(pred_keys)))}
-        truth = np.asarray([codes[k] for k in truth_keys])
-        pred = np.asarray([codes[k] for k in pred_keys])
-        return truth, pred, np.zeros(len(pred))
+        # the class keys themselves: integer codes built per call from the classes each model
+        # happens to predict would give champion and challenger different codes for one class
+        return truth_keys, pred_keys, np.zeros(len(pred_keys))
     positive = category_key(config.positive_label)
     truth = (truth_keys == positive).astype(int)
     pred = (pred_keys == positive).astype(int)

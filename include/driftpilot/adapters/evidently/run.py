@@ -213,6 +213,36 @@ def quality_report(plan: ColumnPlan, cur: pd.DataFrame, ref: pd.DataFrame, ctx: 
     return _run(report, cur[columns], ref[columns], _definition(plan, columns), ctx)
 
 
+def _classes(frame: pd.DataFrame, target: str) -> set[str]:
+    """The class keys of ``frame``'s labels and predictions."""
+    return {str(v) for column in (target, PREDICTION) if column in frame.columns for v in frame[column].dropna().unique()}
+
+
+def _multiclass_block(target: str, cur: pd.DataFrame, ref: pd.DataFrame | None) -> tuple[Any, pd.DataFrame | None]:
+    """The classification block of a multiclass model's page, and the reference it can use.
+
+    Two limits of Evidently 0.7 are worked around here, both found on covertype windows:
+
+    * a dataset whose labels and predictions hold exactly two classes is computed as binary with
+      ``pos_label=1`` (not settable on ``MulticlassClassification``), which raises ``KeyError``
+      when the classes are keys such as ``"2"`` and ``"3"``: such a window is declared
+      ``BinaryClassification`` with its first class as ``pos_label`` (the page still shows both
+      classes), and the reference is kept only when it holds exactly the same two classes;
+    * the per-class metrics (``F1ByLabel``, ...) look each current class up in the reference's
+      result, so a class absent from the reference (a rare class missing from a retrained
+      version's holdout) raises ``KeyError``: then the page is rendered for the current rows only.
+    """
+    from evidently import BinaryClassification, MulticlassClassification
+
+    present = _classes(cur, target)
+    known = _classes(ref, target) if ref is not None else set()
+    if len(present) == 2:
+        block: Any = BinaryClassification(target=target, prediction_labels=PREDICTION, pos_label=min(present))
+        return block, ref if known == present else None
+    block = MulticlassClassification(target=target, prediction_labels=PREDICTION)
+    return block, ref if present <= known and len(known) != 2 else None
+
+
 def performance_report(config: ModelConfig, plan: ColumnPlan, reference: pd.DataFrame,
                        labelled: pd.DataFrame, ctx: RunContext) -> tuple[Rendered, bool]:
     """Classification/Regression preset on the labelled rows; (report, with a reference)."""
@@ -240,6 +270,8 @@ def performance_report(config: ModelConfig, plan: ColumnPlan, reference: pd.Data
     ref: pd.DataFrame | None = None
     if target in reference.columns and reference[target].notna().all():
         ref = prepare(config, reference, plan, is_reference=True, with_target=True, span=ctx.span)
+    if config.task is TaskType.MULTICLASS:
+        block, ref = _multiclass_block(target, cur, ref)
     # The prediction is declared by the task block; it stays out of the plain column lists.
     columns = [PREDICTION_ID, EVENT_TIME, *plan.columns, target]
     definition = _definition(plan.without(PREDICTION), columns, block, config)
