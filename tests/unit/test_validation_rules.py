@@ -291,3 +291,21 @@ def test_write_quarantine_is_idempotent(tmp_path: Path) -> None:
 def test_module_does_not_import_great_expectations() -> None:
     code = "import sys, driftpilot.adapters.gx_validation; sys.exit('great_expectations' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_categories_the_model_saw_are_known_even_when_the_reference_sample_lacks_them(config: ModelConfig) -> None:
+    """A retrained model's reference sample is its recent holdout: a day (or a season) it learned
+    from may be absent there; its rows are valid data, not unseen categories to quarantine."""
+    from driftpilot.domain.profile import build_profile
+
+    reference = pd.DataFrame({"day_of_week": [1, 2, 3] * 10, "period": np.linspace(0, 1, 30)})
+    seen = pd.DataFrame({"day_of_week": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0] * 5})  # another writer's dtype
+    without = build_profile(reference, ("period",), ("day_of_week",))
+    with_seen = build_profile(reference, ("period",), ("day_of_week",), seen=seen)
+    assert "known" not in without["columns"]["day_of_week"]
+    assert with_seen["columns"]["day_of_week"]["frequencies"] == without["columns"]["day_of_week"]["frequencies"]
+    assert with_seen["columns"]["day_of_week"]["known"] == sorted(str(d) for d in range(1, 8))
+    old = {r.rule_id: r for r in build_rules(config, without, START, END)}["known:day_of_week"]
+    new = {r.rule_id: r for r in build_rules(config, with_seen, START, END)}["known:day_of_week"]
+    assert old.kwargs["value_set"] == ["1", "2", "3"]  # a profile without `known`: the reference's
+    assert new.kwargs["value_set"] == [str(d) for d in range(1, 8)]

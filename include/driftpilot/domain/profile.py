@@ -158,15 +158,25 @@ def numeric_profile(series: pd.Series, n_bins: int = 10) -> dict[str, Any]:
     }
 
 
-def categorical_profile(series: pd.Series) -> dict[str, Any]:
-    """Frequencies by canonical key: ``1``, ``1.0`` and ``np.int64(1)`` are one category."""
+def categorical_profile(series: pd.Series, seen: pd.Series | None = None) -> dict[str, Any]:
+    """Frequencies by canonical key: ``1``, ``1.0`` and ``np.int64(1)`` are one category.
+
+    ``seen``: the column as the model saw it (training and holdout rows). Its categories, with
+    the reference's, are stored as ``known``: what validation accepts. The reference sample is a
+    bounded, recent part of the holdout, so a category the model learned may be absent from it
+    (a season, a rare code); such rows are valid data, and only the drift statistics, which
+    compare with the reference's frequencies, should notice them.
+    """
     frequencies = key_counts(series)
-    return {
+    entry: dict[str, Any] = {
         "kind": "categorical",
         "count": int(sum(frequencies.values())),
         "missing": int(len(series) - sum(frequencies.values())),
         "frequencies": frequencies,
     }
+    if seen is not None:
+        entry["known"] = sorted({*frequencies, *key_counts(seen)})
+    return entry
 
 
 def canonical_profile(profile: Mapping[str, Any]) -> dict[str, Any]:
@@ -196,13 +206,19 @@ def build_profile(
     prediction_numeric: tuple[str, ...] = (),
     prediction_categorical: tuple[str, ...] = (),
     n_bins: int = 10,
+    seen: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """Profile of every feature plus the serving-time prediction distribution of ``frame``."""
+    """Profile of every feature plus the serving-time prediction distribution of ``frame``.
+
+    ``seen``: the rows the model was trained and evaluated on, when known; their categories are
+    the ones validation accepts (``categorical_profile``).
+    """
     columns: dict[str, Any] = {}
     for column in numeric:
         columns[column] = numeric_profile(frame[column], n_bins)
     for column in categorical:
-        columns[column] = categorical_profile(frame[column])
+        seen_column = seen[column] if seen is not None and column in seen.columns else None
+        columns[column] = categorical_profile(frame[column], seen_column)
     predictions: dict[str, Any] = {}
     for column in prediction_numeric:
         predictions[column] = numeric_profile(frame[column], n_bins)

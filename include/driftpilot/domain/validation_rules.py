@@ -273,7 +273,8 @@ def build_rules(
         cat_profile = columns_profile.get(column)
         if not cat_profile or not cat_profile.get("frequencies"):
             continue
-        known = sorted(str(k) for k in cat_profile["frequencies"])
+        # the categories the model saw in training (``known``), else the reference's (older profiles)
+        known = sorted(str(k) for k in (cat_profile.get("known") or cat_profile["frequencies"]))
         rules.append(Rule(f"known:{column}", EXPECT_IN_SET, column,
                           {"value_set": known, **_mostly(quality.max_failed_row_share)}, RuleAction.QUARANTINE,
                           f"unseen categories allowed up to {quality.max_failed_row_share:.1%}"))

@@ -51,8 +51,12 @@ def training_experiment(config: ModelConfig) -> str:
 
 
 def write_baseline(files: WorkFiles, config: ModelConfig, reference: pd.DataFrame, metadata: dict[str, Any],
-                   directory: Path) -> Path:
-    """Write reference.parquet, profile.json and metadata.json of a baseline into ``directory``."""
+                   directory: Path, seen: pd.DataFrame | None = None) -> Path:
+    """Write reference.parquet, profile.json and metadata.json of a baseline into ``directory``.
+
+    ``seen``: every row the model was trained and evaluated on, when driftpilot has them; their
+    categories are the ones monitoring accepts as known (see ``domain.profile``).
+    """
     pred_numeric: tuple[str, ...] = (SCORE,) if config.task is TaskType.BINARY else ()
     pred_numeric += (PREDICTION,) if config.task is TaskType.REGRESSION else ()
     pred_categorical = (PREDICTION,) if config.task is not TaskType.REGRESSION else ()
@@ -62,6 +66,7 @@ def write_baseline(files: WorkFiles, config: ModelConfig, reference: pd.DataFram
         config.features.categorical,
         prediction_numeric=pred_numeric,
         prediction_categorical=pred_categorical,
+        seen=seen,
     )
     files.write_frame(directory / "reference.parquet", reference)
     files.write_json(directory / "profile.json", profile)
@@ -171,7 +176,7 @@ def bootstrap_champion(
             "fingerprint": config.fingerprint,
         })
         with ports.files.scratch("baseline-") as folder:
-            baseline_dir = write_baseline(ports.files, config, reference, metadata, folder)
+            baseline_dir = write_baseline(ports.files, config, reference, metadata, folder, seen=period)
             version = registry.log_and_register(config.name, ModelRun(
                 experiment=training_experiment(config),
                 model=trained.model,

@@ -300,7 +300,7 @@ def train_candidate_step(config: ModelConfig, ports: Ports, request: RetrainRequ
         **({"model_uri": trained.uri} if trained.uri else {}),
     })
     baseline_dir = write_baseline(ports.files, config, reference_sample(config, holdout, scored), metadata,
-                                  out / "baseline")
+                                  out / "baseline", seen=pd.concat([train, holdout], ignore_index=True))
     run_id = ports.registry.log_model_run(ModelRun(
         experiment=experiment,
         model=trained.model,
