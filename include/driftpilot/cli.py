@@ -13,6 +13,7 @@
     driftpilot trend --model M --metric drift.share --days 30   one metric over the last N days
     driftpilot monitor --model M --window 2026-01-10   monitor that window now, in this process
     driftpilot retrain --model M [--window W]      run the retrain request a window recorded
+    driftpilot retrain --model M --reason "..."    retrain now (a manual request, labels known now)
     eval "$(driftpilot env)"                       set what the Makefile sets (Airflow, MLflow, driftpilot)
 
 The reviewer named on an approval, rejection or rollback is ``--by``, else ``$DRIFTPILOT_REVIEWER``,
@@ -284,6 +285,9 @@ def add_run_commands(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.add_argument("--window", default="", metavar="YYYY-MM-DD", help="the request of this window (default: the latest pending)")
     p.add_argument("--key", default="", help="the request with this idempotency key")
+    p.add_argument("--reason", default="", help="make a manual request (retrain now) with this reason, instead of "
+                                                "running a recorded one")
+    p.add_argument("--as-of", default="", metavar="ISO-TIME", help="a manual request's as-of time (default: now, UTC)")
     p.add_argument("--airflow", action="store_true",
                    help="print the `airflow dags test` command that runs the same request instead")
     p.set_defaults(func=cmd_retrain)
@@ -318,17 +322,33 @@ def cmd_monitor(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import datetime
+
     from driftpilot.domain.config import model_config
+    from driftpilot.errors import ConfigError
     from driftpilot.usecases import manual_runs
+    from driftpilot.usecases.retrain import RetrainRequest
 
     config = model_config(settings, args.model)
     ports = build_ports(settings)
-    entry = manual_runs.outbox_request(ports, config.name, window=args.window or None, key=args.key or None)
-    request = manual_runs.request_of(entry)
+    if args.reason:
+        # A manual request ("retrain now"), as the retraining DAG's Params make one: labels known
+        # at --as-of (default: now); the same --key again reuses its candidate and version.
+        if args.window:
+            raise ConfigError("--reason makes a manual request; --window names a recorded one: give one of them")
+        as_of = datetime.fromisoformat(args.as_of or _now())
+        as_of = as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
+        request = RetrainRequest(model=config.name, reason=args.reason, window="manual", as_of=as_of,
+                                 idempotency_key=args.key or f"{config.name}:manual:{as_of:%Y%m%dT%H%M%S}")
+        state = "manual"
+    else:
+        entry = manual_runs.outbox_request(ports, config.name, window=args.window or None, key=args.key or None)
+        request = manual_runs.request_of(entry)
+        state = entry.state.value
     if args.airflow:
         _out(manual_runs.airflow_retrain_command(request))
         return 0
-    _out(f"{config.name}: retrain request {request.idempotency_key} ({entry.state.value}) of window "
+    _out(f"{config.name}: retrain request {request.idempotency_key} ({state}) of window "
          f"{request.window}, as of {request.as_of.isoformat()}: {request.reason}")
     run = manual_runs.retrain_request(config, ports, request, say=_out)
     if run.error is not None:
