@@ -49,7 +49,7 @@ def _user_model(train: pd.DataFrame):
 
     model = Pipeline([("inputs", ColumnTransformer([("scale", StandardScaler(), ["period", "nswdemand"])])),
                       ("model", LogisticRegression(max_iter=1000))])
-    return model.fit(train[NUMERIC + ["day_of_week"]], train["class"])
+    return model.fit(train[[*NUMERIC, "day_of_week"]], train["class"])
 
 
 def _config(world: World, extra_training: str) -> None:
@@ -73,7 +73,7 @@ def _config(world: World, extra_training: str) -> None:
 def _traffic(model, rows: pd.DataFrame, day: datetime) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One day of the user's serving: predictions as their code logs them, and later outcomes."""
     times = day + pd.to_timedelta(np.arange(len(rows)) * (86_400 / len(rows)), unit="s")
-    inputs = rows[NUMERIC + ["day_of_week"]].reset_index(drop=True)
+    inputs = rows[[*NUMERIC, "day_of_week"]].reset_index(drop=True)
     score = model.predict_proba(inputs)[:, list(model.classes_).index(1)]
     ids = [f"{day:%Y%m%d}-{i:05d}" for i in range(len(rows))]
     predictions = inputs.assign(prediction_id=ids, event_time=times, model_version="1",

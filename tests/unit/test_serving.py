@@ -226,3 +226,15 @@ def test_an_object_store_uri_is_refused_not_written_to_a_local_folder(tmp_path, 
     with pytest.raises(ConfigError, match="only a local"):
         log_labels("s3://bucket/lake", MODEL, _labels(), source="outcome")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_nanosecond_times_keep_their_value_and_land_on_their_utc_day(tmp_path, elec2_config) -> None:
+    """A pandas frame carries nanoseconds; a time just before midnight stays on its day, as sent."""
+    frame = _predictions(n=2, start="2026-01-10 10:59", tz="Australia/Sydney")  # 23:59 UTC, then 00:59
+    frame["event_time"] = frame["event_time"] + pd.to_timedelta([59_999_999_999, 1], unit="ns")
+    logged = log_predictions(tmp_path, MODEL, frame, config=elec2_config)
+    assert [(f.day.isoformat(), f.rows) for f in logged.files] == [("2026-01-09", 1), ("2026-01-10", 1)]
+    lake = ParquetLake(tmp_path)
+    back = pd.concat([lake.read(key) for day in lake.dates(INFERENCE, MODEL)
+                      for key in lake.files(INFERENCE, MODEL, day)], ignore_index=True)
+    assert sorted(back["event_time"]) == sorted(frame["event_time"].dt.tz_convert("UTC"))

@@ -323,7 +323,9 @@ def split_by_day(table: pa.Table, time_column: str) -> list[DayBatch]:
         return []
     first = [c for c in CANONICAL_FIRST if c in table.column_names]
     table = table.select([*first, *sorted(c for c in table.column_names if c not in first)])
-    days = pc.cast(pc.cast(table[time_column], pa.timestamp("us", tz="UTC")), pa.date32())
+    # The UTC day of each row, whatever the unit (a pandas frame brings nanoseconds): the day is
+    # only computed here, the rows keep their times as sent.
+    days = pc.cast(pc.cast(table[time_column], pa.timestamp("us", tz="UTC"), safe=False), pa.date32())
     keyed = table.append_column("__day", days)
     keys = [(time_column, "ascending"), (PREDICTION_ID, "ascending")]
     keys += [(c, "ascending") for c in (LABEL_SOURCE,) if c in table.column_names and time_column == LABEL_TIME]
