@@ -25,7 +25,7 @@ from driftpilot.composition import build_ports
 from driftpilot.serving import log_labels, log_predictions
 from tests.isolation import ROOT, World
 
-pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+pytestmark = pytest.mark.e2e
 
 MODEL = "acme_prices"
 TRAINER = "tests.trainers.acme_trainer:fit_model"
@@ -115,7 +115,7 @@ def test_a_users_own_model_is_monitored_retrained_by_their_code_and_promoted_aft
         for i, day in enumerate(DAYS):
             predictions, labels = _traffic(model, served.iloc[i * ROWS_PER_DAY:(i + 1) * ROWS_PER_DAY], day)
             assert log_predictions(settings.lake, MODEL, predictions, config=world.config_dir / f"{MODEL}.yaml").rows
-            assert log_labels(settings.lake, MODEL, labels).rows == len(labels)
+            assert log_labels(settings.lake, MODEL, labels, source="outcome").rows == len(labels)
 
         # 4. each window monitored from the shell
         for day in DAYS:
