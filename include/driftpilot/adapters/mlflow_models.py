@@ -32,7 +32,7 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.pyfunc import PythonModel
 
-from driftpilot.errors import ConfigError
+from driftpilot.errors import ConfigError, SchemaViolation
 from driftpilot.ports import ModelUri
 
 log = logging.getLogger(__name__)
@@ -58,7 +58,9 @@ class DriftpilotPythonModel(PythonModel):
     def __init__(self, model: Any) -> None:
         self.model = model
 
-    def predict(self, context: Any, model_input: Any, params: dict[str, Any] | None = None) -> Any:
+    # No type hints on purpose: MLflow reads them as the serving schema, and the input example
+    # (a DataFrame of the features) is the schema here.
+    def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
         return self.model.predict(model_input)
 
 
@@ -83,9 +85,9 @@ def log_model(model: Any, input_example: pd.DataFrame | None) -> str:
     if isinstance(model, ModelUri):
         return model.uri
     if is_sklearn_estimator(model):
-        import mlflow.sklearn
+        from mlflow import sklearn as mlflow_sklearn
 
-        info = mlflow.sklearn.log_model(model, name=MODEL_NAME, input_example=input_example,
+        info = mlflow_sklearn.log_model(model, name=MODEL_NAME, input_example=input_example,
                                         skops_trusted_types=_skops_trusted_types(model))
         return str(info.model_uri)
     if not callable(getattr(model, "predict", None)):
@@ -152,9 +154,9 @@ def load_model(uri: str) -> Any:
     found = flavors(uri)
     try:
         if "sklearn" in found:
-            import mlflow.sklearn
+            from mlflow import sklearn as mlflow_sklearn
 
-            return mlflow.sklearn.load_model(uri)
+            return mlflow_sklearn.load_model(uri)
         for flavor in found:
             if flavor in _NOT_NATIVE:
                 continue
@@ -209,7 +211,7 @@ class PyfuncModel:
         if values.ndim == 2 and values.shape[1] == 1:
             values, columns = values[:, 0], None
         if values.ndim not in (1, 2) or len(values) != len(frame):
-            raise ValueError(f"the pyfunc model {self.uri} returned an output of shape {values.shape} "
+            raise SchemaViolation(f"the pyfunc model {self.uri} returned an output of shape {values.shape} "
                              f"for {len(frame)} rows; expected one value or one score per class per row")
         return values, columns
 
@@ -224,7 +226,7 @@ class PyfuncModel:
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         values, columns = self._output(frame)
         if values.ndim == 1:
-            raise ValueError(f"the pyfunc model {self.uri} returns one value per row, not one score per class: "
+            raise SchemaViolation(f"the pyfunc model {self.uri} returns one value per row, not one score per class: "
                              "it gives predictions only. Log a model that returns class probabilities (one "
                              "column per class), or give the prediction and score columns in the reference file")
         if columns is not None:

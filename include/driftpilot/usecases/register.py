@@ -239,6 +239,8 @@ def _outputs(config: ModelConfig, ports: Ports, model: FittedModel, ref: pd.Data
     """The model's outputs on the reference rows, with the columns the file already holds used as given."""
     try:
         scored = ports.trainer.predict(config, model, ref)
+    except ConfigError:
+        raise  # the fix is in the config (e.g. its `classes`): the message says which key
     except DriftpilotError as exc:
         raise SchemaViolation(f"{where}: the model {uri} cannot score it for a {config.task.value} task: {exc}") from exc
     except Exception as exc:
