@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -152,8 +151,8 @@ def register_model(config: ModelConfig, ports: Ports, model_uri: str, reference:
 
     # 2. registry writes: the baseline run (reused by key), the version, then the tag that shows it
     reused = registry.find_run_by_key(baseline_experiment(config), key) is not None
-    with tempfile.TemporaryDirectory(prefix="baseline-", dir=_tmp(ports)) as tmp:
-        baseline_dir = write_baseline(ports.files, config, reference_rows, metadata, Path(tmp))
+    with ports.files.scratch("baseline-") as folder:
+        baseline_dir = write_baseline(ports.files, config, reference_rows, metadata, folder)
         run_id = registry.log_baseline_run(BaselineRun(
             experiment=baseline_experiment(config),
             baseline_dir=baseline_dir,
@@ -284,10 +283,3 @@ def _crown(ports: Ports, model: str, version: str, current: str | None, by: str,
         for move in moves:
             ports.store.append_promotion(move)
     log.info("%s: champion -> version %s (%s)", model, version, reason)
-
-
-def _tmp(ports: Ports) -> str:
-    path = ports.settings.home / "tmp"
-    path.mkdir(parents=True, exist_ok=True)
-    return str(path)
-
