@@ -315,3 +315,23 @@ def test_a_config_with_classes_scores_a_model_without_classes(world, elec2_confi
     scored = training.predict(config, model, world["holdout"])
     named = MlflowRegistry(world["settings"]).load_model_uri(str(world["files"] / "pyfunc"))
     np.testing.assert_allclose(scored["score"].to_numpy(), training.predict(config, named, world["holdout"])["score"])
+
+
+def test_a_model_uri_run_is_registered_as_is_not_copied(world, elec2_config) -> None:
+    """What a trainer plug-in returns when it logged its model itself: ``log_model_run`` records the
+    URI (no second copy of the model), ``register_run`` registers it, ``load_model`` loads it."""
+    from driftpilot.ports import ModelRun, ModelUri
+
+    settings = world["settings"]
+    registry = MlflowRegistry(settings)
+    uri = f"runs:/{world['user_run']}/model"
+    run_id = registry.log_model_run(ModelRun(
+        experiment=f"driftpilot/{MODEL}/training", model=ModelUri(uri), input_example=world["holdout"].head(3),
+        params={}, metrics={}, baseline_dir=None, idempotency_key="trainer:test", run_name="by-uri", tags={}))
+    assert registry.run_model_uri(run_id) == uri
+    assert "model" not in _user_run(settings, run_id)[3]  # nothing logged under the driftpilot run
+    version = registry.register_run(MODEL, run_id, "trainer:test", {})
+    assert version.created
+    model = registry.load_model(MODEL, version.version)
+    np.testing.assert_allclose(model.predict_proba(world["holdout"][[*NUMERIC, "day_of_week"]]),
+                               world["pipeline"].predict_proba(world["holdout"][[*NUMERIC, "day_of_week"]]))
