@@ -176,19 +176,17 @@ class FakeRegistry:
     def load_run_model(self, run_id: str) -> Any:
         return self._loaded(self.runs[run_id].model)
 
-    def load_model_uri(self, uri: str) -> Any:
-        if uri not in self.uri_models:
-            raise LookupError(f"no MLflow model at {uri!r} (fake registry)")
-        return self.uri_models[uri]
-
     def _loaded(self, model: Any) -> Any:
         """A run that logged a ``ModelUri`` holds the user's model: loading it loads that URI."""
         return self.load_model_uri(model.uri) if isinstance(model, ModelUri) else model
 
     def load_model_uri(self, uri: str) -> Any:
-        """``runs:/<id>/...`` of a fake run, or ``models:/<name>/<version>``; else ``ConfigError`` like MLflow's."""
+        """A published URI, ``runs:/<id>/...`` of a fake run, or ``models:/<name>/<version>``; else
+        ``ConfigError`` naming it, like the MLflow adapter."""
         from driftpilot.errors import ConfigError
 
+        if uri in self.uri_models:
+            return self.uri_models[uri]
         if uri.startswith("runs:/") and uri.split("/")[1] in self.runs:
             return self.runs[uri.split("/")[1]].model
         if uri.startswith("models:/") and uri.count("/") == 2:
