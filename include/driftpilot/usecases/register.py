@@ -125,7 +125,7 @@ def register_model(config: ModelConfig, ports: Ports, model_uri: str, reference:
     ref = prepare_reference_data(config, frame, where)
     model = _load(ports, source)
     scored, computed = _outputs(config, ports, model, ref, source.uri, where)
-    classes = _classes(config, ports, model, scored)
+    classes = _classes(config, ports, model)
     check_outputs(config, scored, classes, f"{where} scored by {source.uri}")
     metrics = ports.trainer.evaluate(config, ref[config.target], scored)
     digest = training_data_digest(ref)
@@ -142,11 +142,9 @@ def register_model(config: ModelConfig, ports: Ports, model_uri: str, reference:
         })
     except DriftpilotError:
         raise
-    except Exception as exc:
+    except Exception as exc:  # the model scored the rows but fails on shuffled ones: say so, write nothing
         raise SchemaViolation(f"{where}: feature importance failed scoring shuffled rows with {source.uri}: "
                               f"{type(exc).__name__}: {exc}") from exc
-    if not metadata.get("classes"):
-        metadata["classes"] = classes
     reference_rows = reference_sample(config, ref, scored)
 
     # 2. registry writes: the baseline run (reused by key), the version, then the tag that shows it
@@ -256,7 +254,7 @@ def _outputs(config: ModelConfig, ports: Ports, model: FittedModel, ref: pd.Data
     return scored, [c for c in scored.columns if c not in given]
 
 
-def _classes(config: ModelConfig, ports: Ports, model: FittedModel, scored: pd.DataFrame) -> list[str]:
+def _classes(config: ModelConfig, ports: Ports, model: FittedModel) -> list[str]:
     """The classifier's classes as canonical keys: fitted, else declared (``[]`` for regression)."""
     if config.task is TaskType.REGRESSION:
         return []
