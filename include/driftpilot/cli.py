@@ -2,6 +2,8 @@
 
     driftpilot bootstrap --model M --training-data FILE.parquet   train + register the first champion
     driftpilot bootstrap --all                    re-run for every model from its recorded training set
+    driftpilot register --model M --model-uri models:/M/3 --reference FILE.parquet [--champion]
+                                                  attach a baseline to a model trained elsewhere
     driftpilot status --model elec2_updown        champion, baseline, lake partitions
     driftpilot check-config [FILE ...]            validate model configs
     driftpilot check-lake --model elec2_updown    read every partition, report damaged files
@@ -58,6 +60,29 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
             raise DriftpilotError(f"no model named {name!r} in {settings.config_dir}")
         data = Path(args.training_data) if args.training_data else None
         print_bootstrap(bootstrap_champion(configs[name], build_ports(settings), training_data=data))
+    return 0
+
+
+def cmd_register(args: argparse.Namespace, settings: Settings) -> int:
+    """Attach driftpilot's baseline to a model the user already has (``usecases.register``)."""
+    from driftpilot.domain.config import model_config
+    from driftpilot.usecases.register import register_model
+
+    config = model_config(settings, args.model)
+    result = register_model(config, build_ports(settings), args.model_uri, Path(args.reference),
+                            champion=args.champion, by=_reviewer(args), at=_now())
+    if result.created:
+        state = f"registered as version {result.version} of {result.model_name}"
+    else:
+        state = f"version {result.version} of {result.model_name}"
+    baseline = "reused" if result.baseline_reused else "logged"
+    _out(f"{args.model_uri}: {state}; baseline {baseline} (run {result.baseline_run})")
+    _out(f"  champion = {'version ' + result.champion if result.champion else 'none (pass --champion to set it)'}")
+    if result.metrics:
+        _out("  reference metrics: " + ", ".join(f"{k}={v:.4f}" for k, v in sorted(result.metrics.items())))
+    if result.scored_columns:
+        _out(f"  scored by the model: {', '.join(result.scored_columns)}")
+    _out(f"  your serving code logs model_version={result.version} for this model")
     return 0
 
 
@@ -221,6 +246,17 @@ def build_parser() -> argparse.ArgumentParser:
                         "as the model's original training set (default: the one recorded before)")
     p.add_argument("--all", action="store_true", help="every configured model, from its recorded training set")
     p.set_defaults(func=cmd_bootstrap)
+
+    p = sub.add_parser("register", help="attach driftpilot's baseline to a model trained elsewhere")
+    p.add_argument("--model", required=True, help="the model config's name (its registered model name)")
+    p.add_argument("--model-uri", required=True,
+                   help="models:/<name>/<version> (monitor that version), or runs:/<run_id>/<path> or a folder "
+                        "with an MLmodel file (registered as a new version)")
+    p.add_argument("--reference", required=True, metavar="FILE.parquet",
+                   help="your validation/holdout set with the target (prediction/score columns optional)")
+    p.add_argument("--champion", action="store_true", help="point the alias champion at the version")
+    p.add_argument("--by", default="", help="who registers (default: $DRIFTPILOT_REVIEWER, else the OS user)")
+    p.set_defaults(func=cmd_register)
 
     p = sub.add_parser("status", help="champion and lake partitions of a model")
     p.add_argument("--model", default=DEFAULT_MODEL)

@@ -39,8 +39,7 @@ def build_ports(settings: Settings) -> Ports:
         lake=lake,
         validator=GxValidator(lake),
         files=LocalWorkFiles(settings.home / "tmp"),
-        # ignore until MlflowRegistry.load_model_uri (branch `register`) is merged; then remove it
-        registry=MlflowRegistry(settings),  # type: ignore[arg-type]
+        registry=MlflowRegistry(settings),
         trainer=PluginTrainer(),
         alerts=AlertChannels(settings, store),
         store=store,

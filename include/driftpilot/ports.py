@@ -47,6 +47,9 @@ CHALLENGER = "challenger"
 PREVIOUS = "previous"
 KEY_TAG = "driftpilot.idempotency_key"  # every version/run driftpilot creates carries its idempotency key
 RUN_ID_TAG = "driftpilot.run_id"  # the training run of a version (a LoggedModel source may not link it)
+# The driftpilot run holding the baseline of a version driftpilot did not train (`register`);
+# preferred over the training run, and written last, so a version has a baseline or none.
+BASELINE_RUN_TAG = "driftpilot.baseline_run"
 
 # A model as a Trainer returns it and the registry stores and loads it (opaque to use cases): a
 # scikit-learn-compatible estimator, any object with ``predict`` (and ``predict_proba`` /
@@ -96,6 +99,25 @@ class ModelRun:
     run_name: str
     tags: Mapping[str, str]
     artifacts: Mapping[str, Path] = field(default_factory=dict)  # artifact folder -> local file
+
+
+@dataclass(frozen=True)
+class BaselineRun:
+    """A baseline of a model driftpilot did not train, as a run of its own, once per ``idempotency_key``.
+
+    ``model_uri``: a model to register from this run (``runs:/...``, ``models:/m-...``);
+    ``model_dir``: a local MLflow model folder copied into the run (then registered from there).
+    """
+
+    experiment: str
+    baseline_dir: Path
+    idempotency_key: str
+    run_name: str
+    tags: Mapping[str, str]
+    params: Mapping[str, Any] = field(default_factory=dict)
+    metrics: Mapping[str, float] = field(default_factory=dict)
+    model_uri: str | None = None
+    model_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -155,12 +177,26 @@ class ModelRegistry(Protocol):
         """Versions of ``model_name`` whose ``tag`` equals ``value`` exactly, oldest first."""
         ...
 
-    def load_model(self, model_name: str, version: str) -> FittedModel: ...
+    def load_model(self, model_name: str, version: str) -> FittedModel:
+        """A registered version, loaded by its flavours (scikit-learn natively, else a pyfunc)."""
+        ...
 
     def load_run_model(self, run_id: str) -> FittedModel: ...
 
     def load_model_uri(self, uri: str) -> FittedModel:
         """Any model URI (``models:/``, ``runs:/``, a folder); ``ConfigError`` naming it when it does not load."""
+        ...
+
+    def find_version(self, model_name: str, version: str) -> RegisteredVersion | None:
+        """The registered ``version`` of ``model_name``; ``None`` when there is no such version."""
+        ...
+
+    def log_baseline_run(self, run: BaselineRun) -> str:
+        """Log a baseline-only run (reused when a finished run has the same key); its run id."""
+        ...
+
+    def attach_baseline(self, model_name: str, version: str, run_id: str) -> None:
+        """Name ``run_id`` as the run holding the baseline of ``version`` (``BASELINE_RUN_TAG``)."""
         ...
 
     def load_baseline(self, model_name: str, version: str) -> Baseline:

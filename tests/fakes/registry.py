@@ -19,10 +19,12 @@ import pandas as pd
 
 from driftpilot.errors import BaselineNotFound, RegistryInconsistent
 from driftpilot.ports import (
+    BASELINE_RUN_TAG,
     CHAMPION,
     KEY_TAG,
     RUN_ID_TAG,
     Baseline,
+    BaselineRun,
     ModelRun,
     ModelUri,
     MonitoringRun,
@@ -174,20 +176,52 @@ class FakeRegistry:
     def load_run_model(self, run_id: str) -> Any:
         return self._loaded(self.runs[run_id].model)
 
-    def load_model_uri(self, uri: str) -> Any:
-        if uri not in self.uri_models:
-            raise LookupError(f"no MLflow model at {uri!r} (fake registry)")
-        return self.uri_models[uri]
-
     def _loaded(self, model: Any) -> Any:
         """A run that logged a ``ModelUri`` holds the user's model: loading it loads that URI."""
         return self.load_model_uri(model.uri) if isinstance(model, ModelUri) else model
 
+    def load_model_uri(self, uri: str) -> Any:
+        """A published URI, ``runs:/<id>/...`` of a fake run, or ``models:/<name>/<version>``; else
+        ``ConfigError`` naming it, like the MLflow adapter."""
+        from driftpilot.errors import ConfigError
+
+        if uri in self.uri_models:
+            return self.uri_models[uri]
+        if uri.startswith("runs:/") and uri.split("/")[1] in self.runs:
+            return self.runs[uri.split("/")[1]].model
+        if uri.startswith("models:/") and uri.count("/") == 2:
+            name, version = uri.removeprefix("models:/").split("/")
+            if version in self.versions.get(name, {}):
+                return self.load_model(name, version)
+        raise ConfigError(f"model URI {uri!r} does not load (fake registry)")
+
+    def find_version(self, model_name: str, version: str) -> RegisteredVersion | None:
+        found = self.versions.get(model_name, {}).get(str(version))
+        return None if found is None else RegisteredVersion(model_name, found.version, found.run_id, created=False)
+
+    def log_baseline_run(self, run: BaselineRun) -> str:
+        existing = self.find_run_by_key(run.experiment, run.idempotency_key)
+        if existing is not None:
+            return existing
+        run_id = self.log_model_run(ModelRun(
+            experiment=run.experiment, model=None, input_example=pd.DataFrame(), params=dict(run.params),
+            metrics=dict(run.metrics), baseline_dir=run.baseline_dir, idempotency_key=run.idempotency_key,
+            run_name=run.run_name, tags=dict(run.tags)))
+        if run.model_uri is not None:
+            self.runs[run_id].model = self.load_model_uri(run.model_uri)
+        return run_id
+
+    def attach_baseline(self, model_name: str, version: str, run_id: str) -> None:
+        """The version's baseline is the run's from now on (``load_baseline`` follows the tag)."""
+        self.calls.append(f"attach_baseline v{version} {run_id}")
+        self.versions[model_name][str(version)].tags[BASELINE_RUN_TAG] = run_id
+
     def load_baseline(self, model_name: str, version: str) -> Baseline:
         found = self.versions.get(model_name, {}).get(str(version))
-        if found is None or self.runs[found.run_id].baseline is None:
+        run_id = None if found is None else found.tags.get(BASELINE_RUN_TAG, found.run_id)
+        if run_id is None or self.runs[run_id].baseline is None:
             raise BaselineNotFound(f"{model_name} version {version}: no baseline (fake registry)")
-        reference, profile, metadata = self.runs[found.run_id].baseline  # type: ignore[misc]
+        reference, profile, metadata = self.runs[run_id].baseline  # type: ignore[misc]
         return Baseline(model_name, str(version), Path("/nonexistent"), reference, profile, metadata)
 
     def champion_baseline(self, model_name: str) -> Baseline:

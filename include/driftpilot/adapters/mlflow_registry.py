@@ -3,13 +3,17 @@
 The only module that imports MLflow. ``MlflowRegistry(settings)`` implements the
 ``ModelRegistry`` port with ONE ``MlflowClient``, created on first use and kept, pointed at the
 configured store by URI. MLflow's process-global ("fluent") state is touched only by
-``_fluent()``, right before the three calls that have no client form (``mlflow.start_run`` +
-``mlflow.sklearn.log_model``, ``mlflow.register_model``, ``mlflow.sklearn.load_model``), and only
-when it points elsewhere: a process with one registry sets it once.
+``_fluent()``, right before the calls that have no client form (``mlflow.start_run`` + logging a
+model, ``mlflow.register_model``, loading a model), and only when it points elsewhere: a process
+with one registry sets it once. Models move in and out through ``mlflow_models`` (any flavour:
+scikit-learn natively, other objects as a pyfunc, a ``ModelUri`` registered as is).
 
 A model version's **baseline** (reference sample + profile) is logged as artifacts of the run
 that trained it, under ``baseline/``, so "the baseline of the version that served a window" is
-always one registry look-up away. Idempotency: every version created by driftpilot carries a
+always one registry look-up away. A version driftpilot did not train (``driftpilot register``)
+gets a baseline run of its own in ``driftpilot/<model>/baselines``, named by the version tag
+``driftpilot.baseline_run``, which is preferred over the training run: the user's own run is
+never written to. Idempotency: every version created by driftpilot carries a
 ``driftpilot.idempotency_key`` tag; asking again with the same key returns the existing version
 instead of registering a second one.
 
@@ -40,19 +44,21 @@ from typing import Any
 
 from driftpilot.errors import BaselineNotFound, RegistryInconsistent
 from driftpilot.ports import (
-    CHALLENGER as CHALLENGER,
-)
-from driftpilot.ports import (
-    CHAMPION as CHAMPION,
-)
-from driftpilot.ports import (
+    BASELINE_RUN_TAG,
     KEY_TAG,
     RUN_ID_TAG,
     Baseline,
+    BaselineRun,
     FittedModel,
     ModelRun,
     MonitoringRun,
     RegisteredVersion,
+)
+from driftpilot.ports import (
+    CHALLENGER as CHALLENGER,
+)
+from driftpilot.ports import (
+    CHAMPION as CHAMPION,
 )
 from driftpilot.ports import (
     PREVIOUS as PREVIOUS,
@@ -132,13 +138,6 @@ def run_filter(tags: Mapping[str, str], finished: bool = False) -> tuple[str, bo
     if finished:
         clauses.append("attributes.status = 'FINISHED'")
     return " and ".join(clauses), exact
-
-
-def _skops_trusted_types(model: Any) -> list[str]:
-    """Types skops must trust to load ``model``: the model is ours, built by this process."""
-    import skops.io
-
-    return list(skops.io.get_untrusted_types(data=skops.io.dumps(model)))
 
 
 class MlflowRegistry:
@@ -293,7 +292,8 @@ class MlflowRegistry:
         experiment_id = self.ensure_experiment(run.experiment)
         self._fluent()
         import mlflow
-        import mlflow.sklearn
+
+        from driftpilot.adapters import mlflow_models
 
         with mlflow.start_run(experiment_id=experiment_id, run_name=run.run_name,
                               tags={KEY_TAG: run.idempotency_key, **dict(run.tags)}) as active:
@@ -303,14 +303,7 @@ class MlflowRegistry:
                 mlflow.log_artifacts(str(run.baseline_dir), artifact_path=BASELINE_PATH)
             for artifact_path, local in run.artifacts.items():
                 mlflow.log_artifact(str(local), artifact_path=artifact_path)
-            mlflow.sklearn.log_model(
-                run.model,
-                name="model",
-                input_example=run.input_example,
-                skops_trusted_types=_skops_trusted_types(run.model),
-            )
-            logged = mlflow.last_logged_model()
-            model_uri = logged.model_uri if logged is not None else f"runs:/{active.info.run_id}/model"
+            model_uri = mlflow_models.log_model(run.model, run.input_example)
             mlflow.set_tag(MODEL_URI_TAG, model_uri)
             return str(active.info.run_id)
 
@@ -318,11 +311,15 @@ class MlflowRegistry:
         return str(self.client.get_run(run_id).data.tags.get(MODEL_URI_TAG) or f"runs:/{run_id}/model")
 
     def load_run_model(self, run_id: str) -> FittedModel:
-        uri = self.run_model_uri(run_id)
-        self._fluent()
-        import mlflow.sklearn
+        """The model a run logged (or the ``ModelUri`` it named), loaded by its flavours."""
+        return self.load_model_uri(self.run_model_uri(run_id))
 
-        return mlflow.sklearn.load_model(uri)
+    def load_model_uri(self, uri: str) -> FittedModel:
+        """Any MLflow model URI as a scorable object; ``ConfigError`` naming the URI when it does not load."""
+        self._fluent()
+        from driftpilot.adapters import mlflow_models
+
+        return mlflow_models.load_model(uri)
 
     def log_run_artifacts(self, run_id: str, files: Mapping[str, Path], metrics: Mapping[str, float] | None = None,
                           tags: Mapping[str, str] | None = None) -> None:
@@ -374,32 +371,93 @@ class MlflowRegistry:
         run_id = self.log_model_run(run)
         return self.register_run(model_name, run_id, run.idempotency_key, run.tags)
 
+    def find_version(self, model_name: str, version: str) -> RegisteredVersion | None:
+        """The registered version ``version`` of ``model_name`` (``created=False``), ``None`` when absent."""
+        if not is_version_number(str(version)):
+            return None
+        try:
+            mv = self.client.get_model_version(model_name, str(version))
+        except Exception as exc:
+            if is_not_found(exc):
+                return None
+            raise
+        return RegisteredVersion(model_name, str(mv.version), str(mv.run_id or ""), created=False)
+
+    def log_baseline_run(self, run: BaselineRun) -> str:
+        """A run holding only a baseline (and a copy of a model folder, if given), once per key.
+
+        For a version driftpilot did not train: the baseline goes into driftpilot's own
+        experiment, never into the user's run. ``run.model_uri`` is recorded as the run's model
+        (``register_run`` registers it); ``run.model_dir`` is copied into the run as ``model/``
+        and becomes that URI, so a version registered from a local folder does not depend on it.
+        """
+        existing = self.find_run_by_key(run.experiment, run.idempotency_key)
+        if existing is not None:
+            log.info("reusing baseline run %s (idempotency key %s)", existing, run.idempotency_key)
+            return existing
+        from mlflow.entities import RunStatus
+
+        experiment_id = self.ensure_experiment(run.experiment)
+        created = self.client.create_run(experiment_id, run_name=run.run_name,
+                                         tags={KEY_TAG: run.idempotency_key, **dict(run.tags)})
+        run_id = str(created.info.run_id)
+        try:
+            for key, value in run.params.items():
+                self.client.log_param(run_id, key, str(value)[:500])
+            for key, number in run.metrics.items():
+                self.client.log_metric(run_id, key, float(number))
+            self.client.log_artifacts(run_id, str(run.baseline_dir), artifact_path=BASELINE_PATH)
+            model_uri = run.model_uri
+            if run.model_dir is not None:
+                self.client.log_artifacts(run_id, str(run.model_dir), artifact_path="model")
+                model_uri = f"runs:/{run_id}/model"
+            if model_uri:
+                self.client.set_tag(run_id, MODEL_URI_TAG, model_uri)
+        except BaseException:
+            # Left FAILED: a retry does not reuse it (only finished runs are found by key).
+            self.client.set_terminated(run_id, RunStatus.to_string(RunStatus.FAILED))
+            raise
+        self.client.set_terminated(run_id)
+        return run_id
+
+    def attach_baseline(self, model_name: str, version: str, run_id: str) -> None:
+        """Make the baseline of ``run_id`` the one of ``version`` (the tag that makes it visible).
+
+        The version's cached baseline (if this process read an earlier one) is dropped, so the next
+        ``load_baseline`` downloads the new one.
+        """
+        self.client.set_model_version_tag(model_name, str(version), BASELINE_RUN_TAG, run_id)
+        if is_version_number(str(version)):
+            shutil.rmtree(self.settings.baseline_cache / model_name / str(version), ignore_errors=True)
+
     def version_run_id(self, model_name: str, version: str) -> str:
-        """The training run of a registered version; ``BaselineNotFound`` when it is not registered."""
+        """The run holding a version's baseline (its ``driftpilot.baseline_run``, else its training run).
+
+        ``BaselineNotFound`` when the version is not registered."""
         try:
             mv = self.client.get_model_version(model_name, str(version))
         except Exception as exc:
             if is_not_found(exc):
                 raise BaselineNotFound(
                     f"{model_name} version {version} is not registered in the MLflow registry of "
-                    "MLFLOW_TRACKING_URI: register it with driftpilot (`driftpilot bootstrap --model "
-                    f"{model_name}` for the initial model, the retraining DAG for later ones), or point "
+                    "MLFLOW_TRACKING_URI: register it with driftpilot (`driftpilot register --model "
+                    f"{model_name} --model-uri models:/{model_name}/{version} --reference FILE.parquet` for a "
+                    f"model trained elsewhere, `driftpilot bootstrap --model {model_name}` for driftpilot's "
+                    "recipe, the retraining DAG for later ones), or point "
                     "MLFLOW_TRACKING_URI at the registry that holds it, or fix the `model_version` the serving "
                     "code logs."
                 ) from exc
             raise
-        run_id = (mv.tags or {}).get(RUN_ID_TAG) or mv.run_id
+        tags = mv.tags or {}
+        run_id = tags.get(BASELINE_RUN_TAG) or tags.get(RUN_ID_TAG) or mv.run_id
         if not run_id:
             raise BaselineNotFound(f"{model_name} version {version} has no training run to hold its baseline; "
                                    "re-register it with driftpilot so its baseline is logged")
         return str(run_id)
 
     def load_model(self, model_name: str, version: str) -> FittedModel:
-        """Load a registered version as a scikit-learn pipeline."""
-        self._fluent()
-        import mlflow.sklearn
-
-        return mlflow.sklearn.load_model(f"models:/{model_name}/{version}")
+        """Load a registered version by its flavours (natively when it can, else as a pyfunc)."""
+        return self.load_model_uri(f"models:/{model_name}/{version}")
 
     # ---------------------------------------------------------------- baselines
 

@@ -11,7 +11,7 @@ category must not crash scoring: monitoring reports it instead).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -183,24 +183,70 @@ def fitted_classes(model: Any) -> list[str]:
 
 
 def predict(config: ModelConfig, model: Any, frame: pd.DataFrame) -> pd.DataFrame:
-    """``prediction`` (and ``score`` for binary models) for each row of ``frame``."""
+    """``prediction`` (and ``score`` for binary models) for each row of ``frame``.
+
+    Works for any model with ``predict`` (regression) or ``predict_proba`` (classifiers), not only
+    scikit-learn's: the classes are the model's ``classes_``, else the config's ``classes``.
+    """
     features = feature_frame(config, frame)
     out = pd.DataFrame(index=frame.index)
+    if config.task is TaskType.REGRESSION:
+        values = _call(config, model, "predict", features)
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1:
+            raise SchemaViolation(f"{config.name}: the model's predict returned shape {values.shape} for "
+                                  f"{len(features)} rows; a regression model returns one number per row")
+        try:
+            out[PREDICTION] = values.astype(float)
+        except (TypeError, ValueError) as exc:
+            raise SchemaViolation(f"{config.name}: the model's predictions are not numbers ({exc}); a "
+                                  "regression model returns one number per row") from exc
+        return out
+    proba = _call(config, model, "predict_proba", features)
+    classes = model_classes(config, model)
+    if proba.ndim != 2 or proba.shape[1] != len(classes):
+        raise SchemaViolation(
+            f"{config.name}: the model's predict_proba returned shape {proba.shape} for {len(features)} rows, "
+            f"but the model has {len(classes)} classes {classes}: it needs one score column per class, in "
+            "the order of `classes_` (or of the config's `classes`)"
+        )
     if config.task is TaskType.BINARY:
-        classes = list(model.classes_)
         positive = _positive_index(config, classes)
-        proba = model.predict_proba(features)[:, positive]
-        out[SCORE] = proba.astype(float)
-        out[PREDICTION] = np.where(proba >= 0.5, classes[positive], classes[1 - positive])
-    elif config.task is TaskType.MULTICLASS:
-        proba = model.predict_proba(features)
-        for i, cls in enumerate(model.classes_):
-            # named by the class key: a class fitted as 1 or 1.0 is always ``score_1``
-            out[f"{SCORE}_{category_key(cls)}"] = proba[:, i]
-        out[PREDICTION] = np.asarray(model.classes_)[proba.argmax(axis=1)]
+        score = proba[:, positive].astype(float)
+        out[SCORE] = score
+        out[PREDICTION] = np.where(score >= 0.5, classes[positive], classes[1 - positive])
     else:
-        out[PREDICTION] = model.predict(features).astype(float)
+        for i, cls in enumerate(classes):
+            # named by the class key: a class fitted as 1 or 1.0 is always ``score_1``
+            out[f"{SCORE}_{category_key(cls)}"] = proba[:, i].astype(float)
+        out[PREDICTION] = np.asarray(classes, dtype=object)[proba.argmax(axis=1)]
     return out
+
+
+def _call(config: ModelConfig, model: Any, method: str, features: pd.DataFrame) -> np.ndarray:
+    """``model.<method>(features)`` as an array; a model without it is told what the task needs."""
+    function = getattr(model, method, None)
+    if not callable(function):
+        need = ("`predict` (one number per row)" if method == "predict"
+                else "`predict_proba` (one probability per class per row)")
+        raise SchemaViolation(f"{config.name}: the model ({type(model).__name__}) has no {need}, which a "
+                              f"{config.task.value} model needs")
+    return np.asarray(function(features))
+
+
+def model_classes(config: ModelConfig, model: Any) -> list[Any]:
+    """The classes a classifier's score columns stand for: its ``classes_``, else the config's ``classes``."""
+    fitted = getattr(model, "classes_", None)
+    if fitted is not None and len(fitted):
+        return list(fitted)
+    if config.classes:
+        return list(config.classes)
+    raise ConfigError(
+        f"{config.name}: the model ({type(model).__name__}) has no `classes_` and {config.path or 'the model config'} "
+        "declares no `classes`: add `classes: [...]` to the config, in the order of the columns of the model's "
+        "predict_proba"
+    )
 
 
 def _positive_index(config: ModelConfig, classes: list[Any]) -> int:
@@ -303,23 +349,43 @@ def _per_class_metrics(config: ModelConfig, truth: np.ndarray, predicted: np.nda
             proba = proba / proba.sum(axis=1, keepdims=True)
             out["log_loss"] = float(log_loss(truth, proba, labels=score_keys))
     return out
+def importance_metric(config: ModelConfig, available: Iterable[str]) -> tuple[str, bool]:
+    """The metric feature importance is measured with, and whether higher is better.
+
+    The gate's primary metric when ``evaluate`` gives it on these rows (``available``), else
+    accuracy for classifiers (scikit-learn's default score) and RMSE for regression.
+    """
+    from driftpilot.domain.gate import LOWER_IS_BETTER
+
+    primary = config.promotion.primary_metric
+    metric = primary if primary in set(available) else (
+        "rmse" if config.task is TaskType.REGRESSION else "accuracy")
+    return metric, metric not in LOWER_IS_BETTER
 
 
 def feature_importance(config: ModelConfig, model: Any, frame: pd.DataFrame, max_rows: int = 2000) -> dict[str, float]:
     """Permutation importance of each feature on labelled ``frame`` (seeded, at most ``max_rows``).
 
     Stored with the baseline so drifted columns can be ranked by what matters to the model.
-    Negative importances (noise) are clipped to 0.
+    Model-agnostic (``domain.importance``): the model is only asked to score shuffled rows, so a
+    pyfunc or any object with ``predict`` / ``predict_proba`` works, not only an estimator with
+    ``fit``. Negative importances (noise) are clipped to 0.
     """
-    from sklearn.inspection import permutation_importance
+    from driftpilot.domain.importance import permutation_importance
 
     sample = frame.sample(n=min(max_rows, len(frame)), random_state=config.retraining.seed)
-    result = permutation_importance(
-        model, feature_frame(config, sample), training_target(config, sample[config.target]),
-        n_repeats=3, random_state=config.retraining.seed, n_jobs=1,
-    )
     columns = list(config.features.numeric) + list(config.features.categorical)
-    return {c: max(0.0, float(v)) for c, v in zip(columns, result.importances_mean, strict=True)}
+    rows, target = sample[columns].reset_index(drop=True), sample[config.target].reset_index(drop=True)
+    name, higher_is_better = importance_metric(config, evaluate(config, target, predict(config, model, rows)))
+
+    def metric(truth: pd.Series, scored: pd.DataFrame) -> float:
+        value = evaluate(config, truth, scored).get(name, float("nan"))
+        return float(value)
+
+    return permutation_importance(
+        lambda shuffled: predict(config, model, shuffled), metric, rows, target, columns,
+        higher_is_better=higher_is_better, repeats=3, seed=config.retraining.seed,
+    )
 
 
 class SklearnTrainer:

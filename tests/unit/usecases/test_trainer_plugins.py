@@ -228,9 +228,6 @@ def test_a_model_uri_the_trainer_logged_itself_is_scored_through_the_registry(el
     assert result["holdout_metrics"]["accuracy"] > 0.6
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError,
-                   reason="the baseline's permutation importance is scikit-learn's (needs `fit`) until the "
-                          "model-agnostic importance of branch `register` is merged; then remove this mark")
 def test_any_object_with_predict_and_predict_proba_is_logged(elec2_config, ports, registry) -> None:
     config = _with(elec2_config, trainer="tests.trainers.kinds:duck")
     _work_folder(ports, _request())
@@ -257,7 +254,7 @@ def test_any_object_with_predict_and_predict_proba_passes_the_checks(elec2_confi
     ("returns_none", r"returned None instead of a model"),
     ("returns_a_string", r"returned the string 'runs:/user-run-1/model'; .*ModelUri\(uri\)"),
     ("cannot_score", r"cannot score the holdout \(ValueError: feature names seen at fit time differ\)"),
-    ("logs_nowhere", r"returned ModelUri\('runs:/no-such-run/model'\), which does not load \(LookupError"),
+    ("logs_nowhere", r"returned ModelUri\('runs:/no-such-run/model'\), which does not load \(ConfigError: model URI 'runs:/no-such-run/model' does not load"),
 ])
 def test_a_trainer_that_fails_or_returns_no_usable_model_logs_nothing(elec2_config, ports, registry, trainer,
                                                                      message) -> None:
