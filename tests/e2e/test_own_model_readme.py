@@ -99,7 +99,8 @@ def test_a_users_own_model_is_monitored_retrained_by_their_code_and_promoted_aft
         # 1. the user's model, logged and registered the way anyone does with MLflow
         model = _user_model(train)
         mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
-        mlflow.set_experiment("acme-training")
+        mlflow.set_experiment(experiment_id=mlflow.create_experiment(
+            "acme-training", artifact_location=(tmp_path / "acme-artifacts").as_uri()))
         with mlflow.start_run():
             mlflow.sklearn.log_model(model, name="model", registered_model_name=MODEL)
 
