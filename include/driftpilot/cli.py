@@ -31,7 +31,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
-from datetime import UTC
+from datetime import UTC, timedelta
 from pathlib import Path
 
 from driftpilot.composition import build_ports
@@ -335,16 +335,25 @@ def add_run_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date
+
     from driftpilot.domain.config import model_config
     from driftpilot.usecases import manual_runs
     from driftpilot.usecases.monitor import window_for
 
     config = model_config(settings, args.model)
     try:
-        window = window_for(config, args.window)
+        day = date.fromisoformat(args.window)
     except ValueError:
         raise DriftpilotError(f"--window must be the window's first day as an ISO date like 2026-01-10, "
                               f"got {args.window!r}") from None
+    # Only the config's windows: a shifted one would overwrite a day's outputs and count twice in the policy.
+    offset = (day - date.fromisoformat(config.window_start)).days
+    if offset % config.window_days:
+        raise DriftpilotError(f"--window {day}: {config.name}'s windows are {config.window_days} days from "
+                              f"window.start {config.window_start}; the window holding {day} starts on "
+                              f"{day - timedelta(days=offset % config.window_days)}")
+    window = window_for(config, day)
     if args.airflow:
         _out(manual_runs.airflow_monitor_command(config, window))
         return 0

@@ -127,7 +127,8 @@ def test_a_users_own_model_is_monitored_retrained_by_their_code_and_promoted_aft
         assert all(w.model_version == "1" and w.evidence.rows == ROWS_PER_DAY for w in evidence)
 
         # 5. retrain now, with the user's trainer, on labels known a few days later
-        as_of = (DAYS[-1] + timedelta(days=3)).isoformat()
+        as_of = "2026-03-12T00:00:00+00:00"  # as the README's step 5 gives it: the week's labels are known
+        assert datetime.fromisoformat(as_of) > DAYS[-1] + timedelta(days=1, hours=24 + 6)
         capsys.readouterr()
         assert cli.main(["retrain", "--model", MODEL, "--reason", "a week of traffic", "--as-of", as_of]) == 0
         out = capsys.readouterr().out

@@ -65,3 +65,20 @@ def test_monitor_names_a_bad_window_date(capsys) -> None:
 
     assert cli.main(["monitor", "--model", "elec2_updown", "--window", "10/01/2026"]) == 2
     assert "--window must be the window's first day as an ISO date like 2026-01-10, got '10/01/2026'" in capsys.readouterr().err
+
+
+def test_monitor_refuses_a_window_off_the_configs_grid(tmp_path, monkeypatch, capsys) -> None:
+    """A shifted window would overwrite a day's outputs and count twice in the trigger policy."""
+    import yaml
+
+    from driftpilot import cli
+
+    data = yaml.safe_load((ROOT / "include" / "config" / "elec2.yaml").read_text())
+    data["window"] = {"days": 7, "start": "2026-03-02"}
+    (tmp_path / "weekly.yaml").write_text(yaml.safe_dump(data))
+    monkeypatch.setenv("DRIFTPILOT_CONFIG_DIR", str(tmp_path))
+    monkeypatch.setenv("DRIFTPILOT_HOME", str(tmp_path / "home"))
+    assert cli.main(["monitor", "--model", "elec2_updown", "--window", "2026-03-04"]) == 2
+    assert "the window holding 2026-03-04 starts on 2026-03-02" in capsys.readouterr().err
+    assert cli.main(["monitor", "--model", "elec2_updown", "--window", "2026-03-09T12:00"]) == 2
+    assert "ISO date" in capsys.readouterr().err

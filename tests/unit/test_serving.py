@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -238,3 +239,36 @@ def test_nanosecond_times_keep_their_value_and_land_on_their_utc_day(tmp_path, e
     back = pd.concat([lake.read(key) for day in lake.dates(INFERENCE, MODEL)
                       for key in lake.files(INFERENCE, MODEL, day)], ignore_index=True)
     assert sorted(back["event_time"]) == sorted(frame["event_time"].dt.tz_convert("UTC"))
+
+
+def test_a_nan_label_is_missing_and_refused_whole(tmp_path) -> None:
+    rows = [{"prediction_id": "a", "label": 1.0, "label_time": dt.datetime(2026, 1, 10, tzinfo=dt.UTC)},
+            {"prediction_id": "b", "label": float("nan"), "label_time": dt.datetime(2026, 1, 10, tzinfo=dt.UTC)}]
+    with pytest.raises(SchemaViolation, match="label"):
+        log_labels(tmp_path, MODEL, rows, source="outcome")
+    assert _files(tmp_path) == []
+
+
+def test_the_same_rows_as_a_dataframe_or_as_dicts_are_one_file(tmp_path) -> None:
+    """A retry that rebuilt its batch in another form (ns times from pandas, us from dicts) is recognised."""
+    frame = pd.DataFrame({"prediction_id": ["a", "b"], "label": [1, 0],
+                          "label_time": pd.to_datetime(["2026-01-10 08:00", "2026-01-10 09:00"]).tz_localize("UTC")})
+    first = log_labels(tmp_path, MODEL, frame, source="outcome")
+    again = log_labels(tmp_path, MODEL, frame.to_dict("records"), source="outcome")
+    assert [f.written for f in first.files] == [True] and [f.written for f in again.files] == [False]
+    assert len(_files(tmp_path)) == 1
+
+
+def test_multiclass_score_columns_are_named_by_class_key_whatever_the_config_spelling(tmp_path) -> None:
+    from driftpilot.domain.config import load_config
+    from driftpilot.settings import INCLUDE_DIR
+
+    config = load_config(INCLUDE_DIR / "config" / "covertype.yaml")
+    config = dataclasses.replace(config, classes=tuple(float(c) for c in config.classes))
+    assert len(config.classes) == 7
+    keys = [str(int(c)) for c in config.classes]
+    row = {"prediction_id": "p-1", "event_time": pd.Timestamp("2026-01-10 08:00", tz="UTC"), "model_version": "1",
+           "prediction": 1, **{f: 1.0 for f in config.features.numeric},
+           **{f: "x" for f in config.features.categorical}, **{f"score_{k}": 1 / len(keys) for k in keys}}
+    logged = log_predictions(tmp_path, config.name, pd.DataFrame([row]), config=config)
+    assert logged.rows == 1

@@ -139,8 +139,9 @@ def _load_native(uri: str, flavor: str) -> Any | None:
         return None
     try:
         return loader(uri)
-    except ImportError as exc:  # the flavour's library is not installed here: pyfunc may still load it
-        log.info("native flavour %s of %s not loadable here (%s); trying pyfunc", flavor, uri, exc)
+    except Exception as exc:  # library missing or of another version here: pyfunc may still load it
+        log.info("native flavour %s of %s not loadable here (%s: %s); trying pyfunc", flavor, uri,
+                 type(exc).__name__, exc)
         return None
 
 
@@ -228,7 +229,7 @@ class PyfuncModel:
         if values.ndim == 1:
             raise SchemaViolation(f"the pyfunc model {self.uri} returns one value per row, not one score per class: "
                              "it gives predictions only. Log a model that returns class probabilities (one "
-                             "column per class), or give the prediction and score columns in the reference file")
+                             "column per class): monitoring, the gate and the baseline all score the model")
         if columns is not None:
             self.classes_ = np.asarray(columns, dtype=object)
         return values.astype(float)

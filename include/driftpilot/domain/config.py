@@ -703,7 +703,7 @@ def _extra_training_data(re_: _Section) -> str | None:
     if not resolved.is_absolute():
         base = Path(re_.where).parent if re_.where.endswith((".yaml", ".yml")) else Path()
         resolved = base / resolved
-    return str(resolved)
+    return str(resolved.resolve())  # absolute: a worker in another folder reads the same file
 
 
 def _parse_promotion(top: _Section, task: TaskType) -> PromotionGate:

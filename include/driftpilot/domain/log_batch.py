@@ -35,6 +35,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from driftpilot.domain.categories import category_key
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import (
     EVENT_TIME,
@@ -150,7 +151,8 @@ def _set(table: pa.Table, name: str, column: pa.ChunkedArray | pa.Array) -> pa.T
 
 
 def _no_nulls(column: pa.ChunkedArray, name: str, what: str, advice: str) -> None:
-    nulls = column.null_count
+    # NaN is missing too: a float column built from a list of dicts or by pyarrow keeps NaN as a value
+    nulls = int(pc.sum(pc.is_null(column, nan_is_null=True)).as_py() or 0) if len(column) else 0
     if nulls:
         raise SchemaViolation(f"{what}: column {name!r} has {nulls} missing value(s) of {len(column)}; {advice}")
 
@@ -186,7 +188,10 @@ def _utc_time(column: pa.ChunkedArray, name: str, what: str) -> pa.ChunkedArray:
             f"(pandas: df[{name!r}].dt.tz_localize('UTC'), or your serving host's zone), so no row lands on the wrong day"
         )
     _no_nulls(column, name, what, "every row needs its time")
-    return column.cast(pa.timestamp(kind.unit, tz="UTC"))
+    # One unit whatever the sender used (a DataFrame brings ns, a list of dicts or a Table us): the
+    # same rows make the same file, so a retry in another form is still recognised. ns holds any
+    # coarser unit exactly.
+    return column.cast(pa.timestamp("ns", tz="UTC"))
 
 
 def _float_column(column: pa.ChunkedArray, name: str, what: str) -> pa.ChunkedArray:
@@ -244,7 +249,7 @@ def check_predictions(table: pa.Table, model: str, *, config: ModelConfig | None
     base = [PREDICTION_ID, EVENT_TIME, MODEL_NAME, MODEL_VERSION, PREDICTION]
     required = inference_log_columns(config) if config is not None else base
     if config is not None and config.task is TaskType.MULTICLASS and config.classes:
-        required = [*required, *score_columns(config, [str(c) for c in config.classes])]
+        required = [*required, *score_columns(config, [k for k in (category_key(c) for c in config.classes) if k is not None])]
     required = [*required, *[f for f in features or () if f not in required]]
     hint = " If prediction_id is the DataFrame's index, reset_index() first." if PREDICTION_ID not in table.column_names else ""
     _require_columns(table, required, what, hint)

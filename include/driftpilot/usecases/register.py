@@ -150,7 +150,7 @@ def register_model(config: ModelConfig, ports: Ports, model_uri: str, reference:
     # 2. registry writes: the baseline run (reused by key), the version, then the tag that shows it
     reused = registry.find_run_by_key(baseline_experiment(config), key) is not None
     with ports.files.scratch("baseline-") as folder:
-        baseline_dir = write_baseline(ports.files, config, reference_rows, metadata, folder)
+        baseline_dir = write_baseline(ports.files, config, reference_rows, metadata, folder, seen=ref)
         run_id = registry.log_baseline_run(BaselineRun(
             experiment=baseline_experiment(config),
             baseline_dir=baseline_dir,
@@ -275,9 +275,16 @@ def _crown(ports: Ports, model: str, version: str, current: str | None, by: str,
             moves.append(AliasMove(model, PREVIOUS, old_previous, current, by, at, reason))
         ports.registry.set_alias(model, CHAMPION, version)
         moves.append(AliasMove(model, CHAMPION, current, version, by, at, reason))
-        if ports.registry.alias_version(model, CHALLENGER) == version:
+        challenger = ports.registry.alias_version(model, CHALLENGER)
+        verdict = ports.store.gate_verdict(model, challenger) if challenger is not None else None
+        # A challenger was judged against the champion of its day: against this one it never was,
+        # so it must not stay one approval away from replacing the model just registered.
+        if challenger is not None and (challenger == version or verdict is None
+                                       or verdict.champion_version != version):
             ports.registry.delete_alias(model, CHALLENGER)
-            moves.append(AliasMove(model, CHALLENGER, version, None, by, at, reason))
+            moves.append(AliasMove(model, CHALLENGER, challenger, None, by, at,
+                                   reason if challenger == version else
+                                   f"{reason}: its gate compared it with another champion; retrain to compare it with v{version}"))
         for move in moves:
             ports.store.append_promotion(move)
     log.info("%s: champion -> version %s (%s)", model, version, reason)

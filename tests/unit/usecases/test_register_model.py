@@ -105,3 +105,24 @@ def test_bad_input_writes_nothing(elec2_config, ports, registry, tmp_path, case,
         assert word in str(raised.value)
     assert registry.calls == []
     assert ports.store.promotion_log(MODEL) == []
+
+
+def test_a_challenger_gated_against_another_champion_loses_its_alias(elec2_config, ports, registry,
+                                                                     reference) -> None:
+    """Registering the user's model as champion: a pending challenger was compared with the old
+    champion, never with this one, so it must not stay one approval away from replacing it."""
+    from driftpilot.ports import CHALLENGER
+
+    old = registry.add_version(MODEL, model=ConstantModel("nswprice", 0.5))
+    registry.set_alias(MODEL, CHAMPION, old)
+    pending = registry.add_version(MODEL, model=ConstantModel("nswprice", 0.45))
+    ports.store.record_gate_verdict(MODEL, "run-pending", True, "digest", old, "2026-01-04T00:00:00+00:00")
+    ports.store.bind_gate_verdict(MODEL, "run-pending", pending)
+    registry.set_alias(MODEL, CHALLENGER, pending)
+    users = registry.add_version(MODEL, model=ConstantModel("nswprice", 0.4))
+    register_model(elec2_config, ports, f"models:/{MODEL}/{users}", reference, champion=True, by="ana",
+                   at="2026-01-05T00:00:00+00:00")
+    assert registry.aliases(MODEL) == {CHAMPION: users, PREVIOUS: old}
+    [dropped] = [m for m in ports.store.promotion_log(MODEL) if m.alias == CHALLENGER]
+    assert (dropped.from_version, dropped.to_version) == (pending, None)
+    assert "another champion" in dropped.reason
