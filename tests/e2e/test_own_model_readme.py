@@ -98,7 +98,8 @@ def test_a_users_own_model_is_monitored_retrained_by_their_code_and_promoted_aft
     with world.active() as settings:
         # 1. the user's model, logged and registered the way anyone does with MLflow
         model = _user_model(train)
-        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+        mlflow.set_tracking_uri(settings.mlflow_tracking_uri)  # the user's own tracking server (a fresh
+        mlflow.set_registry_uri(settings.mlflow_tracking_uri)  # process would need only the first line)
         mlflow.set_experiment(experiment_id=mlflow.create_experiment(
             "acme-training", artifact_location=(tmp_path / "acme-artifacts").as_uri()))
         with mlflow.start_run():
