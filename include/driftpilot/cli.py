@@ -381,7 +381,10 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
         # at --as-of (default: now); the same --key again reuses its candidate and version.
         if args.window:
             raise ConfigError("--reason makes a manual request; --window names a recorded one: give one of them")
-        as_of = datetime.fromisoformat(args.as_of or _now())
+        try:
+            as_of = datetime.fromisoformat(args.as_of or _now())
+        except ValueError:
+            raise ConfigError(f"--as-of must be an ISO time like 2026-03-12T00:00:00+00:00, got {args.as_of!r}") from None
         as_of = as_of.replace(tzinfo=UTC) if as_of.tzinfo is None else as_of.astimezone(UTC)
         request = RetrainRequest(model=config.name, reason=args.reason, window="manual", as_of=as_of,
                                  idempotency_key=args.key or f"{config.name}:manual:{as_of:%Y%m%dT%H%M%S}")

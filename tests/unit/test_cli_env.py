@@ -82,3 +82,12 @@ def test_monitor_refuses_a_window_off_the_configs_grid(tmp_path, monkeypatch, ca
     assert "the window holding 2026-03-04 starts on 2026-03-02" in capsys.readouterr().err
     assert cli.main(["monitor", "--model", "elec2_updown", "--window", "2026-03-09T12:00"]) == 2
     assert "ISO date" in capsys.readouterr().err
+
+
+def test_a_manual_retrain_names_a_bad_as_of_and_a_conflicting_window(capsys) -> None:
+    from driftpilot import cli
+
+    assert cli.main(["retrain", "--model", "elec2_updown", "--reason", "now", "--as-of", "next tuesday"]) == 2
+    assert "--as-of must be an ISO time" in capsys.readouterr().err
+    assert cli.main(["retrain", "--model", "elec2_updown", "--reason", "now", "--window", "2026-01-07"]) == 2
+    assert "give one of them" in capsys.readouterr().err
