@@ -17,7 +17,7 @@ import pandas as pd
 from driftpilot.domain.categories import ClassSet, with_canonical_columns
 from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.contracts import PREDICTION, SCORE
-from driftpilot.domain.training_data import training_columns
+from driftpilot.domain.training_data import require_numeric_features, training_columns
 from driftpilot.errors import SchemaViolation
 
 MIN_REFERENCE_ROWS = 50  # fewer give no meaningful profile, metrics or importance
@@ -43,12 +43,7 @@ def prepare_reference_data(config: ModelConfig, frame: pd.DataFrame, where: str)
             f"(`features` / `target` / `segments`; it has {sorted(map(str, frame.columns))}); the reference "
             "file is your validation or holdout set with the target: add them or fix the config"
         )
-    not_numeric = [c for c in config.features.numeric if not pd.api.types.is_numeric_dtype(frame[c])]
-    if not_numeric:
-        raise SchemaViolation(
-            f"{where}: numeric feature(s) {not_numeric} hold non-numbers "
-            f"({', '.join(f'{c}: {frame[c].dtype}' for c in not_numeric)}); convert them or list them as categorical"
-        )
+    require_numeric_features(config, frame, where)
     if len(frame) < MIN_REFERENCE_ROWS:
         raise SchemaViolation(f"{where}: reference data has {len(frame)} row(s); at least {MIN_REFERENCE_ROWS} "
                               "are needed for a baseline")

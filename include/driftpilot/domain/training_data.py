@@ -33,6 +33,16 @@ def training_columns(config: ModelConfig) -> list[str]:
     return [*config.features.all, config.target, *extra_segments]
 
 
+def require_numeric_features(config: ModelConfig, frame: pd.DataFrame, where: str) -> None:
+    """``SchemaViolation`` naming the numeric features of ``frame`` that hold non-numbers."""
+    not_numeric = [c for c in config.features.numeric if not pd.api.types.is_numeric_dtype(frame[c])]
+    if not_numeric:
+        raise SchemaViolation(
+            f"{where}: numeric feature(s) {not_numeric} hold non-numbers "
+            f"({', '.join(f'{c}: {frame[c].dtype}' for c in not_numeric)}); convert them or list them as categorical"
+        )
+
+
 def prepare_training_data(config: ModelConfig, frame: pd.DataFrame, where: str) -> pd.DataFrame:
     """``frame`` checked against the config and cut to ``training_columns``, or ``SchemaViolation``.
 
@@ -47,12 +57,7 @@ def prepare_training_data(config: ModelConfig, frame: pd.DataFrame, where: str) 
             f"{where}: training data has no column(s) {missing} named in {config.path or 'the model config'} "
             f"(it has {sorted(map(str, frame.columns))}); add them or fix `features`/`target`/`segments`"
         )
-    not_numeric = [c for c in config.features.numeric if not pd.api.types.is_numeric_dtype(frame[c])]
-    if not_numeric:
-        raise SchemaViolation(
-            f"{where}: numeric feature(s) {not_numeric} hold non-numbers "
-            f"({', '.join(f'{c}: {frame[c].dtype}' for c in not_numeric)}); convert them or list them as categorical"
-        )
+    require_numeric_features(config, frame, where)
     if len(frame) < MIN_TRAINING_ROWS:
         raise SchemaViolation(f"{where}: training data has {len(frame)} row(s); at least {MIN_TRAINING_ROWS} are needed")
     unlabelled = int(frame[config.target].isna().sum())
