@@ -272,3 +272,10 @@ def test_multiclass_score_columns_are_named_by_class_key_whatever_the_config_spe
            **{f: "x" for f in config.features.categorical}, **{f"score_{k}": 1 / len(keys) for k in keys}}
     logged = log_predictions(tmp_path, config.name, pd.DataFrame([row]), config=config)
     assert logged.rows == 1
+
+
+def test_a_time_no_clock_can_give_names_the_column(tmp_path) -> None:
+    rows = [{"prediction_id": "a", "label": 1, "label_time": dt.datetime(2999, 1, 1, tzinfo=dt.UTC)}]
+    with pytest.raises(SchemaViolation, match="label_time"):
+        log_labels(tmp_path, MODEL, rows, source="outcome")
+    assert _files(tmp_path) == []

@@ -191,7 +191,11 @@ def _utc_time(column: pa.ChunkedArray, name: str, what: str) -> pa.ChunkedArray:
     # One unit whatever the sender used (a DataFrame brings ns, a list of dicts or a Table us): the
     # same rows make the same file, so a retry in another form is still recognised. ns holds any
     # coarser unit exactly.
-    return column.cast(pa.timestamp("ns", tz="UTC"))
+    try:
+        return column.cast(pa.timestamp("ns", tz="UTC"))
+    except pa.ArrowInvalid as exc:  # beyond 1677-2262: no serving time is
+        raise SchemaViolation(f"{what}: column {name!r} holds times outside 1677-2262 ({exc}); fix the clock or "
+                              "the unit the times were written in") from None
 
 
 def _float_column(column: pa.ChunkedArray, name: str, what: str) -> pa.ChunkedArray:
