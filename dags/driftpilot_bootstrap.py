@@ -16,24 +16,15 @@ Logic: `include/driftpilot/usecases/bootstrap.py`.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import DAG, Param, task
 
-from dag_support import DEFAULT_ARGS, load, model_configs, task_errors
+from dag_support import load, manual_dag, model_configs, task_errors
 
 
 def build_bootstrap_dag(config) -> DAG:  # type: ignore[no-untyped-def]
     model = config.name
-    with DAG(
-        dag_id=f"driftpilot_bootstrap__{model}",
-        description=f"Train and register the first champion of {model}",
-        doc_md=__doc__,
-        schedule=None,
-        start_date=pendulum.parse(config.window_start, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
-        tags=["driftpilot", "bootstrap", model],
+    with manual_dag(
+        config, "bootstrap", f"Train and register the first champion of {model}", doc_md=__doc__,
         params={
             "training_data": Param(
                 "", type="string",

@@ -23,24 +23,15 @@ Logic: `include/driftpilot/usecases/register.py`.
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import DAG, Param, task
 
-from dag_support import DEFAULT_ARGS, load, model_configs, task_errors
+from dag_support import load, manual_dag, model_configs, task_errors
 
 
 def build_register_dag(config) -> DAG:  # type: ignore[no-untyped-def]
     model = config.name
-    with DAG(
-        dag_id=f"driftpilot_register__{model}",
-        description=f"Attach driftpilot's baseline to a model of {model} trained elsewhere",
-        doc_md=__doc__,
-        schedule=None,
-        start_date=pendulum.parse(config.window_start, tz="UTC"),
-        catchup=False,
-        max_active_runs=1,
-        default_args=DEFAULT_ARGS,
-        tags=["driftpilot", "register", model],
+    with manual_dag(
+        config, "register", f"Attach driftpilot's baseline to a model of {model} trained elsewhere", doc_md=__doc__,
         params={
             "model_uri": Param("", type="string", minLength=1,
                                description=f"models:/{model}/<version>, runs:/<run_id>/<path> or a model folder"),

@@ -21,6 +21,26 @@ DEFAULT_ARGS: dict[str, Any] = {
 }
 
 
+def manual_dag(config: Any, kind: str, description: str, params: dict[str, Any], doc_md: str | None) -> Any:
+    """A DAG of one model that a user triggers by hand (``driftpilot_<kind>__<model>``): no
+    schedule, one run at a time, its Params the form the Airflow UI shows."""
+    import pendulum
+    from airflow.sdk import DAG
+
+    return DAG(
+        dag_id=f"driftpilot_{kind}__{config.name}",
+        description=description,
+        doc_md=doc_md,
+        schedule=None,
+        start_date=pendulum.parse(config.window_start, tz="UTC"),
+        catchup=False,
+        max_active_runs=1,
+        default_args=DEFAULT_ARGS,
+        tags=["driftpilot", kind, config.name],
+        params=params,
+    )
+
+
 def model_configs() -> list[Any]:
     """Every model config, read at parse time (YAML only: no heavy imports)."""
     from driftpilot.domain.config import load_all_configs
