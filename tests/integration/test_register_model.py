@@ -238,6 +238,20 @@ def test_a_pyfunc_folder_is_copied_registered_and_scored_through_pyfunc(world, e
     assert max(baseline.metadata["feature_importance"], key=baseline.metadata["feature_importance"].get) == "nswprice"
 
 
+def test_a_model_retrained_into_the_same_folder_is_a_new_version(world, elec2_config, tmp_path) -> None:
+    """The same path with another model in it: not "reused" (the old copy), a version of its own."""
+    ports = world["ports"]
+    folder = tmp_path / "my-model"
+    shutil.copytree(world["files"] / "pyfunc", folder)
+    first = register_model(elec2_config, ports, str(folder), world["files"] / "holdout.parquet")
+    again = register_model(elec2_config, ports, str(folder), world["files"] / "holdout.parquet")
+    assert again.version == first.version and again.baseline_reused
+    shutil.rmtree(folder)
+    mlflow.pyfunc.save_model(str(folder), python_model=UserPyfunc(0.9))  # the user re-trained into ./my-model
+    other = register_model(elec2_config, ports, str(folder), world["files"] / "holdout.parquet")
+    assert other.created and other.version != first.version and not other.baseline_reused
+
+
 def test_outputs_in_the_reference_file_are_used_as_given(world, elec2_config, tmp_path) -> None:
     settings, ports = world["settings"], world["ports"]
     holdout = world["holdout"].copy()

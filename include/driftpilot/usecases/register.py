@@ -130,6 +130,10 @@ def register_model(config: ModelConfig, ports: Ports, model_uri: str, reference:
     metrics = ports.trainer.evaluate(config, ref[config.target], scored)
     digest = training_data_digest(ref)
     identity = f"{source.registered_name}/{source.version}" if source.existing_version else source.uri
+    if source.local_dir is not None:
+        # A folder's contents can change under the same path (a model re-trained into ./model):
+        # what the model answers on the reference tells the new one from the old.
+        identity += ":" + training_data_digest(scored.reset_index(drop=True)).removeprefix("sha256:")[:12]
     key = f"register:{config.fingerprint}:{identity}:{digest.removeprefix('sha256:')[:12]}"
     try:
         metadata = baseline_metadata(ports.trainer, config, model, ref, metrics, {
