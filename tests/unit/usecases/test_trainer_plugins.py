@@ -27,21 +27,13 @@ from tests.fakes import local_settings, ports_with
 from tests.fakes.registry import FakeRegistry
 from tests.trainers import kinds
 from tests.trainers.acme_trainer import TRAINED_BY, fit_model
+from tests.unit.usecases.test_retrain_registry import _frame
 
 AS_OF = datetime(2026, 3, 1, tzinfo=UTC)
 
 
 def _with(config: ModelConfig, **recipe) -> ModelConfig:  # type: ignore[no-untyped-def]
     return dataclasses.replace(config, retraining=dataclasses.replace(config.retraining, **recipe))
-
-
-def _frame(rows: int, seed: int) -> pd.DataFrame:
-    rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({c: rng.normal(0.5, 0.2, rows) for c in
-                          ("period", "nswprice", "nswdemand", "vicprice", "vicdemand", "transfer")})
-    frame["day_of_week"] = rng.integers(1, 8, rows).astype(str)
-    frame["class"] = (frame["period"] + rng.normal(0, 0.05, rows) > 0.5).astype(int)
-    return frame
 
 
 @pytest.fixture()
