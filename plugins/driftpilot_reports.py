@@ -2,7 +2,8 @@
 
 Mounts a small FastAPI app on the api-server at `/driftpilot/reports` (login required, like the
 rest of the UI) and adds a "Drift reports" entry to the Browse menu. What it lists and serves
-comes from `driftpilot.browse`; this file only wires it. Every response carries
+comes from the `driftpilot_ui` package (routes) and `driftpilot.usecases` (answers); this file only
+registers it. Every response carries
 `Content-Security-Policy: sandbox allow-scripts` and `X-Content-Type-Options: nosniff`
 (`driftpilot.browse.RESPONSE_HEADERS`): reports are served on the Airflow origin, where a
 logged-in session lives, so their scripts must run in an opaque origin of their own. Airflow imports plugins in every
@@ -17,38 +18,6 @@ from airflow.plugins_manager import AirflowPlugin
 PREFIX = "/driftpilot/reports"
 
 
-def build_app():  # type: ignore[no-untyped-def]
-    from airflow.api_fastapi.core_api.security import requires_authenticated
-    from fastapi import Depends, FastAPI, HTTPException, Request
-    from fastapi.responses import FileResponse, HTMLResponse
-
-    from driftpilot.settings import load_settings
-    from driftpilot.usecases import browse
-
-    app = FastAPI(title="driftpilot reports", dependencies=[Depends(requires_authenticated())])
-
-    @app.middleware("http")
-    async def inert(request: Request, call_next):  # type: ignore[no-untyped-def]
-        # Every answer (reports, JSON, the index, errors): a report's scripts run in an opaque
-        # origin, never with the Airflow session, and no file is sniffed into another type.
-        response = await call_next(request)
-        response.headers.update(browse.RESPONSE_HEADERS)
-        return response
-
-    @app.get("/", response_class=HTMLResponse)
-    def index() -> str:
-        return browse.index_html(browse.list_windows(load_settings().lake), PREFIX)
-
-    @app.get("/{model}/{window}/{name}")
-    def report(model: str, window: str, name: str) -> FileResponse:
-        try:
-            return FileResponse(browse.report_file(load_settings().lake, model, window, name))
-        except browse.ReportNotFound as exc:
-            raise HTTPException(status_code=404, detail=str(exc)) from exc
-
-    return app
-
-
 class LazyApp:
     """An ASGI app that builds the FastAPI app when the api-server first routes a request to it."""
 
@@ -57,7 +26,9 @@ class LazyApp:
 
     async def __call__(self, scope, receive, send) -> None:  # type: ignore[no-untyped-def]
         if self._app is None:
-            self._app = build_app()
+            from driftpilot_ui.app import build_app
+
+            self._app = build_app(PREFIX)
         await self._app(scope, receive, send)
 
 
