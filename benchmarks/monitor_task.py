@@ -30,6 +30,18 @@ child, flushes stdout and stderr, then calls ``os._exit``, so no module is torn 
 object finalised. ``end_like_an_airflow_task`` does the same (an exception is printed and ends
 with Airflow's code 126), so ``exit_s`` and the peak RSS are those of a real task, not of
 tearing down GX, Evidently and MLflow.
+
+Two starts are measured, one line each (the last line is the second):
+
+- ``start=cold``: a fresh interpreter runs the task, as with Airflow's default start method,
+  where every task imports GX, Evidently and MLflow itself;
+- ``start=preloaded``: the task is ``os.fork``-ed from a process that imported
+  ``driftpilot.adapters.preload`` first, as Airflow 3.3 runs it with ``[scheduler]
+  mp_start_method = forkserver`` and ``mp_forkserver_preload = driftpilot.adapters.preload``
+  (what ``make`` and the Compose file set): the LocalExecutor's worker is started from a fork
+  server that imported those libraries, and the supervisor forks each task from that worker. The
+  preloading (once per fork server, not per task) is printed, not counted; ``wall_s`` runs from
+  the fork to the task's exit.
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -247,6 +260,32 @@ def _run_task() -> NoReturn:
     end_like_an_airflow_task(0)
 
 
+def _run_preloaded_task() -> NoReturn:
+    """Import the preload module, then fork the task from this process, as Airflow's worker does.
+
+    Prints one JSON line: the preload's seconds, and the forked task's output, peak RSS (KiB,
+    from ``os.wait4``) and wall seconds from the fork to its exit.
+    """
+    started = time.perf_counter()
+    import driftpilot.adapters.preload  # noqa: F401 - the import is the point
+
+    preload_s = time.perf_counter() - started
+    with tempfile.TemporaryFile(mode="w+") as out:
+        forked = time.time()
+        pid = os.fork()
+        if pid == 0:
+            os.dup2(out.fileno(), sys.stdout.fileno())
+            _run_task()
+        _, status, usage = os.wait4(pid, 0)
+        wall = time.time() - forked
+        out.seek(0)
+        text = out.read()
+    code = os.waitstatus_to_exitcode(status)
+    print(json.dumps({"preload_s": round(preload_s, 2), "output": text, "exit_code": code,
+                      "rss_kib": usage.ru_maxrss, "wall_s": wall, "forked_at": forked}))
+    end_like_an_airflow_task(0)
+
+
 def _child(mode: str, home: Path, *args: str) -> tuple[str, int, float, float]:
     """Run this script in ``mode`` in a child; its stdout, peak RSS (KiB), wall time and start time."""
     started = time.time()
@@ -262,6 +301,19 @@ def _child(mode: str, home: Path, *args: str) -> tuple[str, int, float, float]:
     return text, usage.ru_maxrss, wall, started
 
 
+def _figures(start: str, rows: int, text: str, rss_kib: int, wall: float, spawned: float) -> str:
+    """The task's JSON line echoed, then its figures on one line (``start`` names how it began)."""
+    line = text.strip().splitlines()[-1]
+    print(f"task ({start}): {line}")
+    measured = json.loads(line)
+    phases = measured["seconds_wall_cpu"]
+    startup = measured["started_at"] - spawned + phases["driftpilot_imports_config_ports"][0]
+    exiting = wall - (measured["ended_at"] - spawned)
+    return (f"start={start} rows={rows} peak_rss_mb={rss_kib / 1024:.0f} wall_s={wall:.1f} "
+            f"(startup_s={startup:.1f} library_imports_s={phases['imports'][0]:.1f} "
+            f"steps_s={measured['steps_s']:.1f} exit_s={exiting:.1f})")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=336)
@@ -269,34 +321,41 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the temporary home (its path is printed)")
     parser.add_argument("--setup", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--task", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--preloaded-task", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.setup:
         print(json.dumps(setup(args.rows, args.label_rows)))
         return
     if args.task:
         _run_task()
+    if args.preloaded_task:
+        _run_preloaded_task()
     home = Path(tempfile.mkdtemp(prefix="driftpilot-bench-"))
+    copy = home.with_name(home.name + "-preloaded")
     (home / "tmp").mkdir()
     try:
         text, setup_rss, setup_wall, _ = _child("setup", home, "--rows", str(args.rows), "--label-rows", str(args.label_rows))
         print(f"setup: {text.strip()} ({setup_wall:.1f} s, peak {setup_rss / 1024:.0f} MB, not measured)")
+        # The preloaded start runs on a copy of the set-up home, so both starts do the same
+        # first run of the window (no output of the other one to find).
+        copy = home.with_name(home.name + "-preloaded")
+        shutil.copytree(home, copy, symlinks=True)
         text, rss_kib, wall, spawned = _child("task", home)
-        line = text.strip().splitlines()[-1]
-        print(f"task: {line}")
-        measured = json.loads(line)
-        phases = measured["seconds_wall_cpu"]
-        startup = measured["started_at"] - spawned + phases["driftpilot_imports_config_ports"][0]
-        exiting = wall - (measured["ended_at"] - spawned)
-        print(f"rows={args.rows} peak_rss_mb={rss_kib / 1024:.0f} wall_s={wall:.1f} "
-              f"(startup_s={startup:.1f} library_imports_s={phases['imports'][0]:.1f} "
-              f"steps_s={measured['steps_s']:.1f} exit_s={exiting:.1f})")
+        print(_figures("cold", args.rows, text, rss_kib, wall, spawned))
+        text, _, _, _ = _child("preloaded-task", copy)
+        preloaded = json.loads(text.strip().splitlines()[-1])
+        if preloaded["exit_code"] != 0:
+            raise SystemExit(f"the preloaded task failed ({preloaded['exit_code']}):\n{preloaded['output']}")
+        print(f"preload: driftpilot.adapters.preload imported in {preloaded['preload_s']:.1f} s "
+              "(once per fork server, not per task; not counted)")
+        print(_figures("preloaded", args.rows, preloaded["output"], preloaded["rss_kib"],
+                       preloaded["wall_s"], preloaded["forked_at"]))
     finally:
         if args.keep:
-            print(f"kept {home}", file=sys.stderr)
+            print(f"kept {home} and {copy}", file=sys.stderr)
         else:
-            import shutil
-
             shutil.rmtree(home, ignore_errors=True)
+            shutil.rmtree(copy, ignore_errors=True)
 
 
 if __name__ == "__main__":

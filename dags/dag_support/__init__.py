@@ -63,7 +63,33 @@ def load(model: str) -> tuple[Any, Any]:
     from driftpilot.settings import load_settings
 
     settings = load_settings()
+    _log_preload_once()
     return model_config(settings, model), build_ports(settings)
+
+
+_preload_logged = False
+
+
+def _log_preload_once() -> None:
+    """Say once per process whether the worker handed this task GX, Evidently and MLflow imported.
+
+    Checked before anything imports them: ``driftpilot.adapters.preload`` is only ever imported by
+    a fork server configured to preload it, so its presence means the task inherited them.
+    """
+    global _preload_logged
+    if _preload_logged:
+        return
+    _preload_logged = True
+    import logging
+    import sys
+
+    log = logging.getLogger("driftpilot")
+    if "driftpilot.adapters.preload" in sys.modules:
+        log.info("driftpilot: GX, Evidently and MLflow were preloaded by the worker (driftpilot.adapters.preload)")
+    else:
+        log.info("driftpilot: this task imports GX, Evidently and MLflow itself (about 9 s); to preload them, "
+                 "set [scheduler] mp_start_method = forkserver and mp_forkserver_preload = "
+                 "driftpilot.adapters.preload (see `driftpilot env`)")
 
 
 @contextmanager

@@ -422,6 +422,8 @@ def env_lines(settings: Settings) -> list[tuple[str, str]]:
         ("AIRFLOW__CORE__LOAD_EXAMPLES", "False"),
         ("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX", "regexp"),
         ("AIRFLOW__CORE__PARALLELISM", "4"),
+        ("AIRFLOW__SCHEDULER__MP_START_METHOD", "forkserver"),
+        ("AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD", "driftpilot.adapters.preload"),
         ("MLFLOW_DISABLE_TELEMETRY", "true"),
         ("DO_NOT_TRACK", "true"),
         ("GX_ANALYTICS_ENABLED", "false"),

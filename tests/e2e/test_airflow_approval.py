@@ -2,7 +2,8 @@
 
 `approval: airflow` puts an Airflow ApprovalOperator after registration. Under `dags test` such a
 task parks forever, so this test starts a real `airflow standalone` (scheduler, api-server,
-LocalExecutor) on a free local port, triggers the retraining DAG through the REST API, waits for
+LocalExecutor, its workers started from a fork server that preloaded GX, Evidently and MLflow) on
+a free local port, triggers the retraining DAG through the REST API, waits for
 the approval task to ask, answers "Approve" through the hitlDetails endpoint, and checks that the
 champion alias moved and the move was logged. About 3-4 minutes.
 """
@@ -128,6 +129,9 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
         "AIRFLOW__API__HOST": "127.0.0.1",
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+        # as `make` sets them: tasks are forked from a worker that has GX, Evidently and MLflow
+        "AIRFLOW__SCHEDULER__MP_START_METHOD": "forkserver",
+        "AIRFLOW__SCHEDULER__MP_FORKSERVER_PRELOAD": "driftpilot.adapters.preload",
     }
     airflow = shutil.which("airflow", path=env["PATH"])
     assert airflow
@@ -168,6 +172,11 @@ def test_airflow_approval_task_promotes_through_the_rest_api(prepared_home) -> N
             return state if state in ("success", "failed") else None
 
         assert wait_for("the run to finish", finished, 300, every=5) == "success"
+
+        # the task process inherited the preloaded libraries from the LocalExecutor's worker
+        status, logs = call(base, "GET", f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances/request/logs/1", token)
+        assert status == 200, logs
+        assert "preloaded by the worker" in json.dumps(logs), json.dumps(logs)[:2000]
 
         # the reports plugin is mounted on the same api-server and needs a login
         assert call(base, "GET", "/driftpilot/reports/")[0] in (401, 403)
