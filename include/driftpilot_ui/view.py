@@ -129,7 +129,7 @@ def router(prefix: str) -> APIRouter:
     def overview_page() -> HTMLResponse:
         return page_html(prefix, "Monitored models", "overview", {})
 
-    @routes.get("/dag/{dag_id}", response_class=HTMLResponse)
+    @routes.get("/dag/{dag_id:path}", response_class=HTMLResponse)
     def dag_tab(dag_id: str) -> Response:
         found = DAG_ID.fullmatch(dag_id)
         if found and found["model"] in _configs():
