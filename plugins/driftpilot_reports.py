@@ -40,6 +40,9 @@ class DriftpilotReportsPlugin(AirflowPlugin):
     fastapi_apps = [{"app": LazyApp(), "url_prefix": PREFIX, "name": "driftpilot reports"}]  # noqa: RUF012 - AirflowPlugin API
     external_views = [  # noqa: RUF012 - AirflowPlugin API
         {"name": "Drift reports", "href": PREFIX + "/reports/", "destination": "nav", "category": "browse"},
-        {"name": "Model monitoring", "href": PREFIX + "/view/", "destination": "nav"},
-        {"name": "Monitoring", "href": PREFIX + "/view/dag/{DAG_ID}", "destination": "dag"},
+        # `url_route` embeds the page in the Airflow UI (an iframe under /plugin/...); a `dag` tab
+        # is only shown with one.
+        {"name": "Model monitoring", "href": PREFIX + "/view/", "destination": "nav", "url_route": "driftpilot"},
+        {"name": "Monitoring", "href": PREFIX + "/view/dag/{DAG_ID}", "destination": "dag",
+         "url_route": "driftpilot-monitoring"},
     ]

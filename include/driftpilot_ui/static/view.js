@@ -62,7 +62,9 @@ function table(box, data, api, links = {}) {
   const t = el("table", { class: "dp-table", "data-table": data.name });
   const tr = el("tr");
   for (const c of data.columns) tr.append(el("th", {}, c));
-  t.append(el("thead")).append(tr);
+  const thead = el("thead");
+  thead.append(tr);
+  t.append(thead);
   const tbody = el("tbody");
   for (const row of data.rows) {
     const line = el("tr");
@@ -210,15 +212,17 @@ async function modelPage() {
   const events = data.tables.events.rows.map((r) => ({ window: r[1], kind: r[2], label: `${fmt(r[3])} → ${fmt(r[4])} by ${fmt(r[5])}: ${fmt(r[6])}` }));
   const head = section(`Last ${days} days (${fmt(data.facts.from)} – ${fmt(data.facts.to)})`, "dp-trends");
   periods(head, days, (d) => `${modelHref(model)}?days=${d}`);
-  chart(head, "drift_share", windows, [{ name: "drift share (driftpilot)", values: column(s, "drift_share") }], { events, percent: true });
-  chart(head, "performance", windows, [{ name: `${data.facts.metric} (labels final)`, values: column(s, "performance") }], {
+  const grid = el("div", { class: "dp-charts" });
+  head.append(grid);
+  chart(grid, "drift_share", windows, [{ name: "drift share (driftpilot)", values: column(s, "drift_share") }], { events, percent: true });
+  chart(grid, "performance", windows, [{ name: `${data.facts.metric} (labels final)`, values: column(s, "performance") }], {
     events,
     lines: [{ label: "SLO", value: data.facts.slo, cls: "slo" },
             { label: "baseline", value: column(s, "baseline").filter((v) => v !== null).slice(-1)[0] ?? null, cls: "baseline" }],
   });
-  chart(head, "volume", windows, [{ name: "rows", values: column(s, "rows") }], { events });
-  chart(head, "latency_p95_ms", windows, [{ name: "latency p95 (ms)", values: column(s, "latency_p95_ms") }], { events });
-  chart(head, "quarantined_share", windows, [{ name: "quarantined share", values: column(s, "quarantined_share") }], { events, percent: true });
+  chart(grid, "volume", windows, [{ name: "rows", values: column(s, "rows") }], { events });
+  chart(grid, "latency_p95_ms", windows, [{ name: "latency p95 (ms)", values: column(s, "latency_p95_ms") }], { events });
+  chart(grid, "quarantined_share", windows, [{ name: "quarantined share", values: column(s, "quarantined_share") }], { events, percent: true });
   table(section("Top drifted features", "dp-top"), data.tables.top_features, api, { column: (row) => featureHref(model, row[0]) });
   table(section("Events", "dp-events"), data.tables.events, api);
   table(section("Windows", "dp-windows"), s, api, { window: (row) => windowHref(model, row[0]) });
@@ -240,7 +244,9 @@ async function windowPage() {
   const reasons = el("ul", { class: "dp-reasons" });
   for (const [r] of data.tables.reasons.rows) reasons.append(el("li", {}, r));
   facts.append(reasons);
-  facts.append(el("p", { class: "dp-back" })).append(el("a", { href: modelHref(model) }, "← trends of this model"));
+  const back = el("p", { class: "dp-back" });
+  back.append(el("a", { href: modelHref(model) }, "← trends of this model"));
+  facts.append(back);
   table(section("Per-column verdicts (driftpilot, every row)", "dp-columns"), data.tables.columns, api,
         { column: (row) => featureHref(model, row[0]) });
   table(section("Evidence behind the decision", "dp-evidence"), data.tables.evidence, api);
