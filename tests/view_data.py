@@ -78,7 +78,7 @@ def write_history(config_dir: Path, metrics_db: Path, lake: Path) -> History:
             "x2": {"jensen_shannon": 0.02, "psi": 0.01, "ks": 0.01},
             HOSTILE_FEATURE: {"jensen_shannon": 0.3 if drifted_hostile else 0.01, "tvd": 0.2, "unseen_share": 0.0},
         }
-        verdicts = [ColumnVerdict(c, c == HOSTILE_FEATURE and drifted_hostile or (c == "x1" and i >= 12), stats[c])
+        verdicts = [ColumnVerdict(c, (c == HOSTILE_FEATURE and drifted_hostile) or (c == "x1" and i >= 12), stats[c])
                     for c in FEATURES]
         share = sum(v.drifted for v in verdicts) / len(verdicts)
         evidence = window_evidence(window, 1000 + 10 * i, share, verdicts, FEATURES)

@@ -166,19 +166,19 @@ def router(prefix: str) -> APIRouter:
 
     # ---------------------------------------------------------------- JSON API and CSV
     @routes.get("/api/overview")
-    def overview(format: str = "json", table: str | None = None) -> Response:  # noqa: A002 - the query key
+    def overview(format: str = "json", table: str | None = None) -> Response:
         ports = build_ports(load_settings())
         page = dashboard.overview([_info(c) for c in _configs().values()], ports.store, ports.registry)
         return _answer(page, format, table, "overview")
 
     @routes.get("/api/models/{model}/trends")
-    def trends(model: str, days: int = 30, format: str = "json", table: str | None = None) -> Response:  # noqa: A002
+    def trends(model: str, days: int = 30, format: str = "json", table: str | None = None) -> Response:
         config = _model(model)
         page = dashboard.trends(_info(config), build_ports(load_settings()).store, _days(days))
         return _answer(page, format, table, f"{config.name}_{days}d")
 
     @routes.get("/api/models/{model}/windows/{window}")
-    def window(model: str, window: str, format: str = "json", table: str | None = None) -> Response:  # noqa: A002
+    def window(model: str, window: str, format: str = "json", table: str | None = None) -> Response:
         config = _model(model)
         if not browse.safe_part(window):
             raise HTTPException(status_code=404, detail=f"not a window: {window!r}")
@@ -198,27 +198,24 @@ def router(prefix: str) -> APIRouter:
                             headers=DATA_HEADERS)
 
     @routes.get("/api/models/{model}/feature")
-    def feature(model: str, column: str = Query(...), days: int = 90, format: str = "json",  # noqa: A002
+    def feature(model: str, column: str = Query(...), days: int = 90, format: str = "json",
                 table: str | None = None) -> Response:
         config = _model(model)
         settings = load_settings()
-        page = dashboard.feature_history(_info(config), build_ports(settings).store, column, _days(days))
-        summaries = _summaries(settings.lake, config.name, column, [str(r[0]) for r in page.table("history").rows])
-        page = dashboard.feature_history(_info(config), build_ports(settings).store, column, days, summaries)
+        page = dashboard.feature_history(_info(config), build_ports(settings).store, column, _days(days),
+                                         lambda window: _summary(settings.lake, config.name, column, window))
         return _answer(page, format, table, f"{config.name}_feature")
 
     return routes
 
 
-def _summaries(lake: Path, model: str, column: str, windows: list[str]) -> dict[str, dict[str, Any]]:
-    """The column's summary in each window's ``drift_stats.json`` (the window's own rows)."""
-    found: dict[str, dict[str, Any]] = {}
-    for window in windows:
-        try:
-            stats = json.loads(browse.report_file(lake, model, window, "drift_stats.json").read_text())
-        except (browse.ReportNotFound, OSError, ValueError):
-            continue
-        for entry in (*stats.get("columns", ()), *stats.get("predictions", ())):
-            if entry.get("column") == column and isinstance(entry.get("summary"), dict):
-                found[window] = entry["summary"]
-    return found
+def _summary(lake: Path, model: str, column: str, window: str) -> dict[str, Any] | None:
+    """The column's summary in the window's ``drift_stats.json`` (the window's own rows), if stored."""
+    try:
+        stats = json.loads(browse.report_file(lake, model, window, "drift_stats.json").read_text())
+    except (browse.ReportNotFound, OSError, ValueError):
+        return None
+    for entry in (*stats.get("columns", ()), *stats.get("predictions", ())):
+        if entry.get("column") == column and isinstance(entry.get("summary"), dict):
+            return dict(entry["summary"])
+    return None

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -83,7 +83,7 @@ def _aliases(registry: ModelRegistry, model: str) -> tuple[dict[str, str], str]:
     """The model's aliases, or none and a note: an unreachable registry must not blank the view."""
     try:
         return registry.aliases(model), ""
-    except Exception as exc:  # noqa: BLE001 - any registry failure is shown, never raised, on a read-only page
+    except Exception as exc:
         return {}, f"registry not readable: {type(exc).__name__}"
 
 
@@ -275,11 +275,12 @@ FEATURE_COLUMNS = ("window", "version", "drifted", *COLUMN_STATISTICS)
 
 
 def feature_history(info: ModelInfo, store: EvidenceStore, column: str, days: int,
-                    summaries: Mapping[str, Mapping[str, Any]] | None = None) -> Page:
+                    summary_of: Callable[[str], Mapping[str, Any] | None] | None = None) -> Page:
     """One column's drift statistics over the period, per window, and its window summaries.
 
-    ``summaries``: per window, the column's summary from the window's stored ``drift_stats.json``
-    (count, mean, min, max, std for a number; unseen share for a category), when the shell has it.
+    ``summary_of(window)``: the column's summary in that window's stored ``drift_stats.json``
+    (count, mean, min, max, std for a number; unseen count for a category), or ``None``; asked
+    only for the windows that judged the column.
     """
     if days not in PERIODS:
         raise ValueError(f"days must be one of {', '.join(map(str, PERIODS))}, not {days}")
@@ -294,10 +295,9 @@ def feature_history(info: ModelInfo, store: EvidenceStore, column: str, days: in
             rows.append((record.evidence.window, record.model_version, bool(scores.get(DRIFTED, 0.0)),
                          *(_number(scores.get(s)) for s in COLUMN_STATISTICS)))
     summary_columns = ("window", "count", "mean", "min", "max", "std", "missing", "unseen")
-    summary_rows = tuple(
-        (w, *(_number(s.get(k)) for k in summary_columns[1:]))
-        for w, s in sorted((summaries or {}).items())
-    )
+    summaries = {str(r[0]): summary_of(str(r[0])) for r in rows} if summary_of else {}
+    summary_rows = tuple((w, *(_number(s.get(k)) for k in summary_columns[1:]))
+                         for w, s in sorted(summaries.items()) if s is not None)
     return Page({"model": info.name, "column": column, "days": days, "windows": len(rows)},
                 (Table("history", FEATURE_COLUMNS, tuple(rows)), Table("summary", summary_columns, summary_rows)))
 

@@ -104,7 +104,7 @@ def test_window_page_has_decision_verdicts_and_reports(store: SqliteEvidenceStor
 
 def test_feature_history_and_summaries(store: SqliteEvidenceStore) -> None:
     summaries = {"2026-01-02": {"count": 10, "mean": 0.4, "min": 0, "max": 1, "std": 0.1, "missing": 0}}
-    page = dashboard.feature_history(INFO, store, "x1", 90, summaries)
+    page = dashboard.feature_history(INFO, store, "x1", 90, summaries.get)
     history = page.table("history")
     assert len(history.rows) == view_data.WINDOWS
     js = history.columns.index("jensen_shannon")
