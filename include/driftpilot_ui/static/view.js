@@ -209,7 +209,8 @@ async function modelPage() {
   const data = await getJSON(api);
   const s = data.tables.series;
   const windows = column(s, "window");
-  const events = data.tables.events.rows.map((r) => ({ window: r[1], kind: r[2], label: `${fmt(r[3])} → ${fmt(r[4])} by ${fmt(r[5])}: ${fmt(r[6])}` }));
+  // Markers on the time axis: champion moves and retrains (the table lists every alias move).
+  const events = data.tables.events.rows.filter((r) => ["promotion", "rollback", "retrain"].includes(r[2])).map((r) => ({ window: r[1], kind: r[2], label: `${fmt(r[3])} → ${fmt(r[4])} by ${fmt(r[5])}: ${fmt(r[6])}` }));
   const head = section(`Last ${days} days (${fmt(data.facts.from)} – ${fmt(data.facts.to)})`, "dp-trends");
   periods(head, days, (d) => `${modelHref(model)}?days=${d}`);
   const grid = el("div", { class: "dp-charts" });
