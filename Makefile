@@ -30,7 +30,7 @@ help:
 	@echo "make demo        install, then run the whole loop (monitoring, retraining, approval, promotion) on the bundled Elec2 data"
 	@echo "make test        install, then run the test suite without slow tests (what CI runs)"
 	@echo "make test-slow   long scenarios (marker: slow): the full demo on census and Elec2, the Airflow approval task"
-	@echo "make test-ui     reports opened in headless Chromium (marker: ui); installs Debian's chromium if missing"
+	@echo "make test-ui     reports and the monitoring view (real api-server) in headless Chromium (marker: ui); installs Debian's chromium if missing"
 	@echo "make lint        ruff, then mypy"
 	@echo "make typecheck   mypy only"
 	@echo "make bench       drift statistics benchmark against Evidently (benchmarks/drift_bench.py)"

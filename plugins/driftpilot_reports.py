@@ -1,12 +1,15 @@
-"""Airflow plugin: browse driftpilot's HTML drift reports from the Airflow UI.
+"""Airflow plugin: driftpilot's monitoring view and its HTML reports inside the Airflow UI.
 
-Mounts a small FastAPI app on the api-server at `/driftpilot/reports` (login required, like the
-rest of the UI) and adds a "Drift reports" entry to the Browse menu. What it lists and serves
+Mounts a small FastAPI app on the api-server at `/driftpilot` (login required, like the rest of
+the UI): the monitoring view at `/driftpilot/view/` (a "Model monitoring" nav entry, and a
+"Monitoring" tab on every DAG page: a driftpilot DAG opens its model's page, another DAG a short
+"not a driftpilot DAG" note) and the report browser at `/driftpilot/reports/` (Browse menu). What it lists and serves
 comes from the `driftpilot_ui` package (routes) and `driftpilot.usecases` (answers); this file only
-registers it. Every response carries
+registers it. Every report response carries
 `Content-Security-Policy: sandbox allow-scripts` and `X-Content-Type-Options: nosniff`
 (`driftpilot.browse.RESPONSE_HEADERS`): reports are served on the Airflow origin, where a
-logged-in session lives, so their scripts must run in an opaque origin of their own. Airflow imports plugins in every
+logged-in session lives, so their scripts must run in an opaque origin of their own; the view's
+pages have a strict same-origin policy instead (see `driftpilot_ui.view`). Airflow imports plugins in every
 process (task workers too), so the app is a small ASGI shim that builds the real FastAPI app on
 its first request: importing this module costs nothing beyond `airflow.plugins_manager`.
 """
@@ -15,7 +18,7 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-PREFIX = "/driftpilot/reports"
+PREFIX = "/driftpilot"
 
 
 class LazyApp:
@@ -36,5 +39,10 @@ class DriftpilotReportsPlugin(AirflowPlugin):
     name = "driftpilot_reports"
     fastapi_apps = [{"app": LazyApp(), "url_prefix": PREFIX, "name": "driftpilot reports"}]  # noqa: RUF012 - AirflowPlugin API
     external_views = [  # noqa: RUF012 - AirflowPlugin API
-        {"name": "Drift reports", "href": PREFIX + "/", "destination": "nav", "category": "browse"},
+        {"name": "Drift reports", "href": PREFIX + "/reports/", "destination": "nav", "category": "browse"},
+        # `url_route` embeds the page in the Airflow UI (an iframe under /plugin/...); a `dag` tab
+        # is only shown with one.
+        {"name": "Model monitoring", "href": PREFIX + "/view/", "destination": "nav", "url_route": "driftpilot"},
+        {"name": "Monitoring", "href": PREFIX + "/view/dag/{DAG_ID}", "destination": "dag",
+         "url_route": "driftpilot-monitoring"},
     ]

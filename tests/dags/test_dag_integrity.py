@@ -88,7 +88,9 @@ def test_reports_plugin_loads_and_is_cheap_to_import() -> None:
     code = (
         "import sys, time; sys.path.insert(0, 'plugins'); import airflow.plugins_manager\n"
         "t = time.time(); import driftpilot_reports as p; spent = time.time() - t\n"
-        "assert p.DriftpilotReportsPlugin.fastapi_apps[0]['url_prefix'] == '/driftpilot/reports'\n"
+        "assert p.DriftpilotReportsPlugin.fastapi_apps[0]['url_prefix'] == '/driftpilot'\n"
+        "views = {v['destination']: v['href'] for v in p.DriftpilotReportsPlugin.external_views}\n"
+        "assert views['dag'] == '/driftpilot/view/dag/{DAG_ID}', views\n"
         "assert 'fastapi' not in sys.modules or 'airflow.api_fastapi.core_api.security' not in sys.modules\n"
         "print(round(spent, 3))\n"
     )
