@@ -14,10 +14,6 @@
    accuracy once mature, action), accuracy before/after each promotion, and where everything is.
 
 Running it again is safe: days already in the lake are kept, DAG runs replace their outputs.
-
-In the Airflow UI (`make airflow-ui`) the demo's runs read like scheduler runs
-(`driftpilot_demo.airflow_runs`): real durations, each task's log in Airflow's task log folder,
-and a note naming the window monitored (or the request a retraining run served).
 """
 
 from __future__ import annotations
@@ -35,7 +31,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from driftpilot.composition import build_ports
-from driftpilot.domain.reports import share_text
 from driftpilot.settings import redact_uri
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,9 +65,8 @@ def main() -> int:
     # whose warning would be printed once per window.
     os.environ.setdefault("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX", "regexp")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    # Task logs go to Airflow's task log files (INFO, as a scheduler's would), the rest to the
-    # demo log file; the console shows one line per window.
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
+    # Task logs go to the demo log file; the console shows one line per window.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -80,15 +74,10 @@ def main() -> int:
     from driftpilot.settings import load_settings
     from driftpilot.usecases import monitor as monitoring
     from driftpilot_demo import datasets
-    from driftpilot_demo.airflow_runs import TaskLogRouter, finish_run
     from driftpilot_demo.config import demo_spec
     from driftpilot_demo.replay import replay_day
     from driftpilot_demo.traffic import bootstrap_demo, champion_scorer
 
-    # Before Airflow is imported: its log handler keeps the stream it finds, and this one sorts
-    # each task's lines into that task's log (the console until the runs start).
-    router = TaskLogRouter(sys.__stdout__)
-    sys.stdout = router
     settings = load_settings()
     config = model_config(settings, args.model)
     demo = demo_spec(config.name)
@@ -118,12 +107,11 @@ def main() -> int:
     say(f"-- replay + monitoring DAG per window (task logs: {log_path})")
     say(f"   {'window':10s} {'served':>6s} {'by':>4s} {'state':8s} {'drift':>6s} {'action':8s} {'secs':>5s}")
     with log_path.open("w") as sink:
-        router.sink = sink
         for day in range(days):
             t0 = time.time()
             served = replay_day(config, demo, settings.lake, source, day, scorer)
             window = monitoring.window_for(config, served.date)
-            with contextlib.redirect_stdout(router), contextlib.redirect_stderr(router):
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                 root = logging.getLogger()
                 handlers = root.handlers[:]
                 # Like the scheduler: the run for [start, end) happens once the window has ended.
@@ -138,17 +126,14 @@ def main() -> int:
                 share = decision["evidence"].get("drift_share")
             if "success" not in state:
                 failures.append(window.label)
-            finish_run(dag.dag_id, run.run_id, f"window {window.label} [{window.start:%Y-%m-%d %H:%M} .. "
-                       f"{window.end:%Y-%m-%d %H:%M}) UTC, replayed by the demo: {action}"
-                       + (f", drift share {share_text(share)}" if share is not None else ""), router.take())
             if action == "retrain":
                 key = decision["idempotency_key"]
                 if key not in retrained:
                     retrained.add(key)
-                    retrain(settings, config, retrain_dag, decision, router)
+                    retrain(settings, config, retrain_dag, decision, sink)
+            share_text = f"{share:6.2f}" if share is not None else "     -"
             say(f"   {window.label:10s} {served.rows or 0:6d} {('v' + served.model_version) if served.model_version else 'kept':>4s} "
-                f"{state.split('.')[-1]:8s} {share_text(share):>6s} {action:8s} {time.time() - t0:5.1f}")
-        router.sink = sys.__stdout__
+                f"{state.split('.')[-1]:8s} {share_text} {action:8s} {time.time() - t0:5.1f}")
 
     say()
     store = build_ports(settings).store
@@ -167,22 +152,19 @@ def main() -> int:
     return 1 if failures else 0
 
 
-def retrain(settings, config, retrain_dag, decision, router) -> None:  # type: ignore[no-untyped-def]
+def retrain(settings, config, retrain_dag, decision, sink) -> None:  # type: ignore[no-untyped-def]
     """Run the retraining DAG for a request, then review the candidate as a person would."""
     from driftpilot.adapters import mlflow_registry as registry
     from driftpilot.usecases import promote as promotion
-    from driftpilot_demo.airflow_runs import finish_run
     conf = {"reason": "; ".join(decision["reasons"])[:500], "window": decision["window"],
             "as_of": decision["window_end"], "idempotency_key": decision["idempotency_key"]}
     t0 = time.time()
-    with contextlib.redirect_stdout(router), contextlib.redirect_stderr(router):
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
         root = logging.getLogger()
         handlers = root.handlers[:]
         run = retrain_dag.test(run_conf=conf)
         root.handlers = handlers
     state = str(getattr(run, "state", "unknown")).split(".")[-1]
-    finish_run(retrain_dag.dag_id, run.run_id, f"retrain request {decision['idempotency_key']} of window "
-               f"{decision['window']} (as of {decision['window_end']}), run by the demo", router.take())
     client = registry.MlflowRegistry(settings)
     version = client.alias_version(config.name, registry.CHALLENGER)
     found = client.search_versions(config.name, registry.KEY_TAG, f"retrain:{decision['idempotency_key']}")
