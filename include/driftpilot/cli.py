@@ -21,7 +21,10 @@
 The reviewer named on an approval, rejection or rollback is ``--by``, else ``$DRIFTPILOT_REVIEWER``,
 else the OS user running the command; an approval without a name or a note is refused.
 
-Errors driftpilot raises on purpose are printed as one line (exit code 2), not as a traceback.
+Errors the user can fix (driftpilot's own, and the registry's "no such model or version") are
+printed as one line on stderr with exit code 2, not as a traceback; anything else (a bug, a
+registry or store that is down) keeps its traceback and exit code 1, which is what a bug report needs.
+`driftpilot trend --list` prints the recorded metric names; an unknown `--metric` is such a one-line error.
 The demo's commands (bootstrap from the bundled data, replay, a quick run) are its own CLI, `driftpilot-demo`.
 """
 
@@ -110,9 +113,17 @@ def print_locations(settings: Settings, model: str) -> None:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.adapters import parquet_lake as storage
+    from driftpilot.domain.reports import share_text
     from driftpilot.ports import CHAMPION
-    champion = build_ports(settings).registry.alias_version(args.model, CHAMPION)
+
+    ports = build_ports(settings)
+    champion = ports.registry.alias_version(args.model, CHAMPION)
     _out(f"{args.model}: champion = {'v' + champion if champion else 'none (run bootstrap)'}")
+    decided = ports.store.decisions(args.model)
+    if decided:
+        last = decided[-1]
+        _out(f"  last window {last.window} (v{last.model_version}): {last.action.value}, drift share "
+             f"{share_text(last.evidence.get('drift_share'))} (driftpilot, decides)")
     for kind in (storage.INFERENCE, storage.LABELS):
         dates = storage.list_partition_dates(settings.lake, kind, args.model)
         span = f"{dates[0]} .. {dates[-1]}" if dates else "-"
@@ -217,17 +228,27 @@ def cmd_promotions(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_trend(args: argparse.Namespace, settings: Settings) -> int:
     from datetime import date
 
+    from driftpilot.usecases import trends
+
     store = build_ports(settings).store
+    if args.list:
+        catalog = trends.metric_catalog(store, args.model)
+        if not catalog:
+            _out(f"{args.model}: no metrics recorded yet")
+        for name in catalog:
+            _out(name.metric + (f"  columns: {', '.join(name.columns)}" if name.per_column else ""))
+        return 0
     until = date.fromisoformat(args.until) if args.until else None
     if until is None:
         decided = store.decisions(args.model)
         until = date.fromisoformat(decided[-1].window) if decided else date.today()
-    frame = store.trend(args.model, args.metric, args.column, until, args.days)
+    frame = trends.metric_trend(store, args.model, args.metric, args.column, until, args.days)
     if frame.empty:
         _out(f"no {args.metric}{'[' + args.column + ']' if args.column else ''} rows in the {args.days} days up to {until}")
         return 0
     values = frame["value"].dropna()
-    _out(frame.to_string(index=False))
+    # Four decimals, as the summary line below: a drift share reads the same here as anywhere else.
+    _out(frame.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     _out(f"{len(frame)} window(s); mean {values.mean():.4f}, min {values.min():.4f}, max {values.max():.4f}"
          if len(values) else f"{len(frame)} window(s), no values")
     return 0
@@ -294,6 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--column", default="", help="for per-column metrics, e.g. drift.psi --column nswprice")
     p.add_argument("--days", type=int, default=30)
     p.add_argument("--until", default="", help="last day (default: the latest decided window)")
+    p.add_argument("--list", action="store_true", help="list the recorded metric names (and their columns) instead")
     p.set_defaults(func=cmd_trend)
 
     p = sub.add_parser("promotions", help="the promotion log of a model")
@@ -448,14 +470,36 @@ def cmd_env(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _one_line(exc: BaseException) -> str | None:
+    """The one-line message of an error the user can act on; ``None`` for a bug or an outage.
+
+    driftpilot's own errors, and the registry's "no such model / version / alias" (a mistyped
+    ``--model`` or ``--version``), are the user's to fix: one line says what and what next. Anything
+    else (a bug, a registry that is down) keeps its traceback, which is what a bug report needs.
+    """
+    from driftpilot.adapters.mlflow_registry import is_not_found
+
+    if isinstance(exc, DriftpilotError):
+        return " ".join(str(exc).split())
+    if is_not_found(exc):
+        detail = " ".join(str(getattr(exc, "message", exc)).split())
+        return (f"the MLflow registry has no such model or version ({detail}); check --model and --version "
+                "(`driftpilot status --model M` shows the champion)")
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; an error the user can fix is one line on stderr and exit code 2 (``_one_line``)."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         return int(args.func(args, load_settings()))
-    except DriftpilotError as exc:
-        sys.stderr.write(f"driftpilot: error: {exc}\n")
+    except Exception as exc:
+        line = _one_line(exc)
+        if line is None:
+            raise
+        sys.stderr.write(f"driftpilot: error: {line}\n")
         return 2
 
 

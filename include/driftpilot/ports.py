@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from driftpilot.domain.categories import ClassSet
     from driftpilot.domain.config import ModelConfig
-    from driftpilot.domain.reports import StepReports
+    from driftpilot.domain.reports import DecidingDrift, StepReports
     from driftpilot.domain.trainer_contract import TrainingData
     from driftpilot.domain.validation_rules import ValidationResult
 
@@ -344,8 +344,10 @@ class ReportRenderer(Protocol):
         ...
 
     def render_drift(self, config: ModelConfig, reference: pd.DataFrame, current: pd.DataFrame, out_dir: Path,
-                     window_label: str, *, seed: int = 0, total_rows: int | None = None) -> StepReports:
-        """Drift and data-quality reports (the drift task)."""
+                     window_label: str, *, seed: int = 0, total_rows: int | None = None,
+                     verdict: DecidingDrift | None = None) -> StepReports:
+        """Drift and data-quality reports (the drift task); ``verdict`` (driftpilot's, which decides)
+        is stated first on the pages, Evidently's own figures labelled as Evidently's."""
         ...
 
     def render_performance(self, config: ModelConfig, reference: pd.DataFrame, current: pd.DataFrame,

@@ -1,7 +1,8 @@
 """A ``ReportRenderer`` for use-case unit tests: records what it was asked, writes nothing.
 
 The returned records say what a real renderer would have written (file names, no pages); the
-drift share and performance it reports are set by the test.
+Evidently drift share and performance it reports are set by the test; the deciding verdict is
+the one the use case passed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from driftpilot.domain.config import ModelConfig
 from driftpilot.domain.reports import (
     INSUFFICIENT_LABELS,
     PERFORMANCE_OK,
+    DecidingDrift,
     ReportMetric,
     ReportStep,
     StepReports,
@@ -32,14 +34,15 @@ class FakeReportRenderer:
         return None
 
     def render_drift(self, config: ModelConfig, reference: pd.DataFrame, current: pd.DataFrame, out_dir: Path,
-                     window_label: str, *, seed: int = 0, total_rows: int | None = None) -> StepReports:
+                     window_label: str, *, seed: int = 0, total_rows: int | None = None,
+                     verdict: DecidingDrift | None = None) -> StepReports:
         self.calls.append(("drift", window_label, len(current), 0))
         record = StepReports(
             step=ReportStep.DRIFT, model_name=config.name, window_label=window_label,
             files={"drift_html": "drift.html", "quality_html": "quality.html"},
             metrics=(ReportMetric("drifted_columns_share", None, self.drift_share),),
             sampled=False, sample_rows=len(current), total_rows=total_rows or len(current),
-            reference_rows=len(reference), drift_share=self.drift_share,
+            reference_rows=len(reference), verdict=verdict, evidently_drift_share=self.drift_share,
         )
         self.records[(window_label, ReportStep.DRIFT)] = record
         return record

@@ -7,6 +7,7 @@ per module. ``_render`` runs both steps (drift, then performance) as the monitor
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -168,7 +169,7 @@ def _row(bundle: Bundle, metric: str, column: str | None) -> ReportMetric:
 
 
 def test_identical_distributions_give_a_low_drift_share(same: Bundle) -> None:
-    assert same.drift_share <= 0.15
+    assert same.evidently_drift_share <= 0.15
     assert _row(same, "value_drift", "x1").drifted is False
     assert _row(same, "value_drift", "x1").method == "wasserstein"  # pinned although ref < 1000 rows
     assert _row(same, "value_drift", "cat").method == "jensenshannon"
@@ -218,8 +219,8 @@ def test_strong_shift_of_two_columns_is_found_by_column(shifted: Bundle) -> None
     assert x3.drifted is True
     x2 = _row(shifted, "value_drift", "x2")
     assert x2.drifted is False
-    assert {"x1", "x3", "cat"} <= set(shifted.drifted_columns)
-    assert "x2" not in shifted.drifted_columns
+    assert {"x1", "x3", "cat"} <= set(shifted.evidently_drifted_columns)
+    assert "x2" not in shifted.evidently_drifted_columns
 
 
 def test_constant_reference_column_gets_a_bounded_method_and_no_nan(shifted: Bundle,
@@ -231,7 +232,7 @@ def test_constant_reference_column_gets_a_bounded_method_and_no_nan(shifted: Bun
     still = _row(same, "value_drift", "flat")  # window still at the constant
     assert (still.value, still.drifted) == (0.0, False)
     assert any("flat" in n and "constant" in n for n in shifted.notes)
-    assert np.isfinite(shifted.drift_share)
+    assert np.isfinite(shifted.evidently_drift_share)
 
 
 def test_unlabelled_window_says_insufficient_labels(shifted: Bundle) -> None:
@@ -265,7 +266,7 @@ def test_a_performance_rerun_replaces_its_report_and_leaves_the_drift_files_alon
     assert again.performance == pytest.approx(first.performance)
     assert _files(tmp_path, *DRIFT_FILES) == drift_files
     assert read_manifest(tmp_path, ReportStep.DRIFT) == first.state.drift  # the drift record read back, typed
-    assert f"Drift share: {first.drift_share:.2f}" in (tmp_path / "index.html").read_text()
+    assert f"Evidently's drift share: {first.evidently_drift_share:.2f}" in html.unescape((tmp_path / "index.html").read_text())
     # 20 labelled rows are below min_labelled_rows (50): no number, and the old report goes.
     few = RENDERER.render_performance(config, reference, log, labelled.head(20), tmp_path, "w", seed=0)
     assert few.performance is None
@@ -282,7 +283,7 @@ def test_a_drift_rerun_leaves_the_performance_files_alone(reference: pd.DataFram
     performance_files = _files(tmp_path, *PERFORMANCE_FILES)
     assert set(performance_files) == set(PERFORMANCE_FILES)
     again = RENDERER.render_drift(config, reference, log, tmp_path, "w", seed=0)
-    assert again.drift_share == first.drift_share
+    assert again.evidently_drift_share == first.evidently_drift_share
     assert _files(tmp_path, *PERFORMANCE_FILES) == performance_files
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["performance"] == pytest.approx(first.performance)  # from the performance manifest
@@ -310,7 +311,7 @@ def test_column_missing_from_the_whole_window_counts_as_drifted(reference: pd.Da
     x2 = _row(bundle, "value_drift", "x2")
     assert x2.drifted is True
     assert x2.to_dict()["value"] is None
-    assert "x2" in bundle.drifted_columns
+    assert "x2" in bundle.evidently_drifted_columns
     assert _row(bundle, "missing_value_share", "x2").value == 1.0
     assert any("x2" in n and "missing" in n for n in bundle.notes)
 

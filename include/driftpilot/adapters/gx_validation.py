@@ -105,12 +105,32 @@ _RESULT_FORMAT = {
 }
 
 
+# Great Expectations logs at INFO while it imports (one "Skipping registering function ..." line
+# per public-API decorator: 213 of the 227 lines of a validate task's log). Its warnings and
+# errors still reach the task log; its INFO chatter does not.
+GX_LOG_LEVEL = logging.WARNING
+
+
+def quiet_gx_logging() -> None:
+    """Raise Great Expectations' loggers to ``GX_LOG_LEVEL``: before the first GX import (the parent,
+    which its modules inherit), and again after it, for the modules that set INFO on their own
+    logger at import (``data_context.types.base`` announces the ephemeral docs folder)."""
+    logging.getLogger("great_expectations").setLevel(GX_LOG_LEVEL)
+    for name, item in list(logging.Logger.manager.loggerDict.items()):
+        if (name.startswith("great_expectations.") and isinstance(item, logging.Logger)
+                and logging.NOTSET < item.level < GX_LOG_LEVEL):
+            item.setLevel(GX_LOG_LEVEL)
+
+
 def _gx_batch_definition() -> Any:
-    """One ephemeral GX context per process (creating it is slow), progress bars off."""
+    """One ephemeral GX context per process (creating it is slow), progress bars and INFO logs off."""
     if "batch_definition" not in _GX:
         os.environ["GX_ANALYTICS_ENABLED"] = "false"
+        quiet_gx_logging()
         import great_expectations as gx
         from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        quiet_gx_logging()
 
         context = gx.get_context(mode="ephemeral")
         context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
@@ -142,6 +162,7 @@ def _gx_expectation(rule: Rule) -> Any:
 
 def run_gx(frame: pd.DataFrame, rules: Sequence[Rule], suite_name: str) -> tuple[dict[str, RuleRun], dict[str, Any]]:
     """Run ``rules`` on ``frame`` (RangeIndex) with GX: per-rule runs and GX's result document."""
+    quiet_gx_logging()
     import great_expectations as gx
 
     batch_definition = _gx_batch_definition()

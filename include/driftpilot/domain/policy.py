@@ -34,6 +34,7 @@ from typing import Any
 
 from driftpilot.domain.config import TriggerPolicy
 from driftpilot.domain.gate import LOWER_IS_BETTER
+from driftpilot.domain.reports import share_text
 
 
 class Action(StrEnum):
@@ -124,12 +125,12 @@ def decide(
         if _is_drifted(current, policy):
             share = current.drift_share or 0.0
             columns = ", ".join(current.drifted_columns[:5]) or "-"
-            reasons.append(f"drift share {share:.2f} >= {policy.drift_share:.2f} (drifted: {columns})")
+            reasons.append(f"drift share {share_text(share)} >= {share_text(policy.drift_share)} (drifted: {columns})")
             wants_alert = True
         elif current.drift_share is None:
             reasons.append("drift not judged: no feature could be compared with the baseline")
         else:
-            reasons.append(f"drift share {current.drift_share:.2f} < {policy.drift_share:.2f}")
+            reasons.append(f"drift share {share_text(current.drift_share)} < {share_text(policy.drift_share)}")
         if len(drifted) >= policy.persistence_windows:
             reasons.append(
                 f"drift persisted in {len(drifted)} of the last {len(recent)} windows "

@@ -16,6 +16,69 @@ from typing import Any
 
 INSUFFICIENT_LABELS = "insufficient labels"
 PERFORMANCE_OK = "ok"
+SHARE_DECIMALS = 2  # every page, log line, CLI line and reason shows a drift share with this many
+
+
+def share_text(share: float | None) -> str:
+    """A drift share as every surface shows it (``0.71``; ``-`` when not judged).
+
+    One function, so the report browser, the window's index, the Evidently pages' banner, the
+    logs, the CLI and the decision's reasons can never round the same share differently.
+    """
+    if share is None or not math.isfinite(share):
+        return "-"
+    return f"{share:.{SHARE_DECIMALS}f}"
+
+
+@dataclass(frozen=True)
+class FeatureVerdict:
+    """driftpilot's verdict on one feature of a window (``domain.drift``, on every row): decides."""
+
+    column: str
+    drifted: bool
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "drifted": self.drifted, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class DecidingDrift:
+    """The drift verdict the trigger policy decides on, as the report pages state it.
+
+    It comes from driftpilot's own statistics over every validated row (``domain.drift``), not
+    from Evidently's report, which runs on a bounded sample with its own methods: the pages show
+    this verdict first and label Evidently's figures as Evidently's, so one window never shows
+    two unlabelled drift shares.
+    """
+
+    drift_share: float | None  # share of evaluated features that drifted; None: not judged
+    threshold: float  # drift.share: the window is drifted at or above it
+    rows: int
+    columns: tuple[FeatureVerdict, ...]
+
+    @property
+    def drifted_columns(self) -> tuple[str, ...]:
+        return tuple(c.column for c in self.columns if c.drifted)
+
+    def headline(self) -> str:
+        """One line: ``driftpilot drift share 0.71 (5 of 7 features drifted: a, b, ...; threshold 0.30)``."""
+        drifted = self.drifted_columns
+        names = f": {', '.join(drifted)}" if drifted else ""
+        return (f"driftpilot drift share {share_text(self.drift_share)} ({len(drifted)} of {len(self.columns)} "
+                f"features drifted{names}; threshold {share_text(self.threshold)}, on all {self.rows:,} rows)")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"drift_share": self.drift_share, "threshold": self.threshold, "rows": self.rows,
+                "drifted_columns": list(self.drifted_columns), "columns": [c.to_dict() for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any]) -> DecidingDrift:
+        share = raw.get("drift_share")
+        return cls(drift_share=None if share is None else float(share), threshold=float(raw["threshold"]),
+                   rows=int(raw["rows"]),
+                   columns=tuple(FeatureVerdict(str(c["column"]), bool(c["drifted"]), str(c.get("reason", "")))
+                                 for c in raw["columns"]))
 
 
 class ReportStep(StrEnum):
@@ -79,8 +142,10 @@ class StepReports:
 
     ``files`` maps kinds (``drift_html``, ``drift_json``, ``quality_html``, ``quality_json`` for
     the drift step; ``performance_html``, ``performance_json`` for the performance step) to file
-    names in the window's report folder. The drift step fills ``drift_share`` (share of
-    drift-tested columns that drifted in Evidently's report) and ``drifted_columns``; the
+    names in the window's report folder. The drift step fills ``verdict`` (driftpilot's deciding
+    drift verdict, given by the monitoring step), ``evidently_drift_share`` (share of
+    drift-tested columns that drifted in Evidently's report, on its sample) and
+    ``evidently_drifted_columns``; the
     performance step ``performance`` (``None`` exactly when ``performance_status`` is
     ``"insufficient labels"``) and ``labelled_rows``. ``sampled``/``sample_rows``/``total_rows``
     describe the current window; ``notes`` explain anything unusual.
@@ -97,8 +162,9 @@ class StepReports:
     reference_rows: int
     notes: tuple[str, ...] = ()
     seconds: Mapping[str, float] = field(default_factory=dict)
-    drift_share: float | None = None
-    drifted_columns: tuple[str, ...] = ()
+    verdict: DecidingDrift | None = None
+    evidently_drift_share: float | None = None
+    evidently_drifted_columns: tuple[str, ...] = ()
     performance: Mapping[str, float] | None = None
     performance_status: str = INSUFFICIENT_LABELS
     labelled_rows: int = 0
@@ -119,8 +185,9 @@ class StepReports:
             "reference_rows": self.reference_rows,
             "notes": list(self.notes),
             "seconds": {k: round(v, 3) for k, v in self.seconds.items()},
-            "drift_share": self.drift_share,
-            "drifted_columns": list(self.drifted_columns),
+            "verdict": None if self.verdict is None else self.verdict.to_dict(),
+            "evidently_drift_share": self.evidently_drift_share,
+            "evidently_drifted_columns": list(self.evidently_drifted_columns),
             "performance": None if self.performance is None else dict(self.performance),
             "performance_status": self.performance_status,
             "labelled_rows": self.labelled_rows,
@@ -130,7 +197,9 @@ class StepReports:
     def from_dict(cls, raw: Mapping[str, Any]) -> StepReports:
         """The record of ``to_dict``; raises ``KeyError``/``ValueError``/``TypeError`` when malformed."""
         performance = raw.get("performance")
-        share = raw.get("drift_share")
+        # Manifests written before the deciding verdict was recorded named Evidently's share "drift_share".
+        share = raw.get("evidently_drift_share", raw.get("drift_share"))
+        verdict = raw.get("verdict")
         return cls(
             step=ReportStep(raw["step"]),
             model_name=str(raw["model_name"]),
@@ -143,8 +212,10 @@ class StepReports:
             reference_rows=int(raw["reference_rows"]),
             notes=tuple(str(n) for n in raw.get("notes", ())),
             seconds={str(k): float(v) for k, v in dict(raw.get("seconds", {})).items()},
-            drift_share=None if share is None else float(share),
-            drifted_columns=tuple(str(c) for c in raw.get("drifted_columns", ())),
+            verdict=None if verdict is None else DecidingDrift.from_dict(verdict),
+            evidently_drift_share=None if share is None else float(share),
+            evidently_drifted_columns=tuple(str(c) for c in raw.get("evidently_drifted_columns",
+                                                                    raw.get("drifted_columns", ()))),
             performance=None if performance is None else {str(k): float(v) for k, v in dict(performance).items()
                                                           if v is not None},
             performance_status=str(raw.get("performance_status", INSUFFICIENT_LABELS)),
@@ -178,12 +249,17 @@ class WindowReports:
         drift, perf = self.drift, self.performance
         current = drift or perf
         performance = perf.performance if perf is not None else None
+        verdict = drift.verdict if drift is not None else None
         return {
             "model_name": self.model_name,
             "window": self.window_label,
             "files": dict(sorted(self.files.items())),
-            "drift_share": None if drift is None else drift.drift_share,
-            "drifted_columns": [] if drift is None else list(drift.drifted_columns),
+            # driftpilot's deciding verdict (what decision.json and the policy use), then Evidently's own.
+            "drift_share": verdict.drift_share if verdict is not None else None,
+            "drifted_columns": list(verdict.drifted_columns) if verdict is not None else [],
+            "column_verdicts": [c.to_dict() for c in verdict.columns] if verdict is not None else [],
+            "evidently_drift_share": None if drift is None else drift.evidently_drift_share,
+            "evidently_drifted_columns": [] if drift is None else list(drift.evidently_drifted_columns),
             "performance": dict(performance) if performance is not None else INSUFFICIENT_LABELS,
             "performance_status": perf.performance_status if perf is not None else INSUFFICIENT_LABELS,
             "sampled": bool(current and current.sampled),

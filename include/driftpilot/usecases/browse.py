@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from driftpilot.domain.lake_layout import REPORTS
+from driftpilot.domain.reports import share_text
 from driftpilot.errors import DriftpilotError
 
 SAFE_SUFFIXES = (".html", ".json", ".md")
@@ -38,7 +39,7 @@ class WindowEntry:
     model: str
     window: str
     action: str
-    drift_share: float | None
+    drift_share: float | None  # driftpilot's deciding share (decision.json), never Evidently's
     files: tuple[str, ...]
 
 
@@ -116,13 +117,13 @@ def index_html(entries: list[WindowEntry], prefix: str) -> str:
     models = sorted({e.model for e in entries})
     for model in models:
         parts.append(f"<h2>{esc(model)}</h2><table border='1' cellpadding='4'>"
-                     "<tr><th>window</th><th>action</th><th>drift share</th><th>reports</th></tr>")
+                     "<tr><th>window</th><th>action</th><th>drift share (driftpilot, decides)</th><th>reports</th></tr>")
         for e in (e for e in entries if e.model == model):
             links = " ".join(
                 f'<a href="{esc(report_href(prefix, e.model, e.window, f))}">{esc(f)}</a>'
                 for f in e.files if f.endswith(".html") or f == "decision.json"
             )
-            share = "-" if e.drift_share is None else f"{e.drift_share:.2f}"
+            share = share_text(e.drift_share)
             parts.append(f"<tr><td>{esc(e.window)}</td><td>{esc(e.action)}</td>"
                          f"<td>{share}</td><td>{links}</td></tr>")
         parts.append("</table>")

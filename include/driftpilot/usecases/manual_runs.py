@@ -26,6 +26,7 @@ from typing import Any
 
 from driftpilot.domain.config import ModelConfig
 from driftpilot.domain.evidence import RetrainOutboxEntry, RetrainState
+from driftpilot.domain.reports import share_text
 from driftpilot.errors import DriftpilotError, InsufficientData
 from driftpilot.ports import Ports
 from driftpilot.usecases import monitor as monitoring
@@ -101,7 +102,8 @@ def monitor_window(config: ModelConfig, ports: Ports, window: monitoring.Window,
     if validated:
         drift = _step(run, "drift", lambda: monitoring.drift_step(config, ports, window, validated["serving_version"]), say)
         if drift:
-            say(f"  {'drift':12s} drift share {drift['drift_share']:.2f}, health {drift['health_score']}; "
+            say(f"  {'drift':12s} drift share {share_text(drift['drift_share'])} (driftpilot, decides; Evidently's "
+                f"{share_text(drift['evidently_drift_share'])}), health {drift['health_score']}; "
                 f"reports in {drift['report_dir']}")
     labels = _step(run, "labels", lambda: monitoring.performance_step(config, ports, window), say)  # all done
     if labels:

@@ -72,6 +72,7 @@ from driftpilot.domain.lake_layout import (
     partition_key,
 )
 from driftpilot.domain.policy import Action, Decision, PerformanceEvidence, WindowEvidence, decide
+from driftpilot.domain.reports import DecidingDrift, FeatureVerdict, share_text
 from driftpilot.domain.validation_rules import raise_if_failed
 from driftpilot.errors import (
     BaselineNotFound,
@@ -559,7 +560,7 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
 
     serving_rows = read.rows - sum(read.other_rows.values()) if read.several else read.rows
     bundle = ports.reports.render_drift(config, baseline.reference, mine, out_dir, window.label, seed=0,
-                                       total_rows=serving_rows)
+                                       total_rows=serving_rows, verdict=deciding_drift(verdict, config.drift.share))
 
     rows: list[MetricRow] = []
 
@@ -600,10 +601,16 @@ def drift_step(config: ModelConfig, ports: Ports, window: Window, version: str) 
         "drift_share": verdict.drift_share,
         "health_score": verdict.health_score,
         "drifted_columns": list(verdict.ranking),
-        "evidently_drift_share": bundle.drift_share,
+        "evidently_drift_share": bundle.evidently_drift_share,
         "report_dir": str(out_dir),
         "sampled": bundle.sampled or read.sampled,
     }
+
+
+def deciding_drift(verdict: DatasetDrift, threshold: float) -> DecidingDrift:
+    """The verdict the policy decides on (features only, as ``window_evidence`` keeps it), for the pages."""
+    return DecidingDrift(drift_share=verdict.drift_share, threshold=threshold, rows=verdict.rows,
+                         columns=tuple(FeatureVerdict(c.column, c.drifted, c.reason) for c in verdict.columns))
 
 
 def _window_record(config: ModelConfig, window: Window, version: str, rows: int, verdict: DatasetDrift) -> WindowRecord:
@@ -949,26 +956,51 @@ def decision_evidence(config: ModelConfig, store: EvidenceStore, window: Window,
 
 
 def decide_window(config: ModelConfig, store: EvidenceStore, window: Window, version: str,
-                  reference: Callable[[str], float | None]) -> Decision:
-    """The trigger policy's decision for ``window`` from the store's evidence as of the window's end."""
+                  reference: Callable[[str], float | None]) -> tuple[Decision, WindowEvidence]:
+    """The trigger policy's decision for ``window`` from the store's evidence as of the window's end,
+    and the window's own evidence it judged (decision.json shows its per-feature verdicts)."""
     current, earlier, performance = decision_evidence(config, store, window, version, reference)
     retrains = [datetime.fromisoformat(t) for t in store.retrain_times(config.name, before=_now_iso(window))]
-    return decide(current, earlier, performance, config.trigger, retrains, window.end)
+    return decide(current, earlier, performance, config.trigger, retrains, window.end), current
 
 
 def decide_step(config: ModelConfig, ports: Ports, window: Window, version: str) -> dict[str, Any]:
-    """Apply the trigger policy to this window's evidence; store and return the decision."""
+    """Apply the trigger policy to this window's evidence; store, log and return the decision.
+
+    The task log gets one readable line (action, window, version, drift share) and then each
+    reason on its own line: "why did it retrain?" is answered where the operator already looks.
+    """
 
     def reference(of_version: str) -> float | None:
         baseline = ports.registry.load_baseline(config.name, of_version)
         value = baseline.metadata.get("holdout_metrics", {}).get(config.promotion.primary_metric)
         return None if value is None else float(value)
 
-    decision = decide_window(config, ports.store, window, version, reference)
-    return _store_decision(config, ports, window, version, decision)
+    decision, current = decide_window(config, ports.store, window, version, reference)
+    payload = _store_decision(config, ports, window, version, decision, current)
+    log.info("%s window %s (v%s): %s, drift share %s (driftpilot, decides), %d reason(s):", config.name,
+             window.label, version, decision.action.value.upper(), share_text(current.drift_share),
+             len(decision.reasons))
+    for reason in decision.reasons:
+        log.info("  - %s", reason)
+    return payload
 
 
-def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: str, decision: Decision) -> dict[str, Any]:
+def _drift_verdict(config: ModelConfig, current: WindowEvidence) -> dict[str, Any]:
+    """decision.json's drift block: the deciding share (raw and as every page shows it) and per-feature verdicts."""
+    features = [c for c in config.features.all if c in current.column_scores]
+    return {
+        "drift_share": current.drift_share,
+        "drift_share_shown": share_text(current.drift_share),
+        "threshold": config.drift.share,
+        "drifted_columns": list(current.drifted_columns),
+        "column_verdicts": {c: "drifted" if c in current.drifted_columns else "no drift" for c in features},
+        "source": "driftpilot's statistics over every validated row (Evidently's figures are in drift.html)",
+    }
+
+
+def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: str, decision: Decision,
+                    current: WindowEvidence) -> dict[str, Any]:
     key = f"{config.name}:{window.label}:v{version}"
     payload = {
         "model": config.name,
@@ -976,6 +1008,7 @@ def _store_decision(config: ModelConfig, ports: Ports, window: Window, version: 
         "window_end": window.end.isoformat(),
         "model_version": version,
         **decision.to_dict(),
+        "drift": _drift_verdict(config, current),
         "idempotency_key": key if decision.action is Action.RETRAIN else None,
     }
     ports.store.save_decision(DecisionRecord.of(config.name, window.label, version, decision, _now_iso(window)))

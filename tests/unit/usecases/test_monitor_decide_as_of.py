@@ -55,7 +55,7 @@ def store(elec2_config):
 
 
 def decide(config, store, day: int):
-    return monitoring.decide_window(config, store, window(config, day), VERSION, reference)
+    return monitoring.decide_window(config, store, window(config, day), VERSION, reference)[0]
 
 
 def test_rerun_after_late_labels_and_later_windows_gives_the_first_decision(elec2_config, store) -> None:

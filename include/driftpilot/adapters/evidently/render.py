@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from urllib.parse import quote
 
-from driftpilot.domain.reports import INSUFFICIENT_LABELS, WindowReports
+from driftpilot.domain.reports import INSUFFICIENT_LABELS, DecidingDrift, WindowReports, share_text
 from driftpilot.errors import DriftpilotError
 
 
@@ -31,6 +31,14 @@ def banner(title: str, lines: Sequence[str], warning: str | None) -> str:
         parts.append(f'<div style="color:#9a3412;font-weight:bold">{html.escape(warning)}</div>')
     parts.append("</div>")
     return "".join(parts)
+
+
+def verdict_lines(verdict: DecidingDrift | None) -> list[str]:
+    """The banner lines of driftpilot's deciding verdict: the share, then each drifted feature's reason."""
+    if verdict is None:
+        return ["driftpilot's deciding verdict: not given to the renderer (see decision.json)"]
+    return [f"Decides: {verdict.headline()}",
+            *(f"  {c.column}: {c.reason}" for c in verdict.columns if c.drifted and c.reason)]
 
 
 def with_banner(page: str, banner: str) -> str:
@@ -126,11 +134,24 @@ def render_index(reports: WindowReports) -> str:
     performance = perf.performance if perf is not None else None
     perf_text = (", ".join(f"{k} {v:.3f}" for k, v in performance.items())
                  if performance is not None else INSUFFICIENT_LABELS)
-    drift_text = (
-        f"<p>Drift share: {drift.drift_share:.2f}; drifted columns: "
-        f"{esc(', '.join(drift.drifted_columns)) or 'none'}.</p>"
-        if drift is not None and drift.drift_share is not None else "<p>Drift share: not rendered yet.</p>"
-    )
+    verdict = drift.verdict if drift is not None else None
+    if verdict is not None:
+        rows = "".join(f"<tr><td>{esc(c.column)}</td><td>{'drifted' if c.drifted else 'no drift'}</td>"
+                       f"<td>{esc(c.reason)}</td></tr>" for c in verdict.columns)
+        drift_text = (f"<p><strong>Drift share (driftpilot, decides): {share_text(verdict.drift_share)}</strong>; "
+                      f"drifted features: {esc(', '.join(verdict.drifted_columns)) or 'none'} "
+                      f"(threshold {share_text(verdict.threshold)}, on all {verdict.rows:,} rows).</p>"
+                      "<table border='1' cellpadding='4'><tr><th>feature</th><th>driftpilot's verdict</th>"
+                      f"<th>why</th></tr>{rows}</table>")
+    elif drift is not None:
+        drift_text = "<p>Drift share (driftpilot, decides): not given to the renderer; see decision.json.</p>"
+    else:
+        drift_text = "<p>Drift share: not rendered yet.</p>"
+    if drift is not None and drift.evidently_drift_share is not None:
+        drift_text += (f"<p>Evidently's drift share: {share_text(drift.evidently_drift_share)} "
+                       f"(Evidently's drifted columns: {esc(', '.join(drift.evidently_drifted_columns)) or 'none'}; "
+                       f"its own methods{', on the sample' if drift.sampled else ''}; shown in the drift report, "
+                       "does not decide).</p>")
     notes = "".join(f"<li>{esc(n)}</li>" for s in (drift, perf) if s is not None for n in s.notes)
     reference_rows = current.reference_rows if current is not None else 0
     labelled_rows = perf.labelled_rows if perf is not None else 0

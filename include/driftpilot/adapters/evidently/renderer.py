@@ -30,10 +30,12 @@ from driftpilot.domain.config import ModelConfig, TaskType
 from driftpilot.domain.reports import (
     INSUFFICIENT_LABELS,
     PERFORMANCE_OK,
+    DecidingDrift,
     ReportMetric,
     ReportStep,
     StepReports,
     WindowReports,
+    share_text,
 )
 
 log = logging.getLogger(__name__)
@@ -149,9 +151,15 @@ class EvidentlyReports:
         methods.check_config(config)
 
     def render_drift(self, config: ModelConfig, reference: pd.DataFrame, current: pd.DataFrame, out_dir: Path,
-                     window_label: str, *, seed: int = 0, total_rows: int | None = None) -> StepReports:
+                     window_label: str, *, seed: int = 0, total_rows: int | None = None,
+                     verdict: DecidingDrift | None = None) -> StepReports:
         """Drift and quality reports of ``current`` (rows of the window; a bounded sample of
-        ``total_rows`` rows when given) against the baseline's ``reference`` sample."""
+        ``total_rows`` rows when given) against the baseline's ``reference`` sample.
+
+        ``verdict`` is driftpilot's deciding drift verdict of the window (the monitoring step's):
+        the drift page's banner and the index state it first, and Evidently's own figures are
+        labelled as Evidently's.
+        """
         started = time.perf_counter()
         w = _Window(config, reference, current, window_label, seed, total_rows)
         plan, spec = w.plan, config.reports.evidently
@@ -165,16 +173,21 @@ class EvidentlyReports:
         if plan.drift_columns:
             rendered = run.drift_report(config, plan, w.cur, w.ref, w.ctx)
             used = ", ".join(f"{c}: {m}" for c, m in plan.methods.items())
+            rows = parse.parse_drift(rendered.snapshot, config.drift.share)
+            evidently_share, _ = parse.drift_outcome(rows, plan.untestable)
             banner = render.banner("driftpilot · data drift",
-                                   [*w.lines, f"methods (threshold {spec.threshold}): {used}", *plan.notes],
+                                   [*render.verdict_lines(verdict), *w.lines,
+                                    f"Evidently's figures below (drift share {share_text(evidently_share)}, on "
+                                    f"{'this sample' if w.sampled else 'all rows'}; methods, threshold "
+                                    f"{spec.threshold}: {used}) explain the verdict; they do not decide",
+                                    *plan.notes],
                                    w.sample_line)
             files.update(_write_page(rendered, out_dir, "drift", banner))
-            rows = parse.parse_drift(rendered.snapshot, config.drift.share)
         else:
             _remove(out_dir, "drift")
         for column in plan.untestable:
             rows.append(ReportMetric("value_drift", column, float("nan"), None, spec.threshold, True))
-        drift_share, drifted = parse.drift_outcome(rows, plan.untestable)
+        evidently_share, evidently_drifted = parse.drift_outcome(rows, plan.untestable)
         seconds["drift"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         rendered = run.quality_report(plan, w.cur, w.ref, w.ctx, self.quality)
@@ -184,10 +197,12 @@ class EvidentlyReports:
         seconds["quality"] = time.perf_counter() - t0
         seconds["total"] = time.perf_counter() - started
         record = w.record(ReportStep.DRIFT, window_label, files, rows, notes, seconds,
-                          drift_share=drift_share, drifted_columns=drifted)
+                          verdict=verdict, evidently_drift_share=evidently_share,
+                          evidently_drifted_columns=evidently_drifted)
         self._finish(out_dir, record)
-        log.info("drift reports of %s window %s: drift share %.2f (%d columns), %d of %d rows, %.1f s",
-                 config.name, window_label, drift_share, len(drifted), len(w.cur), w.total_rows, seconds["total"])
+        log.info("drift reports of %s window %s: %s; Evidently's drift share %s on %d of %d rows, %.1f s",
+                 config.name, window_label, verdict.headline() if verdict else "no driftpilot verdict given",
+                 share_text(evidently_share), len(w.cur), w.total_rows, seconds["total"])
         return record
 
     def render_performance(self, config: ModelConfig, reference: pd.DataFrame, current: pd.DataFrame,
