@@ -11,7 +11,7 @@ from fastapi import Depends, FastAPI, Request
 from starlette.responses import Response
 
 from driftpilot.usecases import browse
-from driftpilot_ui import reports
+from driftpilot_ui import approvals, reports
 
 
 def build_app(prefix: str) -> FastAPI:
@@ -23,8 +23,13 @@ def build_app(prefix: str) -> FastAPI:
         # Every answer (reports, JSON, the index, errors): a report's scripts run in an opaque
         # origin, never with the Airflow session, and no file is sniffed into another type.
         response: Response = await call_next(request)
-        response.headers.update(browse.RESPONSE_HEADERS)
+        for name, value in browse.RESPONSE_HEADERS.items():
+            # A route that sets its own stricter policy keeps it (the approvals page runs its own
+            # script, same-origin, so that its POST carries the session; see driftpilot_ui.approvals).
+            if name not in response.headers:
+                response.headers[name] = value
         return response
 
+    app.include_router(approvals.router(), prefix="/approvals")
     app.include_router(reports.router(prefix))
     return app
