@@ -11,13 +11,14 @@ from fastapi import Depends, FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
 from driftpilot.usecases import browse
-from driftpilot_ui import reports, view
+from driftpilot_ui import approvals, reports, view
 
 
 def build_app(prefix: str) -> FastAPI:
     """The app mounted at ``prefix``; a request without a valid Airflow login gets 401.
 
-    ``prefix/reports/``: the report browser; ``prefix/view/``: the monitoring view.
+    ``prefix/reports/``: the report browser; ``prefix/view/``: the monitoring view;
+    ``prefix/approvals/``: candidates awaiting approval, approve or reject.
     """
     app = FastAPI(title="driftpilot", dependencies=[Depends(requires_authenticated())])
 
@@ -37,4 +38,5 @@ def build_app(prefix: str) -> FastAPI:
 
     app.include_router(reports.router(prefix + "/reports"), prefix="/reports")
     app.include_router(view.router(prefix), prefix="/view")
+    app.include_router(approvals.router(), prefix="/approvals")
     return app
