@@ -8,6 +8,7 @@ MLflow registry the way the retraining DAG makes them (``tests.integration.candi
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Iterator
@@ -25,20 +26,25 @@ from tests.integration.candidates import gated
 pytestmark = pytest.mark.integration
 
 PREFIX = MOUNT + "/approvals"
-NAME = "approvals_plugin_<img src=x onerror=alert(1)>"  # hostile in HTML; MLflow accepts it (no / or :)
+HOSTILE = "<img src=x onerror=alert(1)>"  # hostile in HTML; MLflow accepts it (no / or :)
 USERS = "admin:admin,viewer:viewer"
+_models = itertools.count()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def model(shared_settings: Any, elec2_champion: Any) -> tuple[str, str, str]:
-    """(name, champion, candidate): a model of its own with a champion and one gated, pending candidate."""
+    """(name, champion, candidate): a model of this test's own with a champion and one gated, pending candidate.
+
+    One per test, so no test sees another's decision whatever order they run in.
+    """
     db = metrics_db(shared_settings)
-    champion = gated(shared_settings, db, NAME, elec2_champion.version, "approvals-plugin-0", passed=True)
-    registry.MlflowRegistry(shared_settings).set_alias(NAME, registry.CHAMPION, champion)
-    registry.MlflowRegistry(shared_settings).set_version_tags(NAME, champion, {promotion.APPROVAL: promotion.APPROVED})
-    candidate = gated(shared_settings, db, NAME, elec2_champion.version, "approvals-plugin-1", passed=True)
-    registry.MlflowRegistry(shared_settings).set_alias(NAME, registry.CHALLENGER, candidate)
-    return NAME, champion, candidate
+    name = f"approvals_plugin_{next(_models)}_{HOSTILE}"
+    champion = gated(shared_settings, db, name, elec2_champion.version, "approvals-plugin-0", passed=True)
+    registry.MlflowRegistry(shared_settings).set_alias(name, registry.CHAMPION, champion)
+    registry.MlflowRegistry(shared_settings).set_version_tags(name, champion, {promotion.APPROVAL: promotion.APPROVED})
+    candidate = gated(shared_settings, db, name, elec2_champion.version, "approvals-plugin-1", passed=True)
+    registry.MlflowRegistry(shared_settings).set_alias(name, registry.CHALLENGER, candidate)
+    return name, champion, candidate
 
 
 @pytest.fixture(scope="module")
