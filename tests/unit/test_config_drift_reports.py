@@ -112,7 +112,7 @@ def test_gate_metrics_are_exactly_what_the_gate_computes() -> None:
     for metric in GATE_METRICS:
         assert np.isfinite(gate.metric_value(metric, y, np.array([0.0, 1.0, 0.0, 0.0]), np.array([0.2, 0.8, 0.4, 0.1])))
     with pytest.raises(ValueError, match="cannot compute"):
-        gate.metric_value("f1", y, y, y)
+        gate.metric_value("precision_at_k", y, y, y)
 
 
 def test_a_floor_in_the_config_changes_the_verdict(raw: dict) -> None:

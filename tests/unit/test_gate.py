@@ -124,3 +124,108 @@ def test_failed_candidate_is_not_registered_unless_configured(elec2_config, tmp_
     assert result["registered"] is False
     assert "does not clear the margin" in result["why"]
     assert not Path("/nonexistent/dir").exists()
+
+
+# --- ranking and positive-class metrics, and the dummy baseline -------------------------------------------------
+
+
+def _tied_scores(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Labels, hard predictions and scores rounded to one decimal, so many scores tie."""
+    y = rng.integers(0, 2, n)
+    s = np.round(np.clip(0.35 * y + rng.random(n) * 0.65, 0, 1), 1)
+    return y, (s >= 0.5).astype(int), s
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_ranking_and_f1_metrics_equal_scikit_learn_ties_included(seed: int) -> None:
+    from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+    y, p, s = _tied_scores(np.random.default_rng(seed), 400)
+    assert metric_value("roc_auc", y, p, s) == pytest.approx(roc_auc_score(y, s), abs=1e-12)
+    assert metric_value("pr_auc", y, p, s) == pytest.approx(average_precision_score(y, s), abs=1e-12)
+    assert metric_value("f1", y, p, s) == pytest.approx(f1_score(y, p), abs=1e-12)
+
+
+def test_a_resample_is_scored_as_scikit_learn_scores_the_same_rows() -> None:
+    """The bootstrap's weighted metrics are the metrics of the resampled rows (weights = multiplicities)."""
+    from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+    from driftpilot.domain.gate import _WEIGHTED, _resample_weights
+
+    rng = np.random.default_rng(7)
+    y, p, s = _tied_scores(rng, 150)
+    idx = rng.integers(0, 150, size=(5, 150))
+    weights = _resample_weights(idx, 150)
+    for metric, reference in (("roc_auc", lambda r: roc_auc_score(y[r], s[r])),
+                              ("pr_auc", lambda r: average_precision_score(y[r], s[r])),
+                              ("f1", lambda r: f1_score(y[r], p[r]))):
+        got = _WEIGHTED[metric](y, p, s, weights)
+        assert got == pytest.approx([reference(row) for row in idx], abs=1e-12), metric
+
+
+def test_an_auc_gate_passes_a_better_ranking_and_its_interval_is_seeded() -> None:
+    rng = np.random.default_rng(5)
+    n = 800
+    y = rng.integers(0, 2, n)
+    weak = np.clip(0.15 * y + rng.random(n) * 0.85, 0, 1)
+    strong = np.clip(0.5 * y + rng.random(n) * 0.5, 0, 1)
+    kwargs = dict(metric="roc_auc", truth=y, champion=((weak > 0.5).astype(int), weak), min_improvement=0.01,
+                  samples=300, confidence=0.95, guard_metrics={"pr_auc": 0.0})
+    result = evaluate_gate(challenger=((strong > 0.5).astype(int), strong), **kwargs)
+    assert result.passed and result.challenger > result.champion
+    assert result.ci_low < result.improvement < result.ci_high
+    assert evaluate_gate(challenger=((strong > 0.5).astype(int), strong), **kwargs) == result
+    assert not evaluate_gate(challenger=((weak > 0.5).astype(int), weak), **kwargs).passed
+
+
+def test_an_auc_needs_both_classes() -> None:
+    with pytest.raises(ValueError, match="both classes"):
+        metric_value("roc_auc", np.ones(10, dtype=int), np.ones(10, dtype=int), np.linspace(0, 1, 10))
+
+
+def test_the_dummy_baselines_are_fitted_on_the_training_target() -> None:
+    from driftpilot.domain.gate import dummy_baseline
+
+    binary = dummy_baseline("binary", np.array([0, 0, 0, 1]), 3)
+    assert binary.prediction.tolist() == [0, 0, 0] and binary.score.tolist() == [0.25] * 3
+    multiclass = dummy_baseline("multiclass", np.array(["b", "a", "b"], dtype=object), 2)
+    assert multiclass.prediction.tolist() == ["b", "b"]
+    regression = dummy_baseline("regression", np.array([1.0, 2.0, 6.0]), 2)
+    assert regression.prediction.tolist() == [3.0, 3.0]
+    with pytest.raises(ValueError, match="empty"):
+        dummy_baseline("binary", np.array([], dtype=int), 3)
+
+
+def test_a_challenger_that_loses_to_always_negative_fails_however_much_it_beats_the_champion() -> None:
+    """The held-out shape: positives vanish; accuracy rises for a model that rarely says positive."""
+    from driftpilot.domain.gate import dummy_baseline
+
+    n = 1000
+    y = np.r_[np.ones(40), np.zeros(960)].astype(int)  # 4 % positives in the holdout
+    champion = np.r_[np.ones(40), np.ones(200), np.zeros(760)].astype(int)   # accuracy 0.80
+    challenger = np.r_[np.zeros(40), np.ones(50), np.zeros(910)].astype(int)  # accuracy 0.91, finds no positive
+    dummy = dummy_baseline("binary", np.r_[np.ones(10), np.zeros(90)].astype(int), n)  # always negative: 0.96
+    kwargs = dict(metric="accuracy", truth=y, champion=(champion, champion.astype(float)), min_improvement=0.0,
+                  samples=300, confidence=0.95, guard_metrics={})
+    without = evaluate_gate(challenger=(challenger, challenger.astype(float)), **kwargs)
+    assert without.passed  # the old verdict: better than the champion with confidence
+    result = evaluate_gate(challenger=(challenger, challenger.astype(float)), dummy=dummy, **kwargs)
+    assert not result.passed
+    assert result.dummy == pytest.approx(0.96) and "does not beat the dummy baseline" in " ".join(result.reasons)
+    text = comparison_markdown(result, "m", "1", "v2")
+    assert "Dummy baseline (majority class, class prior as score)" in text and "0.9600" in text
+    assert result.to_dict()["dummy"] == pytest.approx(0.96)
+
+
+def test_lower_is_better_metrics_compare_with_the_dummy_the_right_way_round() -> None:
+    from driftpilot.domain.gate import dummy_baseline
+
+    truth = np.array([1.0, 2.0, 3.0, 4.0] * 50)
+    dummy = dummy_baseline("regression", truth, len(truth))  # mean 2.5: MAE 1.0
+    good = truth + 0.1
+    bad = truth[::-1].copy()
+    kwargs = dict(metric="mae", truth=truth, champion=(bad, bad), min_improvement=0.0, samples=200,
+                  confidence=0.95, guard_metrics={}, dummy=dummy)
+    assert evaluate_gate(challenger=(good, good), **kwargs).passed
+    worse_than_mean = truth + 1.5
+    assert not evaluate_gate(challenger=(worse_than_mean, worse_than_mean), **kwargs).passed

@@ -53,12 +53,13 @@ class ApprovalMode(StrEnum):
 # equal). Kept here as names because this module must stay importable without numpy: DAG files
 # read the configs at parse time. Evidently's report methods are checked by the Evidently adapter
 # (``adapters/evidently/methods.py``), which implements them; the domain does not import adapters.
-GATE_METRICS = ("accuracy", "brier", "log_loss", "macro_f1", "mae", "rmse")
+GATE_METRICS = ("accuracy", "brier", "f1", "log_loss", "macro_f1", "mae", "pr_auc", "rmse", "roc_auc")
 # Which of them mean something for each task: class metrics for classifiers (the score-based
-# ``brier`` / ``log_loss`` for binary models only, whose gate arrays carry P(positive)), error
+# ``brier`` / ``log_loss`` / ``roc_auc`` / ``pr_auc`` and the positive class's ``f1`` for binary
+# models only, whose gate arrays carry P(positive)), error
 # metrics for regression. ``promotion.primary_metric`` and ``guard_metrics`` are checked against it.
 TASK_GATE_METRICS = {
-    "binary": ("accuracy", "brier", "log_loss", "macro_f1"),
+    "binary": ("accuracy", "brier", "f1", "log_loss", "macro_f1", "pr_auc", "roc_auc"),
     "multiclass": ("accuracy", "macro_f1"),
     "regression": ("mae", "rmse"),
 }

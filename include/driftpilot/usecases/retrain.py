@@ -336,21 +336,26 @@ def _arrays(config: ModelConfig, frame: pd.DataFrame, scored: pd.DataFrame) -> t
     Classes are compared by canonical key (``categories``), so a holdout label written ``1.0``
     and a champion that predicts ``1`` agree, whatever dtype either side came in.
     """
+    truth = _gate_encoding(config, frame[config.target])
+    pred = _gate_encoding(config, scored[PREDICTION])
     if config.task is TaskType.REGRESSION:
-        truth = frame[config.target].astype(float).to_numpy()
-        pred = scored[PREDICTION].astype(float).to_numpy()
         return truth, pred, pred
-    truth_keys = category_keys(frame[config.target]).fillna("").to_numpy(dtype=object)
-    pred_keys = category_keys(scored[PREDICTION]).fillna("").to_numpy(dtype=object)
     if config.task is TaskType.MULTICLASS:
         # the class keys themselves: integer codes built per call from the classes each model
         # happens to predict would give champion and challenger different codes for one class
-        return truth_keys, pred_keys, np.zeros(len(pred_keys))
-    positive = category_key(config.positive_label)
-    truth = (truth_keys == positive).astype(int)
-    pred = (pred_keys == positive).astype(int)
+        return truth, pred, np.zeros(len(pred))
     score = scored[SCORE].astype(float).to_numpy() if SCORE in scored.columns else pred.astype(float)
     return truth, pred, score
+
+
+def _gate_encoding(config: ModelConfig, values: pd.Series) -> np.ndarray:
+    """Targets or predictions as the gate compares them: numbers, class keys, or 0/1 for the positive class."""
+    if config.task is TaskType.REGRESSION:
+        return values.astype(float).to_numpy()
+    keys = category_keys(values).fillna("").to_numpy(dtype=object)
+    if config.task is TaskType.MULTICLASS:
+        return keys
+    return (keys == category_key(config.positive_label)).astype(int)
 
 
 def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, run_id: str) -> dict[str, Any]:
@@ -377,6 +382,9 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
     truth, champion_pred, champion_score = _arrays(config, holdout, ports.trainer.predict(config, champion, holdout))
     _, challenger_pred, challenger_score = _arrays(config, holdout, ports.trainer.predict(config, challenger, holdout))
     segments = holdout[list(config.segments)] if config.segments else None
+    # the constant to beat, fitted on what the candidate learned from (never on the holdout)
+    train_target = ports.files.read_frame(out / "train.parquet", [config.target])[config.target]
+    dummy = gate.dummy_baseline(config.task.value, _gate_encoding(config, train_target.dropna()), len(truth))
     result = gate.evaluate_gate(
         metric=config.promotion.primary_metric,
         truth=truth,
@@ -389,6 +397,7 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
         segments=segments,
         segment_tolerance=config.promotion.segment_tolerance,
         seed=config.retraining.seed,
+        dummy=dummy,
     )
     markdown = gate.comparison_markdown(result, config.name, champion_version, f"run {run_id[:8]}")
     ports.files.write_text(out / "comparison.md", markdown)
@@ -403,7 +412,8 @@ def evaluate_step(config: ModelConfig, ports: Ports, request: RetrainRequest, ru
                                             champion_version, request.as_of.isoformat())
     evaluation = {"passed": result.passed, "champion_version": champion_version, "reasons": list(result.reasons),
                   "champion": result.champion, "challenger": result.challenger, "ci_low": result.ci_low,
-                  "ci_high": result.ci_high, "comparison": str(out / "comparison.md"), "run_id": run_id,
+                  "ci_high": result.ci_high, "dummy": result.dummy, "dummy_name": result.dummy_name,
+                  "comparison": str(out / "comparison.md"), "run_id": run_id,
                   "gate_digest": verdict.digest}
     ports.files.write_json(stored, evaluation)
     return evaluation
