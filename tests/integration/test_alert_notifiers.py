@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT / "dags") not in sys.path:  # where Airflow finds dag_support too
     sys.path.insert(0, str(ROOT / "dags"))
 
-from dag_support.notifiers import provided_channels  # noqa: E402
+from dag_support.notifiers import RETRY_DELAY_VARIABLE, alert_retry_args, provided_channels  # noqa: E402
 
 BASE = "https://airflow.example.com"
 SMTP_PASSWORD = "smtp-pa55word-do-not-log"
@@ -143,3 +143,13 @@ def test_outside_airflow_a_slack_channel_says_where_it_works(tmp_path, elec2_con
     settings = local_settings(tmp_path)
     with pytest.raises(ConfigError, match=r"only the monitoring DAG can use"):
         alerts.notify(("slack:x",), settings, SqliteEvidenceStore(settings.metrics_db), ALERT)
+
+
+def test_the_alert_retry_delay_comes_from_its_variable(monkeypatch) -> None:
+    monkeypatch.setenv(RETRY_DELAY_VARIABLE, "15")
+    args = alert_retry_args()
+    assert (args["retries"], args["retry_delay"].total_seconds(), args["retry_exponential_backoff"]) == (2, 15.0, True)
+    for bad in ("soon", "-1"):
+        monkeypatch.setenv(RETRY_DELAY_VARIABLE, bad)
+        with pytest.raises(ValueError, match=rf"{RETRY_DELAY_VARIABLE}='{bad}' is not a number of seconds"):
+            alert_retry_args()
