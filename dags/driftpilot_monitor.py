@@ -22,7 +22,9 @@ scheduled once per monitoring window (daily by default):
    emits the `driftpilot://<model>/retrain-requests` Asset event the retraining DAG listens to,
    and `confirm_retrain_emitted` then marks it `emitted` (a retry re-emits a request still
    `recorded`); `alert` sends the decision once per window to each configured channel (webhook
-   URLs come from Airflow Connections or environment variables, never from the config); `none` ends.
+   URLs come from Airflow Connections or environment variables, never from the config; Slack and
+   e-mail go through Airflow's Slack / SMTP notifiers and a Connection), with 3 tries and backoff;
+   a failed alert never changes the stored decision; `none` ends.
 
 Runs of one model are serialised (`max_active_runs=1`): the policy reads the history of earlier
 windows, so window *n* must see window *n-1*. Manual runs accept a `window_start` override;
@@ -47,8 +49,8 @@ from dag_support import (
     model_configs,
     retrain_asset,
     task_errors,
-    webhook_url,
 )
+from dag_support.notifiers import alert_retry_args
 
 
 def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
@@ -160,12 +162,16 @@ def build_monitor_dag(config) -> DAG:  # type: ignore[no-untyped-def]
             with task_errors():
                 return confirm(config_, ports, emitted)
 
-        @task
-        def send_alert(decision: dict) -> list:
-            """Each channel once per window; returns channel names and statuses only (no URL)."""
+        @task(**alert_retry_args())
+        def send_alert(decision: dict, ti=None) -> list:
+            """Each channel once per window; returns channel names and statuses only (no URL).
+
+            Runs after decide stored the decision: a failure here is the alert's, never the verdict's."""
+            from dag_support.notifiers import send_alert as deliver
+
             config_, ports = load(model)
             with task_errors():
-                return ports.alerts.notify(config_.alert_channels, decision, connection_url=webhook_url)
+                return deliver(config_, ports, decision, ti.try_number if ti else 1, (ti.max_tries + 1) if ti else 1)
 
         start = window_bounds()
         approvals = reconcile_approvals(start)

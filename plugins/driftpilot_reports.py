@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from airflow.plugins_manager import AirflowPlugin
 
-PREFIX = "/driftpilot"
+from driftpilot.domain.alert_message import (
+    PLUGIN_PREFIX as PREFIX,  # alert links are built from it too
+)
 
 
 class LazyApp:

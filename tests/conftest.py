@@ -27,6 +27,7 @@ os.environ.pop("MLFLOW_TRACKING_URI", None)
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "true")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+os.environ["DRIFTPILOT_ALERT_RETRY_DELAY_SECONDS"] = "0"  # the alert task retries at once (dags/dag_support/notifiers.py)
 
 
 def pytest_configure(config: pytest.Config) -> None:

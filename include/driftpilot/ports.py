@@ -251,7 +251,7 @@ class Trainer(Protocol):
 
 # --- AlertChannel ---
 class AlertChannel(Protocol):
-    """One place an alert goes (a file, a webhook)."""
+    """One place an alert goes (a file, a webhook, Slack or e-mail through an Airflow provider)."""
 
     def send(self, alert: Mapping[str, Any]) -> str:
         """Deliver ``alert``; returns a status that is safe to log (never a secret)."""
@@ -262,11 +262,13 @@ class Alerts(Protocol):
     """Sends an alert through the configured channels, once per (model, window, channel).
 
     Every channel is tried; then transient failures raise ``AlertDeliveryError`` (retried) and
-    misconfigured channels raise ``ConfigError`` (not retried).
+    misconfigured channels raise ``ConfigError`` (not retried). ``provided`` holds channels the
+    caller built (the DAG layer's Slack and e-mail notifiers), keyed by their spec.
     """
 
     def notify(self, channels: tuple[str, ...], alert: Mapping[str, Any],
-               connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]: ...
+               connection_url: Callable[[str], str] | None = None,
+               provided: Mapping[str, AlertChannel] | None = None) -> list[dict[str, str]]: ...
 
 
 # --- EvidenceStore ---

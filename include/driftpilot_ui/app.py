@@ -10,6 +10,7 @@ from airflow.api_fastapi.core_api.security import requires_authenticated
 from fastapi import Depends, FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
+from driftpilot.domain.alert_message import VIEW_PREFIX
 from driftpilot.usecases import browse
 from driftpilot_ui import approvals, reports, view
 
@@ -37,6 +38,6 @@ def build_app(prefix: str) -> FastAPI:
         return RedirectResponse(prefix + "/view/", status_code=303)
 
     app.include_router(reports.router(prefix + "/reports"), prefix="/reports")
-    app.include_router(view.router(prefix), prefix="/view")
+    app.include_router(view.router(prefix), prefix=VIEW_PREFIX)
     app.include_router(approvals.router(), prefix="/approvals")
     return app

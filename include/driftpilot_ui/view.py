@@ -31,6 +31,7 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 
 from driftpilot.composition import build_ports
+from driftpilot.domain.alert_message import WINDOW_ROUTE
 from driftpilot.domain.config import ModelConfig, load_all_configs
 from driftpilot.errors import DriftpilotError
 from driftpilot.settings import load_settings
@@ -145,7 +146,7 @@ def router(prefix: str) -> APIRouter:
         config = _model(model)
         return page_html(prefix, f"{config.name}: trends", "model", {"model": config.name, "days": str(_days(days))})
 
-    @routes.get("/models/{model}/windows/{window}", response_class=HTMLResponse)
+    @routes.get(WINDOW_ROUTE, response_class=HTMLResponse)  # alert links are built from it too
     def window_page(model: str, window: str) -> HTMLResponse:
         config = _model(model)
         if not browse.safe_part(window):

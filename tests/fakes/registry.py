@@ -317,6 +317,7 @@ class FakeAlerts:
         self.sent: list[tuple[tuple[str, ...], dict[str, Any]]] = []
 
     def notify(self, channels: tuple[str, ...], alert: Mapping[str, Any],
-               connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]:
+               connection_url: Callable[[str], str] | None = None,
+               provided: Mapping[str, Any] | None = None) -> list[dict[str, str]]:
         self.sent.append((tuple(channels), dict(alert)))
         return [{"channel": c, "status": "sent", "detail": "fake"} for c in channels]

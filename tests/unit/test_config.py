@@ -181,6 +181,9 @@ def test_a_webhook_url_instead_of_a_list_is_refused_without_echoing_it(tmp_path:
         (["webhook_conn:"], False),
         (["webhook_env:lower-case-dash"], False),
         (["webhook_conn:bad id"], False),
+        (["file", "slack:driftpilot_slack"], True),
+        (["slack:"], False),
+        (["email"], False),
     ],
 )
 def test_alert_channels_name_a_connection_or_a_variable(tmp_path: Path, raw: dict, channels: list[str], ok: bool) -> None:
@@ -190,4 +193,29 @@ def test_alert_channels_name_a_connection_or_a_variable(tmp_path: Path, raw: dic
         assert load_config(write(tmp_path, data)).alert_channels == tuple(channels)
     else:
         with pytest.raises(ConfigError, match=r"`alert_channels` has unknown channel"):
+            load_config(write(tmp_path, data))
+
+
+@pytest.mark.parametrize(
+    ("channels", "to", "error"),
+    [
+        (["email:smtp_default"], ["ml-oncall@example.com", "owner@example.org"], None),
+        (["email:smtp_default"], None, r"`alert_email_to` is missing: the channel `email:smtp_default` sends e-mail"),
+        (["file"], ["ml-oncall@example.com"], r"`alert_email_to` is set but no alert channel sends e-mail"),
+        (["email:smtp_default"], ["Ops <ops@example.com>"], r"not one plain e-mail address"),
+        (["email:smtp_default"], ["a@example.com, b@example.com"], r"not one plain e-mail address"),
+        (["email:smtp_default"], ["a@example.com\r\nBcc: victim@example.com"], r"not one plain e-mail address"),
+    ],
+)
+def test_email_channels_need_their_recipients(tmp_path: Path, raw: dict, channels: list[str], to: list[str] | None,
+                                              error: str | None) -> None:
+    data = copy.deepcopy(raw)
+    data["alert_channels"] = channels
+    if to is not None:
+        data["alert_email_to"] = to
+    if error is None:
+        config = load_config(write(tmp_path, data))
+        assert (config.alert_channels, config.alert_email_to) == (tuple(channels), tuple(to or ()))
+    else:
+        with pytest.raises(ConfigError, match=error):
             load_config(write(tmp_path, data))

@@ -6,6 +6,10 @@ held by an Airflow Connection, ``webhook_env:<VAR>`` to the URL in an environmen
 workers; a Slack incoming webhook is a URL of this kind. The config names where the URL lives,
 never the URL (``config.py`` refuses one): a webhook URL is a secret.
 
+``slack:<conn_id>`` and ``email:<conn_id>`` go through Airflow's Slack and SMTP providers, which
+the core cannot import: the DAG layer builds those channels (``dags/dag_support/notifiers.py``) and
+hands them in as ``provided`` (keyed by spec); the delivery bookkeeping below is the same for all.
+
 Secrets: the core does not import Airflow, so a Connection is looked up by the caller (the DAG
 layer passes ``connection_url``, which uses Airflow's own lookup: secrets backends, the metadata
 DB, ``AIRFLOW_CONN_<ID>``). The resolved URL is used for the request and nothing else: results,
@@ -126,9 +130,20 @@ def _url_from_environment(variable: str) -> str:
     return value
 
 
-def channel_for(spec: str, settings: Settings, connection_url: Callable[[str], str] | None = None) -> AlertChannel:
-    """The channel named by ``spec`` (``file``, ``webhook_conn:<conn_id>`` or ``webhook_env:<VAR>``)."""
+PROVIDED_KINDS = ("slack", "email")  # channels only the DAG layer can build (Airflow providers)
+
+
+def channel_for(spec: str, settings: Settings, connection_url: Callable[[str], str] | None = None,
+                provided: Mapping[str, AlertChannel] | None = None) -> AlertChannel:
+    """The channel named by ``spec``: one of ``provided``, else ``file``, ``webhook_conn:<conn_id>``, ``webhook_env:<VAR>``."""
+    if provided and spec in provided:
+        return provided[spec]
     kind, _, rest = spec.partition(":")
+    if kind in PROVIDED_KINDS and rest:
+        raise ConfigError(
+            f"alert channel {spec!r} sends through Airflow's {kind} provider and a Connection, which only "
+            "the monitoring DAG can use: send alerts from the DAG, or use `file` / `webhook_env:<VAR>` outside Airflow"
+        )
     if kind == "file":
         return FileChannel(settings.home / "alerts")
     if kind == "webhook_env" and rest:
@@ -140,7 +155,8 @@ def channel_for(spec: str, settings: Settings, connection_url: Callable[[str], s
                 "up: send alerts from the monitoring DAG, or use `webhook_env:<VAR>` outside Airflow"
             )
         return WebhookChannel(connection_url(rest))
-    raise ConfigError(f"unknown alert channel {spec!r}: use file, webhook_conn:<conn_id> or webhook_env:<VAR>")
+    raise ConfigError(f"unknown alert channel {spec!r}: use file, webhook_conn:<conn_id>, webhook_env:<VAR>, "
+                      "slack:<conn_id> or email:<conn_id>")
 
 
 class AlertChannels:
@@ -151,15 +167,19 @@ class AlertChannels:
         self.store = store
 
     def notify(self, channels: tuple[str, ...], alert: Mapping[str, Any],
-               connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]:
-        return notify(channels, self.settings, self.store, alert, connection_url)
+               connection_url: Callable[[str], str] | None = None,
+               provided: Mapping[str, AlertChannel] | None = None) -> list[dict[str, str]]:
+        return notify(channels, self.settings, self.store, alert, connection_url, provided)
 
 
 def notify(channels: tuple[str, ...], settings: Settings, store: EvidenceStore, alert: Mapping[str, Any],
-           connection_url: Callable[[str], str] | None = None) -> list[dict[str, str]]:
+           connection_url: Callable[[str], str] | None = None,
+           provided: Mapping[str, AlertChannel] | None = None) -> list[dict[str, str]]:
     """Send ``alert`` once per channel and window; returns each channel's name and status (no secret).
 
     ``settings`` locates the ``file`` channel's folder; every delivery state goes to ``store``.
+    A channel's ``send`` raises ``AlertDeliveryError`` when it may work on a retry (a server down)
+    and ``ConfigError`` when it cannot (a missing Connection); either is recorded as ``failed``.
     """
     model, window = str(alert["model"]), str(alert["window"])
     results: list[dict[str, str]] = []
@@ -171,7 +191,7 @@ def notify(channels: tuple[str, ...], settings: Settings, store: EvidenceStore, 
             results.append({"channel": spec, "status": ALREADY_SENT, "detail": ""})
             continue
         try:
-            channel = channel_for(spec, settings, connection_url)
+            channel = channel_for(spec, settings, connection_url, provided)
         except ConfigError as exc:  # one channel's missing Connection must not silence the others
             log.error("alert of %s window %s: %s is misconfigured: %s", model, window, spec, exc)
             misconfigured.append(str(exc))
@@ -183,6 +203,11 @@ def notify(channels: tuple[str, ...], settings: Settings, store: EvidenceStore, 
             store.finish_alert_delivery(model, window, spec, "failed", str(exc))
             log.warning("alert of %s window %s: %s failed: %s", model, window, spec, exc)
             failures.append(f"{spec}: {exc}")
+            continue
+        except ConfigError as exc:  # found out while sending (e.g. the Connection is missing)
+            store.finish_alert_delivery(model, window, spec, "failed", str(exc))
+            log.error("alert of %s window %s: %s is misconfigured: %s", model, window, spec, exc)
+            misconfigured.append(f"{spec}: {exc}")
             continue
         store.finish_alert_delivery(model, window, spec, SENT, detail)
         log.info("alert of %s window %s sent to %s (%s)", model, window, spec, detail)

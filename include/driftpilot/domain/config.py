@@ -239,6 +239,7 @@ class ModelConfig:
     promotion: PromotionGate
     approval: ApprovalMode
     alert_channels: tuple[str, ...]
+    alert_email_to: tuple[str, ...] = ()  # recipients of the `email:<conn_id>` channels
     segments: tuple[str, ...] = ()
     positive_label: Any = 1
     path: str = ""
@@ -360,11 +361,17 @@ class _Section:
 # Alert channels name where a secret lives, never the secret: a webhook URL (a Slack incoming
 # webhook is one) grants anyone who reads it the right to post, so it belongs in an Airflow
 # Connection or an environment variable, not in this versioned file.
+_CONN_ID = re.compile(r"[A-Za-z0-9_.-]+")  # an Airflow Connection id
 ALERT_CHANNEL_FORMS = {
     "file": None,
-    "webhook_conn": re.compile(r"[A-Za-z0-9_.-]+"),  # an Airflow Connection id
+    "webhook_conn": _CONN_ID,
     "webhook_env": re.compile(r"[A-Z_][A-Z0-9_]*"),  # an environment variable of the workers
+    "slack": _CONN_ID,  # a Slack incoming-webhook Connection (the Slack provider's `slackwebhook`)
+    "email": _CONN_ID,  # an SMTP Connection (the SMTP provider's `smtp`); recipients: alert_email_to
 }
+# One plain address a line: no display name, comma or whitespace (nothing a header could be split on).
+_ADDR = r"[^@\s,;<>\"'\x00-\x1f\x7f]+"
+_EMAIL = re.compile(rf"{_ADDR}@{_ADDR}\.{_ADDR}")
 
 
 def _parse_alert_channels(top: _Section) -> tuple[str, ...]:
@@ -389,9 +396,27 @@ def _parse_alert_channels(top: _Section) -> tuple[str, ...]:
             raise top.fail(
                 "alert_channels",
                 f"has unknown channel {spec!r}: use `file`, `webhook_conn:<conn_id>` (an Airflow Connection "
-                "id) or `webhook_env:<VAR>` (an upper-case environment variable name)",
+                "id), `webhook_env:<VAR>` (an upper-case environment variable name), `slack:<conn_id>` (a Slack "
+                "webhook Connection) or `email:<conn_id>` (an SMTP Connection, with `alert_email_to`)",
             )
     return channels
+
+
+def _parse_alert_email_to(top: _Section, channels: tuple[str, ...]) -> tuple[str, ...]:
+    """Recipients of every ``email:`` channel: required with one, refused without (it would do nothing)."""
+    recipients = top.strings("alert_email_to", [])
+    emails = [c for c in channels if c.startswith("email:")]
+    if emails and not recipients:
+        raise top.fail("alert_email_to", f"is missing: the channel `{emails[0]}` sends e-mail, so list its "
+                       "recipients, e.g. `alert_email_to: [ml-oncall@example.com]`")
+    if recipients and not emails:
+        raise top.fail("alert_email_to", "is set but no alert channel sends e-mail: add `email:<conn_id>` "
+                       "(an SMTP Connection) to `alert_channels`, or remove `alert_email_to`")
+    for address in recipients:
+        if not _EMAIL.fullmatch(address):
+            raise top.fail("alert_email_to", f"has {address!r}, which is not one plain e-mail "
+                           "address (name@domain, no display name, comma or spaces): list each address on its own")
+    return recipients
 
 
 def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
@@ -430,7 +455,8 @@ def parse_config(data: Any, where: str = "<config>") -> ModelConfig:
         retraining=_parse_retraining(top),
         promotion=gate,
         approval=_parse_approval(top),
-        alert_channels=_parse_alert_channels(top),
+        alert_channels=(channels := _parse_alert_channels(top)),
+        alert_email_to=_parse_alert_email_to(top, channels),
         segments=segments,
         positive_label=top.raw("positive_label", 1),
         path=where,
