@@ -14,14 +14,16 @@
    accuracy once mature, action), accuracy before/after each promotion, and where everything is.
 
 Running it again is safe: days already in the lake are kept, DAG runs replace their outputs.
+
+In the Airflow UI (`make airflow-ui`) the demo's runs read like scheduler runs
+(`driftpilot_demo.airflow_runs`): real durations, each task's log in Airflow's task log folder,
+and a note naming the window monitored and the action decided (or the request a retraining run served).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -31,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from driftpilot.composition import build_ports
+from driftpilot.domain.reports import share_text
 from driftpilot.settings import redact_uri
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -65,8 +68,9 @@ def main() -> int:
     # whose warning would be printed once per window.
     os.environ.setdefault("AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX", "regexp")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    # Task logs go to the demo log file; the console shows one line per window.
-    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # Task logs go to Airflow's task log files at INFO (as a scheduler's would), the rest to the
+    # demo log file; the console shows one line per window.
+    os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "INFO")
     os.environ.setdefault("PYTHONWARNINGS", "ignore::DeprecationWarning")
     warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -74,10 +78,14 @@ def main() -> int:
     from driftpilot.settings import load_settings
     from driftpilot.usecases import monitor as monitoring
     from driftpilot_demo import datasets
+    from driftpilot_demo.airflow_runs import finish_run, install_router, run_dag
     from driftpilot_demo.config import demo_spec
     from driftpilot_demo.replay import replay_day
     from driftpilot_demo.traffic import bootstrap_demo, champion_scorer
 
+    # Before Airflow is imported: its log handler keeps the stream it finds, and this one sorts
+    # each task's lines into that task's log (the console until the runs start).
+    router = install_router()
     settings = load_settings()
     config = model_config(settings, args.model)
     demo = demo_spec(config.name)
@@ -89,11 +97,16 @@ def main() -> int:
     result = bootstrap_demo(config, build_ports(settings), demo)
     say(f"   version {result.version} ({'new' if result.created else 'already registered'}), champion = v{result.champion}")
 
+    log_path = settings.home / "demo.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    sink = log_path.open("w")
+    router.sink = sink  # Airflow's own chatter (INFO from here on) goes to the demo log
+
     from airflow.dag_processing.dagbag import DagBag
 
     dagbag = DagBag(dag_folder=str(ROOT / "dags" / "driftpilot_monitor.py"))
     if dagbag.import_errors:
-        say(f"DAG import errors: {dagbag.import_errors}")
+        say(f"DAG import errors: {dagbag.import_errors} (details in {log_path})")
         return 1
     dag = dagbag.dags[f"driftpilot_monitor__{config.name}"]
     retrain_bag = DagBag(dag_folder=str(ROOT / "dags" / "driftpilot_retrain.py"))
@@ -101,22 +114,17 @@ def main() -> int:
     retrained: set[str] = set()
     source = datasets.load_source(config, demo, seed=demo.replay.seed)
     scorer = champion_scorer(config, settings)
-    log_path = settings.home / "demo.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
     failures = []
-    say(f"-- replay + monitoring DAG per window (task logs: {log_path})")
+    task_logs = Path(os.environ["AIRFLOW_HOME"]) / "logs"
+    say(f"-- replay + monitoring DAG per window (task logs: {task_logs}, the rest: {log_path})")
     say(f"   {'window':10s} {'served':>6s} {'by':>4s} {'state':8s} {'drift':>6s} {'action':8s} {'secs':>5s}")
-    with log_path.open("w") as sink:
+    with sink:
         for day in range(days):
             t0 = time.time()
             served = replay_day(config, demo, settings.lake, source, day, scorer)
             window = monitoring.window_for(config, served.date)
-            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-                root = logging.getLogger()
-                handlers = root.handlers[:]
-                # Like the scheduler: the run for [start, end) happens once the window has ended.
-                run = dag.test(logical_date=window.end)
-                root.handlers = handlers
+            # Like the scheduler: the run for [start, end) happens once the window has ended.
+            run, run_started = run_dag(dag, router, logical_date=window.end)
             state = str(getattr(run, "state", "unknown"))
             decision_file = monitoring.report_dir(settings, window) / "decision.json"
             action, share = "-", None
@@ -126,14 +134,15 @@ def main() -> int:
                 share = decision["evidence"].get("drift_share")
             if "success" not in state:
                 failures.append(window.label)
+            finish_run(dag.dag_id, run.run_id, run_started, window_note(window, action, share), router.take())
             if action == "retrain":
                 key = decision["idempotency_key"]
                 if key not in retrained:
                     retrained.add(key)
-                    retrain(settings, config, retrain_dag, decision, sink)
-            share_text = f"{share:6.2f}" if share is not None else "     -"
+                    retrain(settings, config, retrain_dag, decision, router)
             say(f"   {window.label:10s} {served.rows or 0:6d} {('v' + served.model_version) if served.model_version else 'kept':>4s} "
-                f"{state.split('.')[-1]:8s} {share_text} {action:8s} {time.time() - t0:5.1f}")
+                f"{state.split('.')[-1]:8s} {share_text(share):>6s} {action:8s} {time.time() - t0:5.1f}")
+        router.sink = sys.__stdout__
 
     say()
     store = build_ports(settings).store
@@ -152,26 +161,32 @@ def main() -> int:
     return 1 if failures else 0
 
 
-def retrain(settings, config, retrain_dag, decision, sink) -> None:  # type: ignore[no-untyped-def]
+def window_note(window, action: str, share: float | None) -> str:  # type: ignore[no-untyped-def]
+    """The note of a monitoring run: the window monitored and what was decided."""
+    return (f"window {window.label}: [{window.start:%Y-%m-%d %H:%M}, {window.end:%Y-%m-%d %H:%M}) UTC, "
+            f"replayed by the demo; action {action}, drift share {share_text(share)}")
+
+
+def retrain(settings, config, retrain_dag, decision, router) -> None:  # type: ignore[no-untyped-def]
     """Run the retraining DAG for a request, then review the candidate as a person would."""
     from driftpilot.adapters import mlflow_registry as registry
     from driftpilot.usecases import promote as promotion
+    from driftpilot_demo.airflow_runs import finish_run, run_dag
     conf = {"reason": "; ".join(decision["reasons"])[:500], "window": decision["window"],
             "as_of": decision["window_end"], "idempotency_key": decision["idempotency_key"]}
     t0 = time.time()
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-        root = logging.getLogger()
-        handlers = root.handlers[:]
-        run = retrain_dag.test(run_conf=conf)
-        root.handlers = handlers
+    run, run_started = run_dag(retrain_dag, router, run_conf=conf)
     state = str(getattr(run, "state", "unknown")).split(".")[-1]
+    finish_run(retrain_dag.dag_id, run.run_id, run_started, f"retrain request {decision['idempotency_key']} "
+               f"of window {decision['window']} (labels as of {decision['window_end']}), run by the demo", router.take())
     client = registry.MlflowRegistry(settings)
     version = client.alias_version(config.name, registry.CHALLENGER)
     found = client.search_versions(config.name, registry.KEY_TAG, f"retrain:{decision['idempotency_key']}")
     say(f"   >> retraining DAG for window {decision['window']}: {state} ({time.time() - t0:.0f} s)")
     if not found:
         ti = run.get_task_instance("training_set") if hasattr(run, "get_task_instance") else None
-        say(f"      no candidate registered{f' (training_set: {ti.state})' if ti else ''}; see {settings.home / 'demo.log'}")
+        say(f"      no candidate registered{f' (training_set: {ti.state})' if ti else ''}; "
+            f"see the run's task logs in the Airflow UI (run {run.run_id} of {retrain_dag.dag_id})")
         return
     tags = client.version_tags(config.name, found[-1])
     say(f"      candidate v{found[-1]}: gate {tags.get(promotion.GATE)} — {tags.get('driftpilot.gate_summary', '')[:160]}")
