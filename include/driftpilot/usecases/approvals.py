@@ -20,6 +20,9 @@ from driftpilot.ports import CHALLENGER, CHAMPION, Ports
 from driftpilot.usecases import promote as promotion
 
 
+APPROVALS_PAGE = "/driftpilot/approvals/"  # the plugin's page, under the Airflow api-server
+
+
 class NoteRequired(DriftpilotError):
     """A decision without a note: the note is what the next reviewer reads, so it is never optional."""
 
@@ -136,6 +139,38 @@ def pending(ports: Ports, models: Iterable[str]) -> list[Candidate]:
             if _is_pending(ports, model, version, ports.registry.version_tags(model, version)):
                 out.append(candidate(ports, model, version))
     return out
+
+
+def how_to_decide(model: str, version: str) -> str:
+    """Every way a reviewer decides ``version``: what a waiting run, ``status`` and the timeout say."""
+    return (f"open the approvals page ({APPROVALS_PAGE} under the Airflow api-server), or run "
+            f"`driftpilot approve --model {model} --version {version} --note '...'` (or `driftpilot reject`), or "
+            f"set tag {promotion.APPROVAL}=approved (or rejected) with {promotion.APPROVAL_BY} and "
+            f"{promotion.APPROVAL_NOTE} on {model} v{version} in the MLflow registry")
+
+
+def decision(ports: Ports, model: str, version: str) -> str | None:
+    """``None`` while ``version`` still awaits a decision; else what settled it, for the log.
+
+    Settled means a reviewer set the approval tag (approved or rejected: promotion itself is left to
+    ``reconcile`` or the approvals page), driftpilot already acted on the version (promoted,
+    refused, rolled back), or the version no longer holds ``challenger`` (another candidate took
+    its place): in each case nobody will decide it any more, so a run waiting for it may end.
+    """
+    version = str(version)
+    tags = ports.registry.version_tags(model, version)
+    state = tags.get(promotion.APPROVAL)
+    if state in (promotion.APPROVED, promotion.REJECTED):
+        return f"{state} by {tags.get(promotion.APPROVAL_BY, 'unknown reviewer')}: {tags.get(promotion.APPROVAL_NOTE, '')}"
+    if tags.get(promotion.PROMOTION):
+        return tags[promotion.PROMOTION]
+    done = ports.store.version_outcome(model, version)
+    if done is not None and done.final:
+        return f"{done.outcome} at {done.decided_at}"
+    challenger = ports.registry.alias_version(model, CHALLENGER)
+    if challenger != version:
+        return f"no longer the challenger ({'v' + challenger if challenger else 'no challenger'} now)"
+    return None
 
 
 def decide(ports: Ports, model: str, version: str, decision: str, by: str, note: str, at: str,
