@@ -60,6 +60,7 @@ class Candidate:
     ci_high: float | None = None
     rows: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    gated_at: str | None = None  # when the gate ran (the retrain request's as-of time): awaiting since then
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -67,7 +68,7 @@ class Candidate:
             "gated_against": self.gated_against, "challenger": self.challenger, "gate_passed": self.gate_passed,
             "gate_problem": self.gate_problem, "reasons": list(self.reasons),
             "metrics": [vars(m) for m in self.metrics], "improvement": self.improvement,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "rows": self.rows,
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "rows": self.rows, "gated_at": self.gated_at,
             "reason": self.tags.get("driftpilot.reason", ""),
             "training_window": self.tags.get("driftpilot.training_window", ""),
         }
@@ -118,6 +119,7 @@ def candidate(ports: Ports, model: str, version: str) -> Candidate:
         model=model, version=str(version),
         champion_version=ports.registry.alias_version(model, CHAMPION),
         gated_against=verdict.champion_version if verdict is not None else None,
+        gated_at=verdict.recorded_at if verdict is not None else None,
         challenger=ports.registry.alias_version(model, CHALLENGER) == str(version),
         gate_passed=bool(verdict is not None and verdict.passed),
         gate_problem=promotion.gate_problem(ports, model, str(version)),
