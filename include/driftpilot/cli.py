@@ -114,10 +114,11 @@ def print_locations(settings: Settings, model: str) -> None:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.adapters import parquet_lake as storage
+    from driftpilot.composition import build_read_ports
     from driftpilot.domain.reports import share_text
     from driftpilot.ports import CHAMPION
 
-    ports = build_ports(settings)
+    ports = build_read_ports(settings)  # status only looks: answers without importing MLflow
     champion = ports.registry.alias_version(args.model, CHAMPION)
     _out(f"{args.model}: champion = {'v' + champion if champion else 'none (run bootstrap)'}")
     decided = ports.store.decisions(args.model)

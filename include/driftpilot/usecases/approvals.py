@@ -19,7 +19,6 @@ from driftpilot.errors import DriftpilotError
 from driftpilot.ports import CHALLENGER, CHAMPION, Ports
 from driftpilot.usecases import promote as promotion
 
-
 APPROVALS_PAGE = "/driftpilot/approvals/"  # the plugin's page, under the Airflow api-server
 
 
