@@ -40,7 +40,7 @@ class AwaitingDecision(BaseSensorOperator):
         params = context["params"]
         if params.get("await_decision") is False:
             raise AirflowSkipException("await_decision is false: this run does not wait for the reviewer")
-        self.poke_interval = float(params.get("decision_poke_seconds") or DEFAULT_POKE_SECONDS)
+        self.poke_interval = float(params.get("decision_poke_seconds") or self.poke_interval)
         try:
             return super().execute(context)
         except AirflowSensorTimeout as exc:
@@ -53,7 +53,8 @@ class AwaitingDecision(BaseSensorOperator):
                 "promotes an approved one") from exc
 
     def poke(self, context: Any) -> bool:
-        from dag_support import load
+        from driftpilot.composition import build_ports
+        from driftpilot.settings import load_settings
         from driftpilot.usecases.approvals import decision, how_to_decide
 
         outcome = dict(self.outcome or {})
@@ -61,8 +62,7 @@ class AwaitingDecision(BaseSensorOperator):
             self.log.info("nothing to decide: %s", outcome.get("why") or outcome.get("state"))
             return True
         version = str(outcome["version"])
-        _, ports = load(self.model)
-        settled = decision(ports, self.model, version)
+        settled = decision(build_ports(load_settings()), self.model, version)  # registry and store only: no config
         if settled is None:
             self.log.info("%s v%s awaits a decision: %s", self.model, version, how_to_decide(self.model, version))
             return False
