@@ -15,8 +15,16 @@ the as-of time and an idempotency key), or when a person triggers it with the va
 4. **register**: a new version (once per idempotency key) with tags and alias `challenger`;
 5. **approval** by config: `registry` (default) leaves the version *awaiting approval*: a
    reviewer sets its `driftpilot.approval` tag in the MLflow registry (or runs
-   `driftpilot approve`), and the next monitoring run promotes it; `auto` promotes a passed
-   candidate at once; `airflow` waits in an Airflow approval task (human-in-the-loop).
+   `driftpilot approve`, or decides on the plugin's approvals page, which promotes at once);
+   otherwise the next monitoring run promotes it; `auto` promotes a passed candidate at once;
+   `airflow` waits in an Airflow approval task (human-in-the-loop);
+6. **awaiting_decision** (registry mode): the run is not green while nobody decided. A
+   reschedule-mode sensor (no worker slot held) looks every `decision_poke_seconds` (default
+   300) until the version is approved, rejected, acted on or no longer the challenger, and fails
+   after 7 days saying how to decide. It only waits: promotion stays with the approvals page and
+   the monitoring run's reconcile. With `max_active_runs=1` a further retrain request of this
+   model queues behind a waiting run. `await_decision: false` skips the wait (scripted runs that
+   decide afterwards, e.g. tests).
 
 Re-running with the same idempotency key reuses the run and the version: no duplicates.
 Logic: `include/driftpilot/usecases/retrain.py`, `usecases/promote.py`, `domain/gate.py`.
@@ -30,6 +38,7 @@ import pendulum
 from airflow.sdk import DAG, Param, task
 
 from dag_support import DEFAULT_ARGS, load, model_configs, retrain_asset, task_errors
+from dag_support.decision import DECISION_TIMEOUT, DEFAULT_POKE_SECONDS, AwaitingDecision
 
 
 def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
@@ -43,7 +52,7 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         catchup=False,
         max_active_runs=1,
         default_args=DEFAULT_ARGS,
-        dagrun_timeout=pendulum.duration(hours=4),
+        dagrun_timeout=DECISION_TIMEOUT + timedelta(hours=4),  # training, then the reviewer's wait
         tags=["driftpilot", "retraining", model],
         params={
             "reason": Param("manual retrain", type="string", minLength=3, description="Why retrain (kept with the version)."),
@@ -52,6 +61,8 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
             "train_start": Param(None, type=["null", "string"], format="date", description="First production day to learn from."),
             "train_end": Param(None, type=["null", "string"], format="date", description="Day after the last production day."),
             "idempotency_key": Param(None, type=["null", "string"], description="Same key, same candidate: no duplicates."),
+            "await_decision": Param(True, type="boolean", description="Registry approval: keep the run waiting until the candidate is decided."),
+            "decision_poke_seconds": Param(DEFAULT_POKE_SECONDS, type="integer", minimum=1, description="How often the wait looks for the decision."),
         },
     ) as dag:
 
@@ -113,6 +124,9 @@ def build_retrain_dag(config) -> DAG:  # type: ignore[no-untyped-def]
         evaluation = evaluate(req, candidate)
         registration = register(req, candidate, evaluation)
         outcome = approval(req, registration)
+
+        if config.approval.value == "registry":
+            AwaitingDecision(task_id="awaiting_decision", model=model, outcome=outcome)
 
         if config.approval.value == "airflow":
             from airflow.providers.standard.operators.hitl import ApprovalOperator

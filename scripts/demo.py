@@ -9,7 +9,9 @@
 4. when a window decides `retrain`, run the real retraining DAG with the request (under
    `dag.test()` an Asset-triggered run would only be queued), and, if the candidate passed the
    gate, approve it the way a reviewer would in the MLflow registry (the same tags as
-   `driftpilot approve`); the next monitoring run promotes it and later days are scored by it;
+   `driftpilot approve`) while the run's `awaiting_decision` task waits for that decision (a
+   reviewer thread, the wait looking every second); the next monitoring run promotes it and later
+   days are scored by it;
 5. print a per-window table (rows, serving version, quarantined, drift share, label-confirmed
    accuracy once mature, action), accuracy before/after each promotion, and where everything is.
 
@@ -25,8 +27,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import logging
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from datetime import UTC, datetime, timedelta
@@ -173,9 +177,18 @@ def retrain(settings, config, retrain_dag, decision, router) -> None:  # type: i
     from driftpilot.usecases import promote as promotion
     from driftpilot_demo.airflow_runs import finish_run, run_dag
     conf = {"reason": "; ".join(decision["reasons"])[:500], "window": decision["window"],
-            "as_of": decision["window_end"], "idempotency_key": decision["idempotency_key"]}
+            "as_of": decision["window_end"], "idempotency_key": decision["idempotency_key"],
+            "decision_poke_seconds": 1}
     t0 = time.time()
-    run, run_started = run_dag(retrain_dag, router, run_conf=conf)
+    stop = threading.Event()
+    reviewer = threading.Thread(target=review_when_pending, args=(settings, config, decision["idempotency_key"], stop),
+                                name="demo-reviewer", daemon=True)
+    reviewer.start()
+    try:
+        run, run_started = run_dag(retrain_dag, router, run_conf=conf)
+    finally:
+        stop.set()
+        reviewer.join()
     state = str(getattr(run, "state", "unknown")).split(".")[-1]
     finish_run(retrain_dag.dag_id, run.run_id, run_started, f"retrain request {decision['idempotency_key']} "
                f"of window {decision['window']} (labels as of {decision['window_end']}), run by the demo", router.take())
@@ -190,11 +203,29 @@ def retrain(settings, config, retrain_dag, decision, router) -> None:  # type: i
         return
     tags = client.version_tags(config.name, found[-1])
     say(f"      candidate v{found[-1]}: gate {tags.get(promotion.GATE)} — {tags.get('driftpilot.gate_summary', '')[:160]}")
-    if version == found[-1] and tags.get(promotion.APPROVAL) == promotion.PENDING:
-        note = "demo reviewer: comparison read, gate passed on the out-of-time holdout"
-        promotion.set_approval(build_ports(settings), config.name, version, promotion.APPROVED, "demo-reviewer", note)
-        say(f"      reviewer approves in the registry (same as `driftpilot approve --model {config.name} "
+    if version == found[-1] and tags.get(promotion.APPROVAL) == promotion.APPROVED:
+        say(f"      reviewer approved in the registry while the run waited (same as `driftpilot approve --model {config.name} "
             f"--version {version} --note ...`); the next monitoring run promotes it")
+
+
+def review_when_pending(settings, config, key: str, stop: threading.Event) -> None:  # type: ignore[no-untyped-def]
+    """The demo's reviewer: approves the run's candidate once it awaits approval, as a person would
+    while the retraining run's `awaiting_decision` task waits (the run ends when it sees the tags)."""
+    from driftpilot.adapters import mlflow_registry as registry
+    from driftpilot.usecases import promote as promotion
+
+    client = registry.MlflowRegistry(settings)
+    note = "demo reviewer: comparison read, gate passed on the out-of-time holdout"
+    while not stop.wait(0.5):
+        try:
+            found = client.search_versions(config.name, registry.KEY_TAG, f"retrain:{key}")
+            if (found and client.alias_version(config.name, registry.CHALLENGER) == found[-1]
+                    and client.version_tags(config.name, found[-1]).get(promotion.APPROVAL) == promotion.PENDING):
+                promotion.set_approval(build_ports(settings), config.name, found[-1], promotion.APPROVED,
+                                       "demo-reviewer", note)
+                return
+        except Exception:  # a registry busy with the run's own writes: look again, never leave the run waiting
+            logging.getLogger(__name__).exception("demo reviewer: looking again")
 
 
 def print_table(settings, config, store, monitoring) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,7 @@
     driftpilot bootstrap --all                    re-run for every model from its recorded training set
     driftpilot register --model M --model-uri models:/M/3 --reference FILE.parquet [--champion]
                                                   attach a baseline to a model trained elsewhere
-    driftpilot status --model elec2_updown        champion, baseline, lake partitions
+    driftpilot status --model elec2_updown        champion, pending approvals, lake partitions
     driftpilot check-config [FILE ...]            validate model configs
     driftpilot check-lake --model elec2_updown    read every partition, report damaged files
     driftpilot approve --model M --version V --note "..." [--by NAME]   approve a challenger (registry tags)
@@ -39,6 +39,7 @@ from pathlib import Path
 
 from driftpilot.composition import build_ports
 from driftpilot.errors import DriftpilotError
+from driftpilot.ports import Ports
 from driftpilot.settings import Settings, load_settings, redact_uri
 
 DEFAULT_MODEL = "elec2_updown"
@@ -113,10 +114,11 @@ def print_locations(settings: Settings, model: str) -> None:
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from driftpilot.adapters import parquet_lake as storage
+    from driftpilot.composition import build_read_ports
     from driftpilot.domain.reports import share_text
     from driftpilot.ports import CHAMPION
 
-    ports = build_ports(settings)
+    ports = build_read_ports(settings)  # status only looks: answers without importing MLflow
     champion = ports.registry.alias_version(args.model, CHAMPION)
     _out(f"{args.model}: champion = {'v' + champion if champion else 'none (run bootstrap)'}")
     decided = ports.store.decisions(args.model)
@@ -128,8 +130,24 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         dates = storage.list_partition_dates(settings.lake, kind, args.model)
         span = f"{dates[0]} .. {dates[-1]}" if dates else "-"
         _out(f"  {kind:10s} {len(dates):4d} partition(s)  {span}")
+    _print_pending(ports, args.model)
     print_locations(settings, args.model)
     return 0
+
+
+def _print_pending(ports: Ports, model: str) -> None:
+    """The candidates awaiting a reviewer, and how to decide each (`status` is where people look first)."""
+    from driftpilot.usecases import approvals
+
+    waiting = approvals.pending(ports, [model])
+    _out(f"  pending approvals: {len(waiting) or 'none'}")
+    for item in waiting:
+        gate = "passed" if item.gate_problem is None else f"would be refused: {item.gate_problem}"
+        _out(f"    v{item.version} (challenger: {'yes' if item.challenger else 'no'}), gate {gate}, awaiting since "
+             f"{item.gated_at or 'unknown'} (gated against v{item.gated_against})")
+        _out(f"      decide: approvals page {approvals.APPROVALS_PAGE} under the Airflow api-server, or "
+             f"`driftpilot approve --model {model} --version {item.version} --note '...'` "
+             f"(or `driftpilot reject`)")
 
 
 def cmd_check_config(args: argparse.Namespace, settings: Settings) -> int:
@@ -279,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--by", default="", help="who registers (default: $DRIFTPILOT_REVIEWER, else the OS user)")
     p.set_defaults(func=cmd_register)
 
-    p = sub.add_parser("status", help="champion and lake partitions of a model")
+    p = sub.add_parser("status", help="champion, pending approvals and lake partitions of a model")
     p.add_argument("--model", default=DEFAULT_MODEL)
     p.set_defaults(func=cmd_status)
 

@@ -47,6 +47,15 @@ def build_ports(settings: Settings) -> Ports:
     )
 
 
+def build_read_ports(settings: Settings) -> Ports:
+    """``build_ports`` for commands that only look (``driftpilot status``): registry reads skip MLflow's import."""
+    import dataclasses
+
+    from driftpilot.adapters.mlflow_sqlite_reads import SqliteRegistryReads
+
+    return dataclasses.replace(build_ports(settings), registry=SqliteRegistryReads(settings))
+
+
 def build_lake_files(lake: Path | str) -> LakeFiles:
     """Whole-file publishing into the lake at ``lake`` (the serving helper's writer).
 

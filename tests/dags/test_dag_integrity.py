@@ -66,6 +66,21 @@ def test_retrain_dag_shape(dagbag) -> None:
     assert "approve_in_airflow" not in dag.task_ids  # registry approval by default
 
 
+def test_registry_approval_waits_for_the_decision_without_holding_a_worker(dagbag) -> None:
+    """The run is not green while the candidate awaits a reviewer: its last task waits, rescheduled."""
+    from dag_support.decision import DECISION_TIMEOUT
+
+    dag = dagbag.dags["driftpilot_retrain__elec2_updown"]
+    wait = dag.get_task("awaiting_decision")
+    assert wait.upstream_task_ids == {"approval"}
+    assert not wait.downstream_task_ids  # the run ends only when the wait does
+    assert wait.mode == "reschedule"
+    assert wait.timeout == DECISION_TIMEOUT.total_seconds()
+    assert dag.dagrun_timeout > DECISION_TIMEOUT  # the run outlives the wait, so the wait's message is what fails
+    assert dag.params["await_decision"] is True
+    assert {"await_decision", "decision_poke_seconds"} <= set(dag.params)
+
+
 def test_airflow_approval_mode_adds_a_gated_approval_task(elec2_config) -> None:
     import dataclasses
     import importlib.util
@@ -78,6 +93,7 @@ def test_airflow_approval_mode_adds_a_gated_approval_task(elec2_config) -> None:
     dag = module.build_retrain_dag(dataclasses.replace(elec2_config, approval=ApprovalMode.AIRFLOW))
     assert dag.get_task("approve_in_airflow").upstream_task_ids == {"gate_passed"}
     assert dag.get_task("gate_passed").upstream_task_ids >= {"approval"}
+    assert "awaiting_decision" not in dag.task_ids  # the Airflow approval task is the wait
     assert "approve_in_airflow" in dag.get_task("promote_approved").upstream_task_ids
 
 

@@ -97,7 +97,8 @@ def test_monitoring_retraining_gate_and_promotion(model: str, tmp_path: Path, ai
 
         # 2. retraining on matured production labels, gate on the task's metric
         run = dagbag.dags[f"driftpilot_retrain__{model}"].test(run_conf={
-            "reason": "test: performance", "window": "2026-01-06", "as_of": AS_OF, "idempotency_key": f"t-{model}"})
+            "reason": "test: performance", "window": "2026-01-06", "as_of": AS_OF, "idempotency_key": f"t-{model}",
+            "await_decision": False})  # approved below, after the run
         assert str(run.state) == "success"
         [version] = registry.MlflowRegistry(settings).search_versions(model, registry.KEY_TAG, f"retrain:t-{model}")
         work = settings.home / "retrain" / model / f"t-{model}"

@@ -7,15 +7,25 @@ flags are the ones headless Chromium needs as root on a closed network.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import signal
+import socket
 import subprocess
+import sys
+import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ensure_chromium() -> Path:
@@ -47,3 +57,96 @@ def browser() -> Iterator[Any]:
             yield browser
         finally:
             browser.close()
+
+
+@dataclass(frozen=True)
+class Server:
+    url: str
+    user: str
+    password: str
+    artifacts: Path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _airflow(env: dict[str, str], *args: str) -> None:
+    done = subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, capture_output=True,
+                          text=True, timeout=240)
+    assert done.returncode == 0, f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+
+
+@contextmanager
+def api_server(base: Path, home: Path, config_dir: Path) -> Iterator[Server]:
+    """A real ``airflow api-server`` on ``home`` (driftpilot's state) and ``config_dir``, own AIRFLOW_HOME under ``base``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRIFTPILOT_", "AIRFLOW", "MLFLOW_TRACKING"))}
+    env |= {
+        "DRIFTPILOT_HOME": str(home), "DRIFTPILOT_CONFIG_DIR": str(config_dir),
+        "AIRFLOW_HOME": str(base / "airflow"), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX": "regexp", "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}",
+    }
+    _airflow(env, "db", "migrate")
+    _airflow(env, "dags", "reserialize")  # the DAG page (and its tab) needs the serialized DAG
+    port = _free_port()
+    log = (base / "api-server.log").open("w")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "api-server", "--host", "127.0.0.1",
+                                "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            assert process.poll() is None, (base / "api-server.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the api-server did not answer within 90 s"
+            time.sleep(0.5)
+        passwords = json.loads((base / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())
+        user, password = next(iter(passwords.items()))
+        artifacts = Path(os.environ.get("DRIFTPILOT_ARTIFACTS", ROOT / "tests" / "ui" / "artifacts"))
+        artifacts.mkdir(parents=True, exist_ok=True)
+        yield Server(url, user, password, artifacts)
+    finally:
+        # The api-server forks workers: stop its whole process group, politely first.
+        for sig, wait in ((signal.SIGINT, 10), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
+            if process.poll() is not None:
+                break
+            os.killpg(process.pid, sig)
+            try:
+                process.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                continue
+        log.close()
+
+
+@contextmanager
+def logged_in(browser: Any, server: Server) -> Iterator[tuple[Any, list[str]]]:
+    """A logged-in page (through Airflow's own login form) and the dialogs any page opened."""
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    page.goto(server.url + "/")
+    page.wait_for_url("**/auth/login**")
+    page.fill("input[name=username]", server.user)
+    page.fill("input[name=password]", server.password)
+    page.click("button[type=submit]")
+    page.wait_for_url(server.url + "/")
+    try:
+        yield page, dialogs
+    finally:
+        context.close()

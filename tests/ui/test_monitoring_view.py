@@ -13,16 +13,8 @@ injected element, no image, the title unchanged). Screenshots go to ``$DRIFTPILO
 from __future__ import annotations
 
 import csv
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -30,6 +22,7 @@ from urllib.parse import quote
 import pytest
 
 from tests import view_data
+from tests.ui.conftest import Server, api_server, logged_in
 
 pytestmark = pytest.mark.ui
 
@@ -50,99 +43,20 @@ POINTS = "name => document.querySelectorAll(`svg[data-chart='${name}'] circle.dp
 EVENTS = "name => document.querySelectorAll(`svg[data-chart='${name}'] line.dp-event`).length"
 
 
-@dataclass(frozen=True)
-class Server:
-    url: str
-    user: str
-    password: str
-    artifacts: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _airflow(env: dict[str, str], *args: str) -> None:
-    done = subprocess.run([str(Path(sys.executable).parent / "airflow"), *args], env=env, capture_output=True,
-                          text=True, timeout=240)
-    assert done.returncode == 0, f"airflow {' '.join(args)} failed:\n{done.stderr[-3000:]}"
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     base = tmp_path_factory.mktemp("view-ui")
     home = base / "home"
     view_data.write_history(base / "config", home / "metrics" / "history.sqlite", home / "lake")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DRIFTPILOT_", "AIRFLOW", "MLFLOW_TRACKING"))}
-    env |= {
-        "DRIFTPILOT_HOME": str(home), "DRIFTPILOT_CONFIG_DIR": str(base / "config"),
-        "AIRFLOW_HOME": str(base / "airflow"), "AIRFLOW__CORE__DAGS_FOLDER": str(ROOT / "dags"),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(ROOT / "plugins"), "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "AIRFLOW__CORE__DAG_IGNORE_FILE_SYNTAX": "regexp", "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
-        "PATH": f"{Path(sys.executable).parent}:{env.get('PATH', '/usr/bin:/bin')}",
-    }
-    _airflow(env, "db", "migrate")
-    _airflow(env, "dags", "reserialize")  # the DAG page (and its tab) needs the serialized DAG
-    port = _free_port()
-    log = (base / "api-server.log").open("w")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "airflow"), "api-server", "--host", "127.0.0.1",
-                                "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/api/v2/monitor/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            assert process.poll() is None, (base / "api-server.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the api-server did not answer within 90 s"
-            time.sleep(0.5)
-        passwords = json.loads((base / "airflow" / "simple_auth_manager_passwords.json.generated").read_text())
-        user, password = next(iter(passwords.items()))
-        artifacts = Path(os.environ.get("DRIFTPILOT_ARTIFACTS", ROOT / "tests" / "ui" / "artifacts"))
-        artifacts.mkdir(parents=True, exist_ok=True)
-        yield Server(url, user, password, artifacts)
-    finally:
-        # The api-server forks workers: stop its whole process group, politely first.
-        for sig, wait in ((signal.SIGINT, 10), (signal.SIGTERM, 5), (signal.SIGKILL, 5)):
-            if process.poll() is not None:
-                break
-            os.killpg(process.pid, sig)
-            try:
-                process.wait(timeout=wait)
-            except subprocess.TimeoutExpired:
-                continue
-        log.close()
+    with api_server(base, home, base / "config") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
 def session(browser: Any, server: Server) -> Iterator[tuple[Any, list[str]]]:
     """A logged-in page (through Airflow's own login form) and the dialogs any page opened."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-    page = context.new_page()
-    dialogs: list[str] = []
-
-    def on_dialog(dialog: Any) -> None:
-        dialogs.append(dialog.message)
-        dialog.dismiss()
-
-    page.on("dialog", on_dialog)
-    page.goto(server.url + "/")
-    page.wait_for_url("**/auth/login**")
-    page.fill("input[name=username]", server.user)
-    page.fill("input[name=password]", server.password)
-    page.click("button[type=submit]")
-    page.wait_for_url(server.url + "/")
-    try:
-        yield page, dialogs
-    finally:
-        context.close()
+    with logged_in(browser, server) as page_and_dialogs:
+        yield page_and_dialogs
 
 
 def _frame(page: Any, path: str) -> Any:

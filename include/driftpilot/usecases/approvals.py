@@ -19,6 +19,8 @@ from driftpilot.errors import DriftpilotError
 from driftpilot.ports import CHALLENGER, CHAMPION, Ports
 from driftpilot.usecases import promote as promotion
 
+APPROVALS_PAGE = "/driftpilot/approvals/"  # the plugin's page, under the Airflow api-server
+
 
 class NoteRequired(DriftpilotError):
     """A decision without a note: the note is what the next reviewer reads, so it is never optional."""
@@ -57,6 +59,7 @@ class Candidate:
     ci_high: float | None = None
     rows: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
+    gated_at: str | None = None  # when the gate ran (the retrain request's as-of time): awaiting since then
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,7 +67,7 @@ class Candidate:
             "gated_against": self.gated_against, "challenger": self.challenger, "gate_passed": self.gate_passed,
             "gate_problem": self.gate_problem, "reasons": list(self.reasons),
             "metrics": [vars(m) for m in self.metrics], "improvement": self.improvement,
-            "ci_low": self.ci_low, "ci_high": self.ci_high, "rows": self.rows,
+            "ci_low": self.ci_low, "ci_high": self.ci_high, "rows": self.rows, "gated_at": self.gated_at,
             "reason": self.tags.get("driftpilot.reason", ""),
             "training_window": self.tags.get("driftpilot.training_window", ""),
         }
@@ -115,6 +118,7 @@ def candidate(ports: Ports, model: str, version: str) -> Candidate:
         model=model, version=str(version),
         champion_version=ports.registry.alias_version(model, CHAMPION),
         gated_against=verdict.champion_version if verdict is not None else None,
+        gated_at=verdict.recorded_at if verdict is not None else None,
         challenger=ports.registry.alias_version(model, CHALLENGER) == str(version),
         gate_passed=bool(verdict is not None and verdict.passed),
         gate_problem=promotion.gate_problem(ports, model, str(version)),
@@ -136,6 +140,38 @@ def pending(ports: Ports, models: Iterable[str]) -> list[Candidate]:
             if _is_pending(ports, model, version, ports.registry.version_tags(model, version)):
                 out.append(candidate(ports, model, version))
     return out
+
+
+def how_to_decide(model: str, version: str) -> str:
+    """Every way a reviewer decides ``version``: what a waiting run, ``status`` and the timeout say."""
+    return (f"open the approvals page ({APPROVALS_PAGE} under the Airflow api-server), or run "
+            f"`driftpilot approve --model {model} --version {version} --note '...'` (or `driftpilot reject`), or "
+            f"set tag {promotion.APPROVAL}=approved (or rejected) with {promotion.APPROVAL_BY} and "
+            f"{promotion.APPROVAL_NOTE} on {model} v{version} in the MLflow registry")
+
+
+def decision(ports: Ports, model: str, version: str) -> str | None:
+    """``None`` while ``version`` still awaits a decision; else what settled it, for the log.
+
+    Settled means a reviewer set the approval tag (approved or rejected: promotion itself is left to
+    ``reconcile`` or the approvals page), driftpilot already acted on the version (promoted,
+    refused, rolled back), or the version no longer holds ``challenger`` (another candidate took
+    its place): in each case nobody will decide it any more, so a run waiting for it may end.
+    """
+    version = str(version)
+    tags = ports.registry.version_tags(model, version)
+    state = tags.get(promotion.APPROVAL)
+    if state in (promotion.APPROVED, promotion.REJECTED):
+        return f"{state} by {tags.get(promotion.APPROVAL_BY, 'unknown reviewer')}: {tags.get(promotion.APPROVAL_NOTE, '')}"
+    if tags.get(promotion.PROMOTION):
+        return tags[promotion.PROMOTION]
+    done = ports.store.version_outcome(model, version)
+    if done is not None and done.final:
+        return f"{done.outcome} at {done.decided_at}"
+    challenger = ports.registry.alias_version(model, CHALLENGER)
+    if challenger != version:
+        return f"no longer the challenger ({'v' + challenger if challenger else 'no challenger'} now)"
+    return None
 
 
 def decide(ports: Ports, model: str, version: str, decision: str, by: str, note: str, at: str,

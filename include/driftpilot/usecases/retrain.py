@@ -50,6 +50,7 @@ from driftpilot.domain.training_data import (
 from driftpilot.errors import ConfigError, DriftpilotError, InsufficientData
 from driftpilot.ports import CHALLENGER, CHAMPION, ModelRun, Ports
 from driftpilot.settings import Settings
+from driftpilot.usecases import approvals
 from driftpilot.usecases import promote as promotion
 from driftpilot.usecases.bootstrap import (
     baseline_metadata,
@@ -482,9 +483,7 @@ def approval_step(config: ModelConfig, ports: Ports, request: RetrainRequest, re
     return {
         "state": "awaiting approval",
         "version": version,
-        "how": f"set tag {promotion.APPROVAL}=approved (or rejected) with {promotion.APPROVAL_BY} and "
-               f"{promotion.APPROVAL_NOTE} on {config.name} v{version} in the MLflow registry, or run "
-               f"`driftpilot approve --model {config.name} --version {version} --note '...'`",
+        "how": approvals.how_to_decide(config.name, str(version)),
     }
 
 

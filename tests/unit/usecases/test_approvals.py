@@ -97,3 +97,41 @@ def test_the_gate_is_not_bypassed_by_an_approval(ports, registry, db) -> None:
     with pytest.raises(PromotionRefused, match="not promoted"):
         approvals.decide(ports, MODEL, version, promotion.APPROVED, "rita", "ship it", AT)
     assert registry.alias_version(MODEL, CHAMPION) == old
+
+
+def test_a_pending_candidate_is_undecided_until_a_reviewer_sets_the_tag(ports, registry, db) -> None:
+    """What the retraining DAG's `awaiting_decision` task waits on: the tag, not a promotion."""
+    _champion(registry)
+    version = _gated(ports, RECORD)
+    assert approvals.decision(ports, MODEL, version) is None
+    promotion.set_approval(ports, MODEL, version, promotion.APPROVED, "rita", "better AUC")
+    settled = approvals.decision(ports, MODEL, version)
+    assert settled is not None and settled.startswith("approved by rita")
+    assert registry.alias_version(MODEL, CHALLENGER) == version  # deciding promoted nothing: reconcile does
+
+
+def test_a_rejected_candidate_is_decided(ports, registry, db) -> None:
+    _champion(registry)
+    version = _gated(ports, RECORD)
+    approvals.decide(ports, MODEL, version, promotion.REJECTED, "rita", "guard too close", AT)
+    assert (approvals.decision(ports, MODEL, version) or "").startswith("rejected by rita: guard too close")
+
+
+def test_a_candidate_replaced_as_challenger_is_no_longer_waited_for(ports, registry, db) -> None:
+    _champion(registry)
+    first = _gated(ports, RECORD)
+    second = _gated(ports, RECORD)
+    assert approvals.decision(ports, MODEL, second) is None
+    assert approvals.decision(ports, MODEL, first) == f"no longer the challenger (v{second} now)"
+
+
+def test_a_promoted_candidate_is_decided_even_without_the_approval_tag(ports, registry, db) -> None:
+    _champion(registry)
+    version = _gated(ports, RECORD)
+    promotion.promote(ports, MODEL, version, "ops", AT, "promoted by hand")
+    assert (approvals.decision(ports, MODEL, version) or "").startswith("promoted at")
+
+
+def test_how_to_decide_names_the_page_and_the_command() -> None:
+    text = approvals.how_to_decide(MODEL, "7")
+    assert approvals.APPROVALS_PAGE in text and f"driftpilot approve --model {MODEL} --version 7" in text
