@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import logging
+import os
 import subprocess
 import sys
 import threading
