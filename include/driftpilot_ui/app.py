@@ -10,7 +10,7 @@ from airflow.api_fastapi.core_api.security import requires_authenticated
 from fastapi import Depends, FastAPI, Request
 from starlette.responses import RedirectResponse, Response
 
-from driftpilot.domain.alert_message import VIEW_PREFIX
+from driftpilot.domain.alert_message import APPROVALS_PREFIX, VIEW_PREFIX
 from driftpilot.usecases import browse
 from driftpilot_ui import approvals, reports, view
 
@@ -39,5 +39,5 @@ def build_app(prefix: str) -> FastAPI:
 
     app.include_router(reports.router(prefix + "/reports"), prefix="/reports")
     app.include_router(view.router(prefix), prefix=VIEW_PREFIX)
-    app.include_router(approvals.router(), prefix="/approvals")
+    app.include_router(approvals.router(), prefix=APPROVALS_PREFIX)
     return app

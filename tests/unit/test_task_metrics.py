@@ -148,3 +148,16 @@ def test_a_class_metric_slo_on_an_error_scale_is_refused() -> None:
     data["trigger"]["performance_slo"] = 110
     with pytest.raises(ConfigError, match=r"`trigger.performance_slo` is 110.*'macro_f1' lies between 0 and 1"):
         parse_config(data, "covertype.yaml")
+
+
+def test_every_binary_gate_metric_is_measured_on_labelled_windows_so_the_policy_can_watch_it() -> None:
+    """``primary_metric`` is also what the policy watches: a gate metric the evaluation never
+    produced would leave the performance trigger silently blind."""
+    from sklearn.metrics import average_precision_score
+
+    binary = load_config(CONFIGS / "elec2.yaml")  # positive_label 1
+    truth = pd.Series([1, 0, 1, 0, 1])
+    scored = pd.DataFrame({"prediction": [1, 0, 0, 0, 1], "score": [0.9, 0.2, 0.4, 0.6, 0.7]})
+    metrics = evaluate(binary, truth, scored)
+    assert set(TASK_GATE_METRICS["binary"]) <= set(metrics)
+    assert metrics["pr_auc"] == pytest.approx(average_precision_score(truth, scored["score"]))

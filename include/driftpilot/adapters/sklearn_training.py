@@ -260,14 +260,15 @@ def _positive_index(config: ModelConfig, classes: list[Any]) -> int:
 def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> dict[str, float]:
     """Performance metrics of predictions against labels (rows must be aligned, none missing).
 
-    What users of each task expect to read: binary accuracy, F1, macro-F1, Brier, log loss and
-    ROC AUC; multiclass accuracy, macro-F1, per-class recall and F1 (``recall_<class>``,
+    What users of each task expect to read: binary accuracy, F1, macro-F1, Brier, log loss, ROC
+    AUC and PR AUC (average precision; both AUCs only with both classes labelled); multiclass accuracy, macro-F1, per-class recall and F1 (``recall_<class>``,
     ``f1_<class>``, class keys of ``categories``) and, when every ``score_<class>`` column is
     there, the multiclass log loss; regression RMSE, MAE, R² and MAPE (only when no true value is
     0, where it is undefined). ``n`` is the number of rows.
     """
     from sklearn.metrics import (
         accuracy_score,
+        average_precision_score,
         brier_score_loss,
         f1_score,
         log_loss,
@@ -297,6 +298,7 @@ def evaluate(config: ModelConfig, y_true: pd.Series, scored: pd.DataFrame) -> di
     metrics["log_loss"] = float(log_loss(is_pos, np.clip(score, 1e-6, 1 - 1e-6), labels=[0, 1]))
     if len(set(is_pos)) == 2:
         metrics["roc_auc"] = float(roc_auc_score(is_pos, score))
+        metrics["pr_auc"] = float(average_precision_score(is_pos, score))
     return metrics
 
 

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 PLUGIN_PREFIX = "/driftpilot"  # where the Airflow plugin mounts its app (plugins/driftpilot_reports.py)
 VIEW_PREFIX = "/view"  # the monitoring view inside that app (driftpilot_ui.app)
+APPROVALS_PREFIX = "/approvals"  # the approvals page inside that app (driftpilot_ui.app)
 WINDOW_ROUTE = "/models/{model}/windows/{window}"  # the view's window page (driftpilot_ui.view)
 
 SUBJECT_LIMIT = 200

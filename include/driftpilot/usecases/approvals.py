@@ -15,11 +15,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from driftpilot.domain.alert_message import APPROVALS_PREFIX, PLUGIN_PREFIX
 from driftpilot.errors import DriftpilotError
 from driftpilot.ports import CHALLENGER, CHAMPION, Ports
 from driftpilot.usecases import promote as promotion
 
-APPROVALS_PAGE = "/driftpilot/approvals/"  # the plugin's page, under the Airflow api-server
+APPROVALS_PAGE = PLUGIN_PREFIX + APPROVALS_PREFIX + "/"  # the plugin's page, under the Airflow api-server
 
 
 class NoteRequired(DriftpilotError):
